@@ -1,0 +1,82 @@
+// jk_cp: copy files with what they need into a chroot jail.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "jk/copy.hpp"
+#include "jk/error.hpp"
+#include "jk/jail.hpp"
+#include "jk/main.hpp"
+#include "jk/search_path.hpp"
+#include "jk_cp/cli.hpp"
+
+namespace {
+
+// jailkit 2.23's exit codes (COMPAT.md 2.2).
+enum Exit { ok = 0, not_a_directory = 3, missing_file = 4, not_root = 5, unsafe_jail = 6 };
+
+int copy_into_jail(const jk_cp::Options& o) {
+    if (::geteuid() != 0) throw jk::Error("Cannot copy files into a jail without root privileges. Abort.", not_root);
+
+    struct stat st {};
+    if (::stat(o.jail.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw jk::Error("ERROR: jail " + jk::quoted(o.jail) + " is not a directory", not_a_directory);
+
+    // Every file is checked before anything is copied, so a typo leaves the
+    // jail as it was.
+    std::vector<std::string> sources;
+    for (const auto& f : o.files) {
+        auto found = jk::search_path::locate(f);
+        if (!found) throw jk::Error("ERROR: " + f + " does not exist", missing_file);
+        sources.push_back(*found);
+    }
+
+    std::string jail_path = o.jail.front() == '/' ? o.jail : jk::search_path::absolute(o.jail);
+    jk::Jail jail = [&] {
+        try {
+            return jk::Jail::open(jail_path);
+        } catch (const jk::UnsafePath& e) {
+            throw jk::Error(std::string("ERROR: jail is not safe: ") + e.what(), unsafe_jail);
+        }
+    }();
+
+    jk::copy::Options copy_options;
+    copy_options.force = o.force;
+    copy_options.hardlink = o.hardlink;
+    copy_options.keep_owner = o.keep_owner;
+    copy_options.keep_setuid = o.keep_setuid;
+    copy_options.verbose = o.verbose;
+
+    jk::copy::Planner planner(copy_options, jk::copy::host_dependency_finder());
+    for (const auto& s : sources) planner.add(s);
+    jk::copy::Plan plan = planner.take();
+    for (const auto& w : plan.warnings) std::fprintf(stderr, "jk_cp: warning: %s\n", w.c_str());
+    for (const auto& m : plan.missing_libraries) std::fprintf(stderr, "jk_cp: warning: library %s not found\n", m.c_str());
+
+    auto print = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+    jk::copy::Result result = jk::copy::execute(plan, jail, copy_options, print);
+    std::fflush(stdout);
+    if (result.libraries_added) jk::copy::update_ld_cache(jail);
+    return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return jk::run_main(argv[0], [&] {
+        jk_cp::Options o = jk_cp::parse_args(std::vector<std::string>(argv, argv + argc));
+        if (o.help) {
+            std::fputs(jk_cp::usage_text(), stdout);
+            return 0;
+        }
+        if (o.version) {
+            std::printf("jk_cp %s\n", JK_VERSION);
+            return 0;
+        }
+        umask(022);
+        return copy_into_jail(o);
+    });
+}

@@ -1,0 +1,256 @@
+// Executing a copy plan inside a jail. Every entry is made under a temporary
+// name in its parent directory (an fd resolved beneath the jail root), given
+// its owner, mode, attributes and times through its own fd, and renamed over
+// the final name. See copy.hpp for the MUST list.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <unordered_map>
+
+#include "jk/copy.hpp"
+#include "jk/error.hpp"
+#include "jk/metadata.hpp"
+#include "jk/process.hpp"
+#include "jk/sys.hpp"
+
+namespace jk::copy {
+
+namespace {
+
+constexpr mode_t setid_bits = S_ISUID | S_ISGID;
+constexpr size_t max_cached_dirs = 256;  // stay far below RLIMIT_NOFILE
+
+std::string dir_part(const std::string& path) {
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string leaf_part(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// Removes a temporary entry unless it was renamed into place.
+class TempEntry {
+public:
+    TempEntry(int dirfd, std::string name) : dirfd_(dirfd), name_(std::move(name)) {}
+    TempEntry(const TempEntry&) = delete;
+    TempEntry& operator=(const TempEntry&) = delete;
+    ~TempEntry() {
+        if (!committed_) ::unlinkat(dirfd_, name_.c_str(), 0);
+    }
+    const std::string& name() const { return name_; }
+    void commit_as(const std::string& leaf, const std::string& what) {
+        if (::renameat(dirfd_, name_.c_str(), dirfd_, leaf.c_str()) != 0)
+            throw SysError("cannot rename into place", what, errno);
+        committed_ = true;
+    }
+
+private:
+    int dirfd_;
+    std::string name_;
+    bool committed_ = false;
+};
+
+class Executor {
+public:
+    Executor(const Jail& jail, const Options& options, const Output& out)
+        : jail_(jail), opt_(options), out_(out) {}
+
+    Result run(const Plan& plan) {
+        for (const Step& step : plan.steps) {
+            switch (step.kind) {
+            case Kind::directory: make_directory(step); break;
+            case Kind::symlink: make_symlink(step); break;
+            case Kind::file: copy_file(step); break;
+            case Kind::device:
+            case Kind::fifo: make_node(step); break;
+            case Kind::socket: break;
+            }
+        }
+        return result_;
+    }
+
+private:
+    // The jail-side directory for a host directory path, resolved beneath the
+    // jail root (symlinks inside the jail are followed as the chroot would).
+    int dir_fd(const std::string& dir) {
+        if (dir.empty()) return jail_.fd();
+        auto it = dirs_.find(dir);
+        if (it != dirs_.end()) return it->second.get();
+        if (dirs_.size() >= max_cached_dirs) dirs_.clear();
+        UniqueFd fd;
+        try {
+            fd = jail_.open(dir, O_PATH | O_DIRECTORY);
+        } catch (const SysError& e) {
+            if (e.err() != ENOENT) throw;
+            // A parent the plan did not list (it existed in the jail as a
+            // link we followed elsewhere): create it plainly.
+            int parent = dir_fd(dir_part(dir));
+            if (::mkdirat(parent, leaf_part(dir).c_str(), 0755) != 0 && errno != EEXIST)
+                throw SysError("cannot create directory", jail_.host_path(dir), errno);
+            fd = jail_.open(dir, O_PATH | O_DIRECTORY);
+        }
+        return dirs_.emplace(dir, std::move(fd)).first->second.get();
+    }
+
+    uid_t owner_uid(const struct stat& st) const { return opt_.keep_owner || opt_.keep_setuid ? st.st_uid : 0; }
+    gid_t owner_gid(const struct stat& st) const { return opt_.keep_owner || opt_.keep_setuid ? st.st_gid : 0; }
+    mode_t wanted_mode(const struct stat& st) const {
+        mode_t m = st.st_mode & 07777;
+        return opt_.keep_setuid ? m : (m & ~setid_bits);
+    }
+
+    void say(const std::string& line) { out_(line); }
+    void say_verbose(const std::string& line) {
+        if (opt_.verbose) out_(line);
+    }
+
+    void make_directory(const Step& step) {
+        const std::string shown = jail_.host_path(step.source);
+        int parent = dir_fd(dir_part(step.source));
+        const std::string leaf = leaf_part(step.source);
+        auto existing = sys::lstat_at(parent, leaf);
+        if (existing) {
+            // A directory, or a link the jail resolves as it likes: what it
+            // leads to stays inside the jail either way.
+            if (S_ISDIR(existing->st_mode) || S_ISLNK(existing->st_mode)) return;
+            throw Error(quoted(shown) + " exists and is not a directory");
+        }
+        if (::mkdirat(parent, leaf.c_str(), 0700) != 0) throw SysError("cannot create directory", shown, errno);
+        // Opened with O_NOFOLLOW so the metadata lands on the directory we
+        // just made, whatever else happens in the parent meanwhile.
+        UniqueFd fd = sys::open_at(parent, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown);
+        if (::fchown(fd.get(), owner_uid(step.st), owner_gid(step.st)) != 0)
+            throw SysError("cannot chown", shown, errno);
+        if (::fchmod(fd.get(), step.st.st_mode & 07777 & ~S_ISUID) != 0) throw SysError("cannot chmod", shown, errno);
+        UniqueFd src = sys::open_at(AT_FDCWD, step.source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        metadata::copy_xattrs(src.get(), fd.get(), true, {opt_.keep_setuid}, shown);
+        say_verbose("Create directory " + shown);
+        ++result_.directories;
+    }
+
+    // Returns true when the caller should go on and (re)create the entry.
+    bool may_replace(int parent, const std::string& leaf, const std::string& shown) {
+        auto existing = sys::lstat_at(parent, leaf);
+        if (!existing) return true;
+        if (opt_.force && !S_ISDIR(existing->st_mode)) return true;
+        say_verbose(shown + " already exists, will not touch it");
+        ++result_.skipped;
+        return false;
+    }
+
+    void make_symlink(const Step& step) {
+        const std::string shown = jail_.host_path(step.source);
+        int parent = dir_fd(dir_part(step.source));
+        const std::string leaf = leaf_part(step.source);
+        auto existing = sys::lstat_at(parent, leaf);
+        if (existing && S_ISLNK(existing->st_mode) && sys::readlink_at(parent, leaf) == step.link_target) return;
+        if (!may_replace(parent, leaf, shown)) return;
+        TempEntry tmp(parent, temp_name_for(leaf));
+        if (::symlinkat(step.link_target.c_str(), parent, tmp.name().c_str()) != 0)
+            throw SysError("cannot create symlink", shown, errno);
+        if (::fchownat(parent, tmp.name().c_str(), owner_uid(step.st), owner_gid(step.st), AT_SYMLINK_NOFOLLOW) != 0)
+            throw SysError("cannot chown", shown, errno);
+        tmp.commit_as(leaf, shown);
+        say("Creating symlink " + shown + " to " + step.link_target);
+        ++result_.symlinks;
+    }
+
+    bool try_hardlink(const Step& step, int parent, const std::string& leaf, const std::string& shown) {
+        // A hardlink shares the inode: its setuid bits cannot be stripped and
+        // a non-root owner could change the jail's copy, so those are copied.
+        if (step.st.st_mode & setid_bits) return false;
+        if (step.st.st_uid != 0 && !opt_.keep_owner) return false;
+        say("Trying to link " + step.source + " to " + shown);
+        TempEntry tmp(parent, temp_name_for(leaf));
+        if (::linkat(AT_FDCWD, step.source.c_str(), parent, tmp.name().c_str(), 0) != 0) {
+            say("Linking " + step.source + " to " + shown + " failed, will revert to copying");
+            return false;
+        }
+        tmp.commit_as(leaf, shown);
+        ++result_.linked;
+        return true;
+    }
+
+    void copy_file(const Step& step) {
+        const std::string shown = jail_.host_path(step.source);
+        int parent = dir_fd(dir_part(step.source));
+        const std::string leaf = leaf_part(step.source);
+        if (!may_replace(parent, leaf, shown)) return;
+        if (step.is_library) result_.libraries_added = true;
+        if (opt_.hardlink && try_hardlink(step, parent, leaf, shown)) return;
+
+        UniqueFd src = sys::open_at(AT_FDCWD, step.source, O_RDONLY | O_NOFOLLOW | O_NOCTTY, 0);
+        struct stat st = sys::fstat_fd(src.get(), step.source);
+        if (!S_ISREG(st.st_mode)) throw Error(quoted(step.source) + " changed while being copied");
+        TempEntry tmp(parent, temp_name_for(leaf));
+        UniqueFd dst = sys::open_at(parent, tmp.name(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, shown);
+        say("Copying " + step.source + " to " + shown);
+        metadata::copy_data(src.get(), dst.get(), st.st_size, shown);
+        // Owner before mode: chown clears setuid bits, so the mode comes last.
+        if (::fchown(dst.get(), owner_uid(st), owner_gid(st)) != 0) throw SysError("cannot chown", shown, errno);
+        if (::fchmod(dst.get(), wanted_mode(st)) != 0) throw SysError("cannot chmod", shown, errno);
+        bool dropped_caps = metadata::copy_xattrs(src.get(), dst.get(), false, {opt_.keep_setuid}, shown);
+        metadata::copy_times(dst.get(), st, shown);
+        tmp.commit_as(leaf, shown);
+        if (((st.st_mode & setid_bits) && !opt_.keep_setuid) || dropped_caps)
+            say("removing setuid and setgid permissions from " + shown);
+        ++result_.copied;
+    }
+
+    void make_node(const Step& step) {
+        const std::string shown = jail_.host_path(step.source);
+        int parent = dir_fd(dir_part(step.source));
+        const std::string leaf = leaf_part(step.source);
+        auto existing = sys::lstat_at(parent, leaf);
+        if (existing && !opt_.force) {
+            if (step.kind == Kind::device) say("Device " + shown + " does exist already");
+            ++result_.skipped;
+            return;
+        }
+        TempEntry tmp(parent, temp_name_for(leaf));
+        const mode_t type = step.st.st_mode & S_IFMT;
+        // mknodat applies the umask; the exact mode is set without a path
+        // lookup through the O_PATH fd's /proc entry below.
+        if (::mknodat(parent, tmp.name().c_str(), type | 0600, step.kind == Kind::device ? step.st.st_rdev : 0) != 0)
+            throw SysError("cannot create device", shown, errno);
+        UniqueFd node = sys::open_at(parent, tmp.name(), O_PATH | O_NOFOLLOW, 0, shown);
+        if ((sys::fstat_fd(node.get(), shown).st_mode & S_IFMT) != type)
+            throw Error(quoted(shown) + " changed while being created");
+        const std::string proc = "/proc/self/fd/" + std::to_string(node.get());
+        if (::chown(proc.c_str(), owner_uid(step.st), owner_gid(step.st)) != 0)
+            throw SysError("cannot chown", shown, errno);
+        if (::chmod(proc.c_str(), step.st.st_mode & 0777) != 0) throw SysError("cannot chmod", shown, errno);
+        tmp.commit_as(leaf, shown);
+        if (step.kind == Kind::device) {
+            say("Creating device " + shown);
+            ++result_.devices;
+        }
+    }
+
+    const Jail& jail_;
+    const Options& opt_;
+    const Output& out_;
+    Result result_;
+    std::unordered_map<std::string, UniqueFd> dirs_;
+};
+
+}  // namespace
+
+Result execute(const Plan& plan, const Jail& jail, const Options& options, const Output& out) {
+    return Executor(jail, options, out).run(plan);
+}
+
+void update_ld_cache(const Jail& jail) {
+    // ldconfig writes etc/ld.so.cache inside the root it is given and
+    // chroots there first, so it cannot be steered outside the jail.
+    if (::mkdirat(jail.fd(), "etc", 0755) != 0 && errno != EEXIST)
+        throw SysError("cannot create directory", jail.host_path("/etc"), errno);
+    const std::string ldconfig = process::find_program({"/sbin/ldconfig", "/usr/sbin/ldconfig"}, "ldconfig");
+    process::Outcome outcome = process::run({ldconfig, "-r", jail.path()});
+    if (outcome.status != 0)
+        throw Error("ldconfig -r " + quoted(jail.path()) + " failed (status " + std::to_string(outcome.status) +
+                    "): " + outcome.output);
+}
+
+}  // namespace jk::copy
