@@ -47,8 +47,19 @@ bool in_default_library_dir(const std::string& lib) {
     return std::any_of(std::begin(dirs), std::end(dirs), [&](const char* d) { return dir == d; });
 }
 
+// Shared objects are often not executable (Debian ships them 0644); their
+// names say what they are: "x.so" or "x.so.1.2".
+bool named_like_shared_object(const std::string& path) {
+    const std::string_view name = std::string_view(path).substr(path.rfind('/') + 1);
+    for (size_t at = name.find(".so"); at != std::string_view::npos; at = name.find(".so", at + 1)) {
+        if (at + 3 == name.size()) return true;
+        if (name[at + 3] == '.' && at + 4 < name.size() && name[at + 4] >= '0' && name[at + 4] <= '9') return true;
+    }
+    return false;
+}
+
 bool worth_scanning(const std::string& path, const struct stat& st) {
-    return (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) || path.find(".so") != std::string::npos;
+    return (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) || named_like_shared_object(path);
 }
 
 }  // namespace
