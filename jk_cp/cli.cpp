@@ -83,7 +83,8 @@ Options parse_args(const std::vector<std::string>& argv) {
         }
     }
     if (o.help || o.version) return o;
-    std::vector<std::string> positional(storage.begin() + optind, storage.end());
+    // getopt permuted `args` (not `storage`): the operands now sit at its end.
+    std::vector<std::string> positional(args.begin() + optind, args.begin() + argc);
     if (!jail_given && !positional.empty()) {
         o.jail = positional.front();
         positional.erase(positional.begin());
