@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what building and testing the suite needs on a fresh Debian 12.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+  g++ meson ninja-build pkg-config \
+  libinih-dev libcap-dev libacl1-dev catch2 \
+  python3 perl git openssh-client \
+  acl attr file procps util-linux coreutils findutils tar man-db mandoc
