@@ -49,6 +49,7 @@ int copy_into_jail(const jk_cp::Options& o) {
     copy_options.keep_owner = o.keep_owner;
     copy_options.keep_setuid = o.keep_setuid;
     copy_options.verbose = o.verbose;
+    copy_options.exclude = jail.path();
 
     jk::copy::Planner planner(copy_options, jk::copy::host_dependency_finder());
     for (const auto& s : sources) planner.add(s);

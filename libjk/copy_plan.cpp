@@ -164,7 +164,13 @@ void Planner::add_tree(const std::string& dir, int depth) {
     std::sort(names.begin(), names.end());
     const std::string prefix = dir == "/" ? "" : dir;
     for (const auto& n : names) {
-        add_path(prefix + "/" + n, false, false, depth);
+        const std::string child = prefix + "/" + n;
+        // Copying a tree that holds the jail must not copy the jail into itself.
+        if (!options_.exclude.empty() && child == options_.exclude) {
+            plan_.warnings.push_back("skipping " + child + ": it is the jail");
+            continue;
+        }
+        add_path(child, false, false, depth);
     }
 }
 

@@ -33,6 +33,7 @@ struct Options {
     bool verbose = false;
     bool libraries = true;     // add the ELF libraries each file needs
     bool devices = true;       // create device nodes named explicitly (never ones met by recursion)
+    std::string exclude;       // a host directory never walked into (the jail itself)
 };
 
 enum class Kind { directory, file, symlink, device, fifo, socket };
