@@ -25,7 +25,8 @@ std::string absolute(const std::string& relative) {
         if (errno != ERANGE) throw SysError("cannot get the current directory", errno);
         buf.resize(buf.size() * 2);
     }
-    return std::string(buf.data()) + "/" + relative;
+    std::string cwd(buf.data());
+    return cwd == "/" ? "/" + relative : cwd + "/" + relative;
 }
 
 std::optional<std::string> locate(const std::string& name) {
