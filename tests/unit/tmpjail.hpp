@@ -28,7 +28,8 @@ public:
     }
     ~TempJail() {
         std::string cmd = "rm -rf --one-file-system '" + path_ + "'";
-        (void)std::system(cmd.c_str());
+        int rc = std::system(cmd.c_str());
+        (void)rc;  // a destructor has nobody to tell; leftovers are under /run
     }
     TempJail(const TempJail&) = delete;
     TempJail& operator=(const TempJail&) = delete;
