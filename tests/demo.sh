@@ -23,4 +23,4 @@ install -d -m 0750 -o "$user" -g "$user" "$jail/home/$user"
 { grep '^root:' /etc/group; grep "^$user:" /etc/group; } > "$jail/etc/group"
 
 echo "--- inside $jail as $user:"
-chroot --userspec="$user:$user" "$jail" /bin/bash -c 'cd ~ && echo "I am $(whoami) ($(id))"; echo "/ holds: $(ls /)"; cat /etc/passwd'
+env -i HOME=/home/$user PATH=/usr/bin:/bin /usr/sbin/chroot --userspec="$user:$user" "$jail" /bin/bash -c 'cd ~ && echo "I am $(whoami) ($(id))"; echo "/ holds: $(ls /)"; cat /etc/passwd'
