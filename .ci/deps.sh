@@ -7,4 +7,4 @@ apt-get install -y -q --no-install-recommends \
   g++ meson ninja-build pkg-config \
   libinih-dev libcap-dev libacl1-dev catch2 \
   python3 perl git openssh-client \
-  acl attr file procps util-linux coreutils findutils tar man-db mandoc
+  acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar man-db mandoc

@@ -16,7 +16,7 @@
 namespace {
 
 // jailkit 2.23's exit codes (COMPAT.md 2.2).
-enum Exit { ok = 0, not_a_directory = 3, missing_file = 4, not_root = 5, unsafe_jail = 6 };
+enum Exit { ok = 0, no_files = 2, not_a_directory = 3, missing_file = 4, not_root = 5, unsafe_jail = 6 };
 
 int copy_into_jail(const jk_cp::Options& o) {
     if (::geteuid() != 0) throw jk::Error("Cannot copy files into a jail without root privileges. Abort.", not_root);
@@ -30,9 +30,17 @@ int copy_into_jail(const jk_cp::Options& o) {
     std::vector<std::string> sources;
     for (const auto& f : o.files) {
         auto found = jk::search_path::locate(f);
-        if (!found) throw jk::Error("ERROR: " + f + " does not exist", missing_file);
-        sources.push_back(*found);
+        if (found) {
+            sources.push_back(*found);
+        } else if (f.find('/') == std::string::npos) {
+            // jailkit drops a bare name it cannot find in $PATH and only
+            // fails (exit 2) when nothing is left to copy.
+            std::fprintf(stderr, "jk_cp: WARNING: %s not found in $PATH, skipping\n", jk::quoted(f).c_str());
+        } else {
+            throw jk::Error("ERROR: " + f + " does not exist", missing_file);
+        }
     }
+    if (sources.empty()) throw jk::UsageError("no files to copy", no_files);
 
     std::string jail_path = o.jail.front() == '/' ? o.jail : jk::search_path::absolute(o.jail);
     jk::Jail jail = [&] {

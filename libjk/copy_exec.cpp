@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <unordered_map>
+#include <vector>
 
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
@@ -67,6 +68,7 @@ public:
             case Kind::socket: break;
             }
         }
+        restore_directory_times();
         return result_;
     }
 
@@ -127,6 +129,17 @@ private:
         metadata::copy_xattrs(src.get(), fd.get(), true, {opt_.keep_setuid}, shown);
         say_verbose("Create directory " + shown);
         ++result_.directories;
+        created_dirs_.push_back(&step);
+    }
+
+    // Filling a directory moves its mtime, so the host's times are set once
+    // everything is in place, on directories this run created.
+    void restore_directory_times() {
+        for (const Step* step : created_dirs_) {
+            const std::string shown = jail_.host_path(step->source);
+            UniqueFd fd = jail_.open(step->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            metadata::copy_times(fd.get(), step->st, shown);
+        }
     }
 
     // Returns true when the caller should go on and (re)create the entry.
@@ -151,6 +164,9 @@ private:
             throw SysError("cannot create symlink", shown, errno);
         if (::fchownat(parent, tmp.name().c_str(), owner_uid(step.st), owner_gid(step.st), AT_SYMLINK_NOFOLLOW) != 0)
             throw SysError("cannot chown", shown, errno);
+        const struct timespec times[2] = {step.st.st_atim, step.st.st_mtim};
+        if (::utimensat(parent, tmp.name().c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+            throw SysError("cannot set timestamps on", shown, errno);
         tmp.commit_as(leaf, shown);
         say("Creating symlink " + shown + " to " + step.link_target);
         ++result_.symlinks;
@@ -233,6 +249,7 @@ private:
     const Output& out_;
     Result result_;
     std::unordered_map<std::string, UniqueFd> dirs_;
+    std::vector<const Step*> created_dirs_;
 };
 
 }  // namespace

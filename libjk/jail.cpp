@@ -138,8 +138,9 @@ UniqueFd walk_in_root(int rootfd, std::string_view path, int flags, mode_t mode,
     return sys::open_at(cur.get(), ".", flags & ~O_NOFOLLOW, mode, what);
 }
 
-void check_dir(const struct stat& st, const std::string& path) {
+void check_dir(const struct stat& st, const std::string& path, bool root_group = false) {
     safepath::Rule rule;
+    if (root_group) rule.group = 0;
     unsigned p = safepath::problems(st, rule);
     // setuid/setgid on directories do not weaken confinement.
     p &= ~(safepath::setuid | safepath::setgid);
@@ -194,10 +195,12 @@ Jail Jail::open(const std::string& path) {
     UniqueFd cur = sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/");
     check_dir(sys::fstat_fd(cur.get(), "/"), "/");
     std::string walked;
+    // Parents follow sshd's ChrootDirectory rule (root-owned, not writable by
+    // group or others); the jail itself also jailkit's root group.
     for (const auto& name : split_components(norm)) {
         walked += "/" + name;
         UniqueFd next = sys::open_at(cur.get(), name, O_PATH | O_NOFOLLOW, 0, walked);
-        check_dir(sys::fstat_fd(next.get(), walked), walked);
+        check_dir(sys::fstat_fd(next.get(), walked), walked, walked == norm);
         cur = std::move(next);
     }
 
@@ -222,7 +225,9 @@ Jail Jail::open(const std::string& path) {
                 }
             }
             if (fd < 0) {
-                if (errno == ENOENT) continue;
+                // A link that leads nowhere inside the jail would be resolved
+                // by someone else later (ldconfig, the loader): refuse it now.
+                if (errno == ENOENT) throw UnsafePath(shown, "is a symbolic link to nothing inside the jail");
                 throw SysError("cannot open", shown, errno);
             }
             UniqueFd target(fd);

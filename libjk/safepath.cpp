@@ -21,7 +21,7 @@ std::string describe(unsigned p) {
     if (p & symlink) return "is a symbolic link";
     if (p & not_a_directory) return "is not a directory";
     if (p & wrong_owner) return "is not owned by root";
-    if (p & wrong_group) return "does not have the required group";
+    if (p & wrong_group) return "is not owned by group root";
     if (p & group_writable) return "is writable by group";
     if (p & other_writable) return "is writable by others";
     if (p & setuid) return "has the setuid bit";

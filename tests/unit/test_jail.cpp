@@ -138,6 +138,14 @@ TEST_CASE("Jail::open refuses unsafe jails and parents", "[jail][root]") {
         sh("mkdir " + t / "p/j/home && chown 65534 " + t / "p/j/home && ln -s /home " + t / "p/j/usr");
         CHECK_THROWS_WITH(jk::Jail::open(t / "p/j"), Catch::Contains("not owned by root"));
     }
+    SECTION("jail group not root (jailkit's root:root rule)") {
+        sh("chgrp 65534 " + t / "p/j");
+        CHECK_THROWS_WITH(jk::Jail::open(t / "p/j"), Catch::Contains("not owned by group root"));
+    }
+    SECTION("a system directory linked to nothing inside the jail") {
+        sh("ln -s " + t / "real " + t / "p/j/etc");
+        CHECK_THROWS_WITH(jk::Jail::open(t / "p/j"), Catch::Contains("to nothing inside the jail"));
+    }
     SECTION("not a directory") {
         sh("touch " + t / "p/file");
         CHECK_THROWS_AS(jk::Jail::open(t / "p/file"), jk::UnsafePath);
