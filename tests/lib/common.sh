@@ -1,0 +1,356 @@
+# shellcheck shell=bash
+# Shared helpers for the integration and attack tests (sourced, not run).
+#
+# What it gives a test script:
+#   - reporting: ok/not ok lines (TAP style), a failure count, `finish` prints
+#     "N passed, N failed" and sets the exit status (non-zero on any failure);
+#   - skip_unless_root: exit 77 (meson SKIP) when not root, never a PASS;
+#   - a unique test root T_ROOT: a root-owned 0755 directory under /srv or
+#     /var/lib (never /tmp: a group/other-writable parent makes every jail
+#     unsafe), removed on EXIT together with any test user created here;
+#   - jail helpers (make_jail), stat assertions, the HOST_CANARY mechanism
+#     that proves nothing outside a jail was written, chmod'ed or chown'ed.
+#
+# The tools under test are always called by absolute path from the
+# environment (JK_CP=/abs/path/jk_cp, set by meson), never through $PATH.
+
+set -u
+set -o pipefail
+umask 022
+
+T_PASS=0
+T_FAIL=0
+T_NUM=0
+T_ROOT=""
+T_CLEAN_PATHS=()   # extra scratch dirs outside T_ROOT (e.g. on another filesystem)
+T_NAME=${0##*/}
+
+# ---------------------------------------------------------------- reporting
+
+ok() {
+    T_NUM=$((T_NUM + 1)); T_PASS=$((T_PASS + 1))
+    printf 'ok %d - %s\n' "$T_NUM" "$*"
+}
+
+not_ok() {
+    T_NUM=$((T_NUM + 1)); T_FAIL=$((T_FAIL + 1))
+    printf 'not ok %d - %s\n' "$T_NUM" "$*"
+}
+
+# diag MSG... : a comment line, shown by `meson test -v`.
+diag() {
+    local line
+    while IFS= read -r line; do printf '#   %s\n' "$line"; done <<<"$*"
+}
+
+# check DESC CMD... : ok when CMD exits 0.
+check() {
+    local desc=$1; shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; diag "command failed: $*"; fi
+}
+
+# assert_eq DESC EXPECTED GOT
+assert_eq() {
+    if [[ "$2" == "$3" ]]; then ok "$1"
+    else not_ok "$1"; diag "expected: [$2]"; diag "got:      [$3]"; fi
+}
+
+# assert_ne DESC UNEXPECTED GOT
+assert_ne() {
+    if [[ "$2" != "$3" ]]; then ok "$1"
+    else not_ok "$1"; diag "value must differ from: [$2]"; fi
+}
+
+# assert_match DESC ERE TEXT
+assert_match() {
+    if [[ "$3" =~ $2 ]]; then ok "$1"
+    else not_ok "$1"; diag "pattern: $2"; diag "text:"; diag "$3"; fi
+}
+
+# assert_contains DESC NEEDLE TEXT (fixed string, any line)
+assert_contains() {
+    if [[ "$3" == *"$2"* ]]; then ok "$1"
+    else not_ok "$1"; diag "missing: [$2]"; diag "in:"; diag "$3"; fi
+}
+
+assert_not_contains() {
+    if [[ "$3" != *"$2"* ]]; then ok "$1"
+    else not_ok "$1"; diag "unexpected: [$2]"; diag "in:"; diag "$3"; fi
+}
+
+# run_cmd CMD... : runs CMD, stores R_OUT, R_ERR, R_RC (never aborts).
+R_OUT="" R_ERR="" R_RC=0
+run_cmd() {
+    local o e
+    o=$(mktemp -p "$T_ROOT" out.XXXXXX) e=$(mktemp -p "$T_ROOT" err.XXXXXX)
+    "$@" >"$o" 2>"$e" </dev/null
+    R_RC=$?
+    R_OUT=$(<"$o") R_ERR=$(<"$e")
+    rm -f "$o" "$e"
+    return 0
+}
+
+# assert_rc DESC EXPECTED : checks R_RC of the last run_cmd.
+assert_rc() {
+    if [[ "$R_RC" == "$2" ]]; then ok "$1"
+    else
+        not_ok "$1"; diag "expected exit $2, got $R_RC"
+        [[ -n "$R_OUT" ]] && { diag "stdout:"; diag "$(head -c 3000 <<<"$R_OUT")"; }
+        [[ -n "$R_ERR" ]] && { diag "stderr:"; diag "$(head -c 3000 <<<"$R_ERR")"; }
+    fi
+    return 0
+}
+
+# assert_no_crash DESC : last run_cmd exited by itself (no signal, no timeout).
+assert_no_crash() {
+    if (( R_RC < 124 )); then ok "$1"
+    else not_ok "$1"; diag "exit $R_RC (signal or timeout)"; diag "stderr: $(head -c 2000 <<<"$R_ERR")"; fi
+}
+
+finish() {
+    printf '1..%d\n' "$T_NUM"
+    printf '%s: %d passed, %d failed\n' "$T_NAME" "$T_PASS" "$T_FAIL"
+    (( T_FAIL == 0 ))
+    exit $?
+}
+
+# fatal MSG : setup could not be done; that is a failure, not a skip.
+fatal() {
+    printf 'Bail out! %s\n' "$*"
+    exit 1
+}
+
+# ---------------------------------------------------------------- prerequisites
+
+skip_unless_root() {
+    if [[ $(id -u) != 0 ]]; then
+        echo "1..0 # SKIP $T_NAME needs root (it builds real jails and users)"
+        exit 77
+    fi
+}
+
+# need_cmd CMD... : a missing dependency fails the run (never a silent skip).
+need_cmd() {
+    local c missing=()
+    for c in "$@"; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
+    ((${#missing[@]} == 0)) || fatal "missing commands: ${missing[*]} (install them: see .ci/run)"
+}
+
+# need_tool VAR : VAR holds an absolute path to an executable built tool.
+need_tool() {
+    local var=$1 val=${!1:-}
+    [[ -n "$val" ]] || fatal "$var is not set (meson passes it; run: $var=/abs/path/to/tool bash $0)"
+    [[ "$val" == /* ]] || fatal "$var must be an absolute path, got: $val"
+    [[ -x "$val" && -f "$val" ]] || fatal "$var=$val is not an executable file"
+}
+
+# ---------------------------------------------------------------- test root
+
+# A directory is a safe parent when root-owned, not group/other-writable and
+# not a symlink (the jailkit rule every jail path must satisfy).
+_safe_dir() {
+    [[ -d "$1" && ! -L "$1" ]] || return 1
+    local s; s=$(stat -c '%u %a' "$1") || return 1
+    [[ "${s%% *}" == 0 ]] || return 1
+    (( (8#${s#* } & 8#022) == 0 ))
+}
+
+_safe_chain() {
+    local p=$1
+    while :; do
+        _safe_dir "$p" || return 1
+        [[ "$p" == / ]] && return 0
+        p=$(dirname "$p")
+    done
+}
+
+setup_root() {
+    local base
+    for base in /srv /var/lib; do
+        if _safe_chain "$base"; then
+            T_ROOT=$(mktemp -d "$base/jk-test.XXXXXXXX") || continue
+            break
+        fi
+    done
+    [[ -n "$T_ROOT" ]] || fatal "no root-owned 0755 parent (/srv or /var/lib) for the test root"
+    chown 0:0 "$T_ROOT" && chmod 0755 "$T_ROOT" || fatal "cannot set up $T_ROOT"
+    trap _cleanup EXIT
+    trap 'exit 130' INT TERM
+    mkdir -p "$T_ROOT/jails" "$T_ROOT/host" "$T_ROOT/src" "$T_ROOT/cwd"
+    chmod 0755 "$T_ROOT/jails" "$T_ROOT/host" "$T_ROOT/src" "$T_ROOT/cwd"
+    T_TAG=${T_ROOT##*.}
+    diag "test root: $T_ROOT"
+}
+
+_cleanup() {
+    local rc=$? u g p
+    # make_user runs in $(...) subshells: the names are recorded in files.
+    if [[ -n "$T_ROOT" && -f "$T_ROOT/.users" ]]; then
+        while IFS= read -r u; do _retry userdel -f "$u" >/dev/null 2>&1; done <"$T_ROOT/.users"
+    fi
+    if [[ -n "$T_ROOT" && -f "$T_ROOT/.groups" ]]; then
+        while IFS= read -r g; do _retry groupdel "$g" >/dev/null 2>&1; done <"$T_ROOT/.groups"
+    fi
+    for p in "${T_CLEAN_PATHS[@]}"; do [[ "$p" == */jk-test.* ]] && rm -rf --one-file-system "$p"; done
+    if [[ -n "$T_ROOT" && -d "$T_ROOT" && "$T_ROOT" == /*/jk-test.* ]]; then
+        # Immutable or odd modes set by a test must not leave litter behind.
+        chattr -R -i "$T_ROOT" >/dev/null 2>&1
+        rm -rf --one-file-system "$T_ROOT"
+    fi
+    exit "$rc"
+}
+
+# useradd/groupadd lock /etc/passwd; a parallel run may hold the lock briefly.
+_retry() {
+    local i
+    for i in 1 2 3 4 5 6 7 8 9 10; do "$@" && return 0; sleep 0.$((RANDOM % 9 + 1)); done
+    return 1
+}
+
+# make_user : creates a unique system user with its own group; prints its name.
+make_user() {
+    local n=1 name
+    [[ -f "$T_ROOT/.users" ]] && n=$(( $(wc -l <"$T_ROOT/.users") + 1 ))
+    name="jkt${T_TAG:0:6}$n"
+    name=${name,,}
+    name=${name//[^a-z0-9]/x}
+    printf '%s\n' "$name" >>"$T_ROOT/.groups"
+    _retry groupadd -r "$name" >/dev/null 2>&1 || fatal "groupadd $name failed"
+    printf '%s\n' "$name" >>"$T_ROOT/.users"
+    _retry useradd -r -M -N -g "$name" -d /nonexistent -s /usr/sbin/nologin "$name" >/dev/null 2>&1 \
+        || fatal "useradd $name failed"
+    printf '%s\n' "$name"
+}
+
+# make_jail NAME : an empty, safe jail (root:root 0755); prints its path.
+make_jail() {
+    local j="$T_ROOT/jails/$1"
+    rm -rf "$j"
+    mkdir -p "$j" && chown 0:0 "$j" && chmod 0755 "$j" || fatal "cannot make jail $j"
+    printf '%s\n' "$j"
+}
+
+# ---------------------------------------------------------------- stat helpers
+
+# fstat PATH FORMAT : stat without following a final symlink.
+fstat() { stat -c "$2" -- "$1" 2>/dev/null || echo "<missing>"; }
+
+assert_mode() {  # DESC PATH OCTAL (e.g. 755, 4755)
+    assert_eq "$1" "$3" "$(fstat "$2" %a)"
+}
+
+assert_owner() {  # DESC PATH USER:GROUP (names)
+    assert_eq "$1" "$3" "$(fstat "$2" %U:%G)"
+}
+
+assert_type() {  # DESC PATH TYPE (stat %F, e.g. "regular file", "symbolic link")
+    assert_eq "$1" "$3" "$(fstat "$2" %F)"
+}
+
+assert_same_inode() {  # DESC A B
+    assert_eq "$1" "$(fstat "$2" %d:%i)" "$(fstat "$3" %d:%i)"
+}
+
+assert_other_inode() {  # DESC A B
+    local a b; a=$(fstat "$2" %d:%i) b=$(fstat "$3" %d:%i)
+    if [[ "$a" != "$b" && "$b" != "<missing>" ]]; then ok "$1"
+    else not_ok "$1"; diag "$2: $a"; diag "$3: $b"; fi
+}
+
+assert_same_content() {  # DESC A B
+    if cmp -s -- "$2" "$3"; then ok "$1"
+    else not_ok "$1"; diag "$2 and $3 differ (or one is missing)"; fi
+}
+
+assert_exists() {  # DESC PATH (lexists)
+    if [[ -e "$2" || -L "$2" ]]; then ok "$1"; else not_ok "$1"; diag "missing: $2"; fi
+}
+
+assert_missing() {  # DESC PATH
+    if [[ ! -e "$2" && ! -L "$2" ]]; then ok "$1"; else not_ok "$1"; diag "exists: $2 ($(fstat "$2" '%F %a %U'))"; fi
+}
+
+assert_link() {  # DESC PATH TARGET
+    if [[ -L "$2" ]]; then assert_eq "$1" "$3" "$(readlink -- "$2")"
+    else not_ok "$1"; diag "$2 is not a symlink ($(fstat "$2" %F))"; fi
+}
+
+# tree_listing DIR : one line per entry, everything a re-run must not change.
+tree_listing() {
+    (cd "$1" && find . -printf '%p %y %i %m %u %g %s %T@ %l\n' | LC_ALL=C sort)
+}
+
+# tree_ctimes DIR : ctime of every entry (chmod/chown/rename change it).
+tree_ctimes() {
+    (cd "$1" && find . -printf '%p %C@\n' | LC_ALL=C sort)
+}
+
+# jail_entries DIR : entries below DIR (empty when nothing was created).
+jail_entries() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort); }
+
+# ---------------------------------------------------------------- host canaries
+#
+# A canary is a host file (or directory) outside every jail whose content,
+# inode, mode, owner, link count, mtime and ctime are recorded; any write,
+# chmod, chown, rename or unlink through a planted symlink changes one of them.
+# canary_new NAME : creates HOST/NAME with random content; prints its path.
+# host_watch PATH : records an existing host path (e.g. a real library, "/").
+# canary_check DESC : one ok/not ok for all recorded paths.
+
+declare -A _CANARY=()
+
+_canary_state() {
+    local p=$1 s h=""
+    s=$(stat -c '%F %d:%i %a %u:%g %h %s %Y.%y %Z.%z' -- "$p" 2>/dev/null) || { echo "<missing>"; return; }
+    if [[ -f "$p" && ! -L "$p" ]]; then h=$(sha256sum <"$p" | cut -c1-64)
+    elif [[ -d "$p" && ! -L "$p" ]]; then h=$(ls -1A -- "$p" | sha256sum | cut -c1-64)
+    fi
+    printf '%s %s\n' "$s" "$h"
+}
+
+canary_new() {
+    local p="$T_ROOT/host/$1"
+    head -c 64 /dev/urandom | base64 >"$p"
+    chmod 0640 "$p"
+    touch -d '2001-02-03 04:05:06' "$p"
+    _CANARY[$p]=$(_canary_state "$p")
+    printf '%s\n' "$p"
+}
+
+host_watch() {
+    local p
+    for p in "$@"; do _CANARY[$p]=$(_canary_state "$p"); done
+}
+
+host_unwatch() {
+    local p
+    for p in "$@"; do unset "_CANARY[$p]"; done
+}
+
+# A path that must never appear (e.g. the target of a dangling planted link).
+host_absent() {
+    local p
+    for p in "$@"; do _CANARY[$p]="<missing>"; done
+}
+
+canary_check() {
+    local p now bad=0 msg=""
+    for p in "${!_CANARY[@]}"; do
+        now=$(_canary_state "$p")
+        if [[ "$now" != "${_CANARY[$p]}" ]]; then
+            bad=1
+            msg+="$p"$'\n'"  before: ${_CANARY[$p]}"$'\n'"  after:  $now"$'\n'
+        fi
+    done
+    if ((bad == 0)); then ok "$1"; else not_ok "$1"; diag "$msg"; fi
+}
+
+canary_reset() { _CANARY=(); }
+
+# ---------------------------------------------------------------- misc
+
+# is_elf PATH : regular file starting with \x7fELF.
+is_elf() {
+    [[ -f "$1" && ! -L "$1" && -r "$1" ]] || return 1
+    [[ "$(head -c 4 -- "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" == 7f454c46 ]]
+}
