@@ -66,9 +66,7 @@ int copy_into_jail(const jk_cp::Options& o) {
     for (const auto& m : plan.missing_libraries) std::fprintf(stderr, "jk_cp: warning: library %s not found\n", m.c_str());
 
     auto print = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
-    jk::copy::Result result = jk::copy::execute(plan, jail, copy_options, print);
-    std::fflush(stdout);
-    if (result.libraries_added) jk::copy::update_ld_cache(jail);
+    jk::copy::install(plan, jail, copy_options, print);
     return ok;
 }
 

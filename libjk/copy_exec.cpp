@@ -103,6 +103,22 @@ private:
     }
 
     void say(const std::string& line) { out_(line); }
+
+    // Notes an entry this run put in place, with the inode and ctime it has
+    // now (after the rename, which itself moves the ctime).
+    void record(const Step& step, char type, int parent, const std::string& leaf) {
+        auto st = sys::lstat_at(parent, leaf);
+        if (!st) return;
+        manifest::Entry e;
+        e.path = step.source;
+        e.type = type;
+        e.source = step.source;
+        e.size = step.st.st_size;
+        e.mtime_ns = static_cast<long long>(step.st.st_mtim.tv_sec) * 1000000000LL + step.st.st_mtim.tv_nsec;
+        e.ino = st->st_ino;
+        e.ctime_ns = static_cast<long long>(st->st_ctim.tv_sec) * 1000000000LL + st->st_ctim.tv_nsec;
+        result_.installed.push_back(std::move(e));
+    }
     void say_verbose(const std::string& line) {
         if (opt_.verbose) out_(line);
     }
@@ -130,6 +146,7 @@ private:
         say_verbose("Create directory " + shown);
         ++result_.directories;
         created_dirs_.push_back(&step);
+        record(step, 'd', parent, leaf);
     }
 
     // Filling a directory moves its mtime, so the host's times are set once
@@ -168,6 +185,7 @@ private:
         if (::utimensat(parent, tmp.name().c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
             throw SysError("cannot set timestamps on", shown, errno);
         tmp.commit_as(leaf, shown);
+        record(step, 'l', parent, leaf);
         say("Creating symlink " + shown + " to " + step.link_target);
         ++result_.symlinks;
     }
@@ -184,6 +202,7 @@ private:
             return false;
         }
         tmp.commit_as(leaf, shown);
+        record(step, 'h', parent, leaf);
         ++result_.linked;
         return true;
     }
@@ -209,6 +228,7 @@ private:
         bool dropped_caps = metadata::copy_xattrs(src.get(), dst.get(), false, {opt_.keep_setuid}, shown);
         metadata::copy_times(dst.get(), st, shown);
         tmp.commit_as(leaf, shown);
+        record(step, 'f', parent, leaf);
         if (((st.st_mode & setid_bits) && !opt_.keep_setuid) || dropped_caps)
             say("removing setuid and setgid permissions from " + shown);
         ++result_.copied;
@@ -238,6 +258,7 @@ private:
             throw SysError("cannot chown", shown, errno);
         if (::chmod(proc.c_str(), step.st.st_mode & 0777) != 0) throw SysError("cannot chmod", shown, errno);
         tmp.commit_as(leaf, shown);
+        record(step, step.kind == Kind::fifo ? 'p' : (S_ISBLK(step.st.st_mode) ? 'b' : 'c'), parent, leaf);
         if (step.kind == Kind::device) {
             say("Creating device " + shown);
             ++result_.devices;
@@ -256,6 +277,17 @@ private:
 
 Result execute(const Plan& plan, const Jail& jail, const Options& options, const Output& out) {
     return Executor(jail, options, out).run(plan);
+}
+
+Result install(const Plan& plan, const Jail& jail, const Options& options, const Output& out) {
+    Result result = execute(plan, jail, options, out);
+    if (result.libraries_added) update_ld_cache(jail);
+    if (!result.installed.empty()) {
+        manifest::Manifest m = manifest::load(jail);
+        for (const auto& e : result.installed) m.entries[e.path] = e;
+        manifest::save(jail, m);
+    }
+    return result;
 }
 
 void update_ld_cache(const Jail& jail) {

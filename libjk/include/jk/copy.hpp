@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "jk/jail.hpp"
+#include "jk/manifest.hpp"
 
 namespace jk::copy {
 
@@ -89,6 +90,7 @@ private:
 struct Result {
     unsigned copied = 0, linked = 0, symlinks = 0, directories = 0, devices = 0, skipped = 0;
     bool libraries_added = false;
+    std::vector<manifest::Entry> installed;  // what this run put in place
 };
 
 // Where execute() reports the jailkit phrases panels parse ("Copying A to B").
@@ -97,6 +99,11 @@ using Output = std::function<void(const std::string& line)>;
 // Executes the plan inside the jail. Throws on the first failure (entries
 // already completed stay complete; the failing one is left as it was).
 Result execute(const Plan& plan, const Jail& jail, const Options& options, const Output& out);
+
+// What tools call: execute(), then update_ld_cache() when libraries were
+// added, then record what was installed in the jail's manifest (manifest.hpp)
+// so jk_update and jk_check can tell copied files from the admin's own.
+Result install(const Plan& plan, const Jail& jail, const Options& options, const Output& out);
 
 // Rebuilds JAIL/etc/ld.so.cache with the host's ldconfig run with argv
 // (no shell): `ldconfig -r JAIL`. Throws Error when it fails.

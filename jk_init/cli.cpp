@@ -1,0 +1,1 @@
+// jk_init command line (being written)

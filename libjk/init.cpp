@@ -1,0 +1,1 @@
+// init module (being written)
