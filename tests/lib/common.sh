@@ -299,9 +299,14 @@ jail_entries() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort); }
 
 declare -A _CANARY=()
 
+# Shared host paths (real libraries, "/") are watched without link count and
+# ctime: another test run may hardlink them (jk_cp -k) at the same time, which
+# moves both; a write, chmod, chown, rename or unlink still shows in content,
+# mode, owner, inode or mtime.
 _canary_state() {
-    local p=$1 s h=""
-    s=$(stat -c '%F %d:%i %a %u:%g %h %s %Y.%y %Z.%z' -- "$p" 2>/dev/null) || { echo "<missing>"; return; }
+    local p=$1 s h="" fmt='%F %d:%i %a %u:%g %h %s %Y.%y %Z.%z'
+    [[ ${2:-} == shared ]] && fmt='%F %d:%i %a %u:%g %s %Y.%y'
+    s=$(stat -c "$fmt" -- "$p" 2>/dev/null) || { echo "<missing>"; return; }
     if [[ -f "$p" && ! -L "$p" ]]; then h=$(sha256sum <"$p" | cut -c1-64)
     elif [[ -d "$p" && ! -L "$p" ]]; then h=$(ls -1A -- "$p" | sha256sum | cut -c1-64)
     fi
@@ -317,9 +322,10 @@ canary_new() {
     printf '%s\n' "$p"
 }
 
+declare -A _SHARED=()
 host_watch() {
     local p
-    for p in "$@"; do _CANARY[$p]=$(_canary_state "$p"); done
+    for p in "$@"; do _SHARED[$p]=1; _CANARY[$p]=$(_canary_state "$p" shared); done
 }
 
 host_unwatch() {
@@ -336,7 +342,7 @@ host_absent() {
 canary_check() {
     local p now bad=0 msg=""
     for p in "${!_CANARY[@]}"; do
-        now=$(_canary_state "$p")
+        if [[ -n ${_SHARED[$p]:-} ]]; then now=$(_canary_state "$p" shared); else now=$(_canary_state "$p"); fi
         if [[ "$now" != "${_CANARY[$p]}" ]]; then
             bad=1
             msg+="$p"$'\n'"  before: ${_CANARY[$p]}"$'\n'"  after:  $now"$'\n'
