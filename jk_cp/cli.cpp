@@ -1,9 +1,6 @@
 #include "jk_cp/cli.hpp"
 
-#include <getopt.h>
-
-#include <string_view>
-
+#include "jk/cli.hpp"
 #include "jk/error.hpp"
 
 namespace jk_cp {
@@ -39,52 +36,28 @@ Options parse_args(const std::vector<std::string>& argv) {
         {nullptr, 0, nullptr, 0},
     };
 
-    std::vector<std::string> storage(argv.begin(), argv.end());
-    if (storage.empty()) storage.emplace_back("jk_cp");
-    std::vector<char*> args;
-    for (auto& s : storage) args.push_back(s.data());
-    args.push_back(nullptr);
-    const int argc = static_cast<int>(storage.size());
-
     Options o;
     bool jail_given = false;
-    // optind = 0 resets getopt's internal state, so repeated calls (tests)
-    // start clean; opterr = 0 keeps getopt quiet so run_main reports.
-    optind = 0;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, args.data(), ":j:vfkosh?", long_options, nullptr);
-        if (c == -1) break;
-        switch (c) {
-        case 'j':
-            if (jail_given && o.jail != optarg) throw jk::UsageError("option '-j/--jail' given twice");
-            o.jail = optarg;
-            jail_given = true;
-            break;
-        case 'v': o.verbose = true; break;
-        case 'f': o.force = true; break;
-        case 'k': o.hardlink = true; break;
-        case 'o': o.keep_owner = true; break;
-        case 's': o.keep_setuid = true; break;
-        case 'h': o.help = true; break;
-        case '?':
-            // "-?" is a valid spelling of --help; getopt cannot tell it from
-            // an error, so look at the word itself.
-            if (optopt == '?' || std::string_view(args[optind - 1]) == "-?") {
-                o.help = true;
+    std::vector<std::string> positional =
+        jk::cli::parse(argv, "j:vfkosh?", long_options, [&](int c, const char* arg) {
+            switch (c) {
+            case 'j':
+                if (jail_given && o.jail != arg) throw jk::UsageError("option '-j/--jail' given twice");
+                o.jail = arg;
+                jail_given = true;
                 break;
+            case 'v': o.verbose = true; break;
+            case 'f': o.force = true; break;
+            case 'k': o.hardlink = true; break;
+            case 'o': o.keep_owner = true; break;
+            case 's': o.keep_setuid = true; break;
+            case 'h':
+            case '?': o.help = true; break;
+            case opt_version: o.version = true; break;
+            default: throw jk::UsageError("unexpected option");
             }
-            if (optopt == 0) throw jk::UsageError("unrecognized option " + jk::quoted(args[optind - 1]));
-            throw jk::UsageError("invalid option -- " + jk::quoted(std::string(1, static_cast<char>(optopt))));
-        case ':':
-            throw jk::UsageError("option " + jk::quoted(args[optind - 1]) + " requires an argument");
-        case opt_version: o.version = true; break;
-        default: throw jk::UsageError("unexpected option");
-        }
-    }
+        });
     if (o.help || o.version) return o;
-    // getopt permuted `args` (not `storage`): the operands now sit at its end.
-    std::vector<std::string> positional(args.begin() + optind, args.begin() + argc);
     if (!jail_given && !positional.empty()) {
         o.jail = positional.front();
         positional.erase(positional.begin());

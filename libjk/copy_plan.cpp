@@ -11,6 +11,7 @@
 
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
+#include "jk/path.hpp"
 #include "jk/sys.hpp"
 
 namespace jk::copy {
@@ -19,23 +20,6 @@ namespace {
 
 constexpr int max_link_depth = 40;
 
-std::vector<std::string> components(const std::string& path) {
-    std::vector<std::string> out;
-    size_t i = 0;
-    while (i < path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string::npos) j = path.size();
-        if (j > i) out.push_back(path.substr(i, j - i));
-        i = j + 1;
-    }
-    return out;
-}
-
-std::string parent_of(const std::string& path) {
-    size_t slash = path.rfind('/');
-    return slash == 0 || slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
 // Directories the loader searches without being told (glibc's built-in list
 // on Debian, with multiarch). A library elsewhere is found through the
 // ld.so.cache, which ldconfig can only rebuild from the jail's ld.so.conf.
@@ -43,7 +27,7 @@ bool in_default_library_dir(const std::string& lib) {
     static const char* const dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib",
                                        "/lib64", "/usr/lib64", "/lib/i386-linux-gnu", "/usr/lib/i386-linux-gnu",
                                        "/lib32", "/usr/lib32"};
-    std::string dir = parent_of(lib);
+    std::string dir = path::parent_of(lib);
     return std::any_of(std::begin(dirs), std::end(dirs), [&](const char* d) { return dir == d; });
 }
 
@@ -81,13 +65,13 @@ void Planner::add(const std::string& host_path) {
 // directory as a directory with the host's mode; then plans the entry itself.
 void Planner::add_path(const std::string& path, bool explicit_arg, bool is_library, int depth) {
     if (depth > max_link_depth) throw SysError("cannot resolve", path, ELOOP);
-    const std::vector<std::string> comps = components(path);
+    const std::vector<std::string> comps = path::components(path);
     std::string resolved;  // a prefix made of real directories only
     for (size_t i = 0; i < comps.size(); ++i) {
         const std::string& name = comps[i];
         if (name == ".") continue;
         if (name == "..") {
-            resolved = parent_of(resolved);
+            resolved = path::parent_of(resolved);
             continue;
         }
         const std::string candidate = resolved + "/" + name;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "jk/error.hpp"
+#include "jk/path.hpp"
 #include "jk/safepath.hpp"
 #include "jk/sys.hpp"
 
@@ -28,18 +29,6 @@ namespace jk {
 namespace {
 
 constexpr int max_symlinks = 40;  // the kernel's MAXSYMLINKS
-
-std::vector<std::string> split_components(std::string_view path) {
-    std::vector<std::string> out;
-    size_t i = 0;
-    while (i < path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string_view::npos) j = path.size();
-        if (j > i) out.emplace_back(path.substr(i, j - i));
-        i = j + 1;
-    }
-    return out;
-}
 
 // The kernel answers ENOSYS where openat2 is missing (before 5.6) and some
 // seccomp filters answer EPERM; both mean "use the walk".
@@ -67,7 +56,7 @@ int try_openat2(int rootfd, std::string_view path, int flags, mode_t mode) {
 UniqueFd walk_in_root(int rootfd, std::string_view path, int flags, mode_t mode, const std::string& what) {
     const bool follow_last = !(flags & O_NOFOLLOW);
     std::deque<std::string> todo;
-    for (auto& c : split_components(path)) todo.push_back(std::move(c));
+    for (auto& c : path::components(path)) todo.push_back(std::move(c));
 
     std::vector<UniqueFd> parents;  // the directories above `cur`, for ".."
     UniqueFd cur = sys::open_at(rootfd, ".", O_PATH | O_DIRECTORY, 0, what);
@@ -76,7 +65,7 @@ UniqueFd walk_in_root(int rootfd, std::string_view path, int flags, mode_t mode,
     auto follow = [&](int dirfd, const std::string& name) {
         if (++links > max_symlinks) throw SysError("cannot open", what, ELOOP);
         std::string target = sys::readlink_at(dirfd, name);
-        std::vector<std::string> comps = split_components(target);
+        std::vector<std::string> comps = path::components(target);
         if (!target.empty() && target[0] == '/') {
             parents.clear();
             cur = sys::open_at(rootfd, ".", O_PATH | O_DIRECTORY, 0, what);
@@ -163,7 +152,7 @@ UniqueFd open_in_root(int rootfd, std::string_view path, int flags, mode_t mode,
 
 PathSplit split_leaf(std::string_view path) {
     std::vector<std::string> comps;
-    for (auto& c : split_components(path))
+    for (auto& c : path::components(path))
         if (c != ".") comps.push_back(std::move(c));
     if (comps.empty()) throw Error("path " + quoted(std::string(path)) + " names the jail root, not an entry in it");
     if (comps.back() == "..") throw Error("path " + quoted(std::string(path)) + " ends in '..'");
@@ -177,7 +166,7 @@ PathSplit split_leaf(std::string_view path) {
 std::string normalize_absolute(std::string_view path) {
     if (path.empty() || path[0] != '/') throw Error("path " + quoted(std::string(path)) + " is not absolute");
     std::vector<std::string> out;
-    for (auto& c : split_components(path)) {
+    for (auto& c : path::components(path)) {
         if (c == ".") continue;
         if (c == "..") {
             if (!out.empty()) out.pop_back();
@@ -197,7 +186,7 @@ Jail Jail::open(const std::string& path) {
     std::string walked;
     // Parents follow sshd's ChrootDirectory rule (root-owned, not writable by
     // group or others); the jail itself also jailkit's root group.
-    for (const auto& name : split_components(norm)) {
+    for (const auto& name : path::components(norm)) {
         walked += "/" + name;
         UniqueFd next = sys::open_at(cur.get(), name, O_PATH | O_NOFOLLOW, 0, walked);
         check_dir(sys::fstat_fd(next.get(), walked), walked, walked == norm);

@@ -1,0 +1,43 @@
+#include "jk/cli.hpp"
+
+#include <string_view>
+
+#include "jk/error.hpp"
+
+namespace jk::cli {
+
+std::vector<std::string> parse(const std::vector<std::string>& argv, const char* shortopts, const option* longopts,
+                               const std::function<void(int code, const char* arg)>& on_option) {
+    std::vector<std::string> storage(argv.begin(), argv.end());
+    if (storage.empty()) storage.emplace_back("jk");
+    std::vector<char*> args;
+    for (auto& s : storage) args.push_back(s.data());
+    args.push_back(nullptr);
+    const int argc = static_cast<int>(storage.size());
+    const std::string optstring = std::string(":") + shortopts;
+    const bool question_is_option = std::string_view(shortopts).find('?') != std::string_view::npos;
+
+    // optind = 0 makes glibc reinitialise, so repeated calls start clean;
+    // opterr = 0 keeps getopt quiet so that run_main does the reporting.
+    optind = 0;
+    opterr = 0;
+    for (;;) {
+        const int c = getopt_long(argc, args.data(), optstring.c_str(), longopts, nullptr);
+        if (c == -1) break;
+        if (c == '?') {
+            // getopt answers '?' both for "-?" and for an unknown option.
+            if (question_is_option && (optopt == '?' || std::string_view(args[optind - 1]) == "-?")) {
+                on_option('?', nullptr);
+                continue;
+            }
+            if (optopt == 0 || optopt > 255) throw UsageError("unrecognized option " + quoted(args[optind - 1]));
+            throw UsageError("invalid option -- " + quoted(std::string(1, static_cast<char>(optopt))));
+        }
+        if (c == ':') throw UsageError("option " + quoted(args[optind - 1]) + " requires an argument");
+        on_option(c, optarg);
+    }
+    // getopt permuted `args` (not `storage`): the operands now sit at its end.
+    return std::vector<std::string>(args.begin() + optind, args.begin() + argc);
+}
+
+}  // namespace jk::cli

@@ -1,0 +1,23 @@
+// The getopt_long loop every tool's parse_args shares: GNU permutation
+// (options anywhere, "--" ends them), errors as UsageError naming the
+// option, and operands handed back in order. Pure apart from getopt's own
+// global state, which it resets on every call.
+#pragma once
+
+#include <getopt.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace jk::cli {
+
+// Calls on_option(code, optarg) for each option in argv (argv[0] is the
+// program name); optarg is nullptr for options without an argument.
+// `shortopts` is a getopt optstring without a leading ':'; when it holds
+// '?', the word "-?" is reported as the option '?'. Throws UsageError
+// (exit 1) for an unknown option or a missing argument. Returns the operands.
+std::vector<std::string> parse(const std::vector<std::string>& argv, const char* shortopts, const option* longopts,
+                               const std::function<void(int code, const char* arg)>& on_option);
+
+}  // namespace jk::cli
