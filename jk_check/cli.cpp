@@ -1,0 +1,1 @@
+// jk_check command line (being written)

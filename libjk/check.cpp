@@ -1,0 +1,1 @@
+// check module (being written)
