@@ -1,1 +1,89 @@
-// jk_init command line (being written)
+#include "jk_init/cli.hpp"
+
+#include "jk/cli.hpp"
+#include "jk/error.hpp"
+#include "jk/init.hpp"
+
+namespace jk_init {
+
+const char* usage_text() {
+    return "Usage: jk_init [OPTION]... -j JAIL SECTION...\n"
+           "  or:  jk_init [OPTION]... JAIL SECTION...\n"
+           "  or:  jk_init [-c FILE] -l\n"
+           "Create or complete the chroot jail JAIL with what the SECTIONs of the\n"
+           "configuration file list (programs, libraries, devices, users, groups).\n"
+           "\n"
+           "  -j, --jail=JAIL        the jail directory (else the first non-option\n"
+           "                         argument); created 0755 root:root if missing\n"
+           "  -c, --configfile=FILE  the sections file (default /etc/jailkit/jk_init.ini)\n"
+           "  -l, --list             list the sections of the file and exit\n"
+           "  -v, --verbose          also report what is skipped or missing\n"
+           "  -f, --force            replace files that already exist in the jail\n"
+           "  -k, --hardlink         hardlink instead of copying where possible\n"
+           "      --strict           a missing section, file, user or group is an error\n"
+           "                         (nothing is changed)\n"
+           "  -h, --help             show this help and exit\n"
+           "      --version          show the version and exit\n"
+           "\n"
+           "Exit status: 0 ok (missing sections are warnings), 1 bad option or error,\n"
+           "2 no jail or no section, 3 unsafe jail or missing config file, 4 refused\n"
+           "by --strict, 5 not run as root.\n";
+}
+
+Options parse_args(const std::vector<std::string>& argv) {
+    enum { opt_version = 256, opt_strict };
+    static const option long_options[] = {
+        {"jail", required_argument, nullptr, 'j'},
+        {"configfile", required_argument, nullptr, 'c'},
+        {"list", no_argument, nullptr, 'l'},
+        {"verbose", no_argument, nullptr, 'v'},
+        {"force", no_argument, nullptr, 'f'},
+        {"hardlink", no_argument, nullptr, 'k'},
+        {"strict", no_argument, nullptr, opt_strict},
+        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, opt_version},
+        {nullptr, 0, nullptr, 0},
+    };
+
+    Options o;
+    bool jail_given = false, config_given = false;
+    std::vector<std::string> positional =
+        jk::cli::parse(argv, "j:c:lvfkh", long_options, [&](int c, const char* arg) {
+            switch (c) {
+                case 'j':
+                    if (jail_given && o.jail != arg) throw jk::UsageError("option '-j/--jail' given twice");
+                    o.jail = arg;
+                    jail_given = true;
+                    break;
+                case 'c':
+                    if (config_given && o.config_file != arg)
+                        throw jk::UsageError("option '-c/--configfile' given twice");
+                    o.config_file = arg;
+                    config_given = true;
+                    break;
+                case 'l': o.list = true; break;
+                case 'v': o.verbose = true; break;
+                case 'f': o.force = true; break;
+                case 'k': o.hardlink = true; break;
+                case 'h': o.help = true; break;
+                case opt_strict: o.strict = true; break;
+                case opt_version: o.version = true; break;
+                default: throw jk::UsageError("unexpected option");
+            }
+        });
+    if (!config_given) o.config_file = jk::init::default_config;
+    if (o.config_file.empty()) throw jk::UsageError("option '-c/--configfile' needs a file name");
+    if (o.help || o.version || o.list) return o;
+    if (!jail_given && !positional.empty()) {
+        o.jail = positional.front();
+        positional.erase(positional.begin());
+    }
+    o.sections = std::move(positional);
+    if (o.jail.empty())
+        throw jk::UsageError("need at least a jail directory and a configfile-section: no jail given", 2);
+    if (o.sections.empty())
+        throw jk::UsageError("need at least a jail directory and a configfile-section: no section given", 2);
+    return o;
+}
+
+}  // namespace jk_init

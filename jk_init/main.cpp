@@ -1,6 +1,72 @@
-// placeholder: jk_init is being written
+// jk_init: create a chroot jail from sections of jk_init.ini.
 #include "jk/main.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "jk/config.hpp"
+#include "jk/error.hpp"
+#include "jk/init.hpp"
+#include "jk_init/cli.hpp"
+
+namespace {
+
+void print_line(FILE* f, const std::string& line) {
+    std::fputs(line.c_str(), f);
+    std::fputc('\n', f);
+}
+
+int list_sections(const std::string& file) {
+    jk::config::IniFile ini = [&] {
+        try {
+            return jk::config::IniFile::load(file);
+        } catch (const jk::SysError& e) {
+            if (e.err() == ENOENT)
+                throw jk::Error("ERROR: config file " + jk::quoted(file) + " does not exist",
+                                jk::init::unsafe_or_no_config);
+            throw;
+        }
+    }();
+    print_line(stdout, "** Available sections in " + file + " **");
+    for (const auto& s : jk::init::list_sections(ini))
+        print_line(stdout, s.comment.empty() ? s.name : s.name + " - " + s.comment);
+    return jk::init::ok;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    (void)argc;
-    return jk::run_main(argv[0], [] { return 1; });
+    return jk::run_main(argv[0], [&]() -> int {
+        jk_init::Options o = jk_init::parse_args(std::vector<std::string>(argv, argv + argc));
+        if (o.help) {
+            std::fputs(jk_init::usage_text(), stdout);
+            return 0;
+        }
+        if (o.version) {
+            std::printf("jk_init %s\n", JK_VERSION);
+            return 0;
+        }
+        if (o.list) return list_sections(o.config_file);
+        if (::geteuid() != 0)
+            throw jk::Error("Cannot create chroot jail without root privileges. Abort.", jk::init::not_root);
+        umask(022);
+
+        jk::init::Options io;
+        io.config_file = o.config_file;
+        io.verbose = o.verbose;
+        io.force = o.force;
+        io.hardlink = o.hardlink;
+        io.strict = o.strict;
+        jk::init::Sink sink;
+        sink.out = [](const std::string& line) { print_line(stdout, line); };
+        sink.warn = [](const std::string& line) {
+            std::fflush(stdout);  // keep the two streams in order on a terminal
+            print_line(stderr, line);
+        };
+        jk::init::run(io, o.jail, o.sections, sink);
+        return jk::init::ok;
+    });
 }

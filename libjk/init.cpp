@@ -1,1 +1,566 @@
-// init module (being written)
+// jk_init's logic (see init.hpp for the contract and the MUST list).
+#include "jk/init.hpp"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+#include <unordered_set>
+
+#include "jk/copy.hpp"
+#include "jk/error.hpp"
+#include "jk/fd.hpp"
+#include "jk/search_path.hpp"
+#include "jk/sys.hpp"
+#include "jk/users.hpp"
+
+namespace jk::init {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+void append_unique(std::vector<std::string>& to, std::unordered_set<std::string>& seen,
+                   const std::vector<std::string>& items) {
+    for (const auto& i : items)
+        if (seen.insert(i).second) to.push_back(i);
+}
+
+// The deprecated synonyms of `paths` (jailkit 2.23's man page): all mean
+// "host paths to copy".
+constexpr std::string_view path_keys[] = {"paths", "executables", "regularfiles", "directories", "libraries"};
+
+struct Resolver {
+    const config::IniFile& ini;
+    Request req;
+    std::unordered_set<std::string> visited;
+    std::unordered_set<std::string> seen_paths, seen_owner, seen_setuid, seen_devices, seen_dirs, seen_users,
+        seen_groups;
+
+    std::vector<std::string> list(const config::Section& s, std::string_view key) {
+        return s.get_list(key, &req.warnings).value_or(std::vector<std::string>{});
+    }
+
+    // Unknown keys, checked on the section as written (DEFAULT's own keys
+    // are checked once, on DEFAULT).
+    void check_keys(const config::Section& s) {
+        for (auto& w :
+             config::unknown_keys(s, {"comment", "paths", "executables", "regularfiles", "directories", "libraries",
+                                      "paths_w_owner", "paths_w_setuid", "users", "groups", "devices", "emptydirs",
+                                      "includesections", "need_logsocket", "need_proc"}))
+            req.warnings.push_back(std::move(w));
+    }
+
+    void section(const std::string& raw_name) {
+        const std::string name = config::normalize_section_name(raw_name);
+        if (!visited.insert(name).second) return;  // once per run; cycles end here
+        std::optional<config::Section> s = ini.with_defaults(name);
+        if (!s || s->is_default()) {
+            req.missing_sections.push_back(name);
+            return;
+        }
+        check_keys(*ini.find(name));
+        // Included sections first, depth-first (jailkit's order).
+        for (const auto& inc : list(*s, "includesections")) section(inc);
+        req.sections.push_back(name);
+        for (std::string_view k : path_keys) append_unique(req.paths, seen_paths, list(*s, k));
+        append_unique(req.owner_paths, seen_owner, list(*s, "paths_w_owner"));
+        append_unique(req.setuid_paths, seen_setuid, list(*s, "paths_w_setuid"));
+        append_unique(req.devices, seen_devices, list(*s, "devices"));
+        append_unique(req.emptydirs, seen_dirs, list(*s, "emptydirs"));
+        append_unique(req.users, seen_users, list(*s, "users"));
+        append_unique(req.groups, seen_groups, list(*s, "groups"));
+        if (section_flag(*s, "need_logsocket")) req.need_logsocket = true;
+        if (section_flag(*s, "need_proc")) {
+            req.need_proc = true;
+            const config::Entry* e = s->find("need_proc");
+            req.warnings.push_back(s->file() + ":" + std::to_string(e->line) + ": need_proc in section [" + name +
+                                   "] is not supported (jk_init does not edit /etc/fstab or mount anything; "
+                                   "mount proc in the jail yourself), ignoring");
+        }
+    }
+};
+
+}  // namespace
+
+bool section_flag(const config::Section& section, std::string_view key) {
+    const config::Entry* e = section.find(key);
+    if (!e || trim(e->value).empty()) return false;
+    return section.get_bool(key).value_or(false);
+}
+
+Request resolve(const config::IniFile& ini, const std::vector<std::string>& names) {
+    Resolver r{ini, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+    if (const config::Section* d = ini.find("DEFAULT")) r.check_keys(*d);
+    for (const auto& n : names) r.section(n);
+    // DEFAULT's findings come once per section that inherits them: keep one.
+    std::vector<std::string> unique;
+    std::unordered_set<std::string> seen;
+    append_unique(unique, seen, r.req.warnings);
+    r.req.warnings = std::move(unique);
+    return std::move(r.req);
+}
+
+std::vector<SectionInfo> list_sections(const config::IniFile& ini) {
+    std::vector<SectionInfo> out;
+    for (const auto& s : ini.sections()) {
+        if (s.is_default()) continue;
+        std::optional<config::Section> merged = ini.with_defaults(s.name());
+        out.push_back({s.name(), merged ? merged->get_string("comment").value_or("") : ""});
+    }
+    std::sort(out.begin(), out.end(), [](const SectionInfo& a, const SectionInfo& b) { return a.name < b.name; });
+    return out;
+}
+
+bool has_glob(std::string_view s) {
+    return s.find_first_of("*?[") != std::string_view::npos;
+}
+
+std::vector<std::string> nss_services(std::string_view text) {
+    static const std::set<std::string, std::less<>> databases = {"passwd",  "group",      "shadow",
+                                                                 "gshadow", "initgroups", "hosts"};
+    static const std::set<std::string, std::less<>> builtin = {"files", "dns"};
+    std::vector<std::string> out;
+    while (!text.empty()) {
+        size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+        size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        if (!databases.count(trim(line.substr(0, colon)))) continue;
+        std::string_view rest = line.substr(colon + 1);
+        bool in_action = false;
+        std::string word;
+        auto flush = [&] {
+            if (!word.empty() && !builtin.count(word) && std::find(out.begin(), out.end(), word) == out.end())
+                out.push_back(word);
+            word.clear();
+        };
+        for (char c : rest) {
+            if (in_action) {
+                if (c == ']') in_action = false;
+            } else if (c == '[') {
+                flush();
+                in_action = true;
+            } else if (c == ' ' || c == '\t' || c == '\r') {
+                flush();
+            } else {
+                word += c;
+            }
+        }
+        flush();
+    }
+    // A service name is a module name: refuse anything that could walk a path.
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [](const std::string& s) { return s.find('/') != std::string::npos || s == ".."; }),
+              out.end());
+    return out;
+}
+
+std::string log_socket_name(const std::string& jail) {
+    std::string j = jail;
+    while (j.size() > 1 && j.back() == '/') j.pop_back();
+    return j + "/dev/log";
+}
+
+std::optional<std::string> add_log_socket(std::string_view text, const std::string& jail) {
+    const std::string header = "[" + log_socket_name(jail) + "]";
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        size_t nl = rest.find('\n');
+        if (trim(rest.substr(0, nl)) == header) return std::nullopt;
+        if (nl == std::string_view::npos) break;
+        rest.remove_prefix(nl + 1);
+    }
+    std::string out(text);
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    out += "\n" + header + "\nbase=512\npeak=2048\ninterval=10\n";
+    return out;
+}
+
+// ---------------------------------------------------------------- system
+
+std::vector<std::string> expand_item(const std::string& item, bool allow_glob) {
+    if (item.find('/') == std::string::npos) {
+        // A bare program name, as jailkit's own ini files use ("paths = scp").
+        if (auto found = search_path::locate(item)) return {*found};
+        return {};
+    }
+    if (allow_glob && has_glob(item)) {
+        glob_t g{};
+        std::vector<std::string> out;
+        // No GLOB_NOCHECK: a pattern matching nothing is missing, not a path.
+        if (::glob(item.c_str(), 0, nullptr, &g) == 0)
+            for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+        ::globfree(&g);
+        return out;
+    }
+    struct stat st {};
+    if (::lstat(item.c_str(), &st) != 0) return {};
+    return {item};
+}
+
+std::vector<std::string> nss_module_paths(const std::vector<std::string>& services) {
+    static const char* const dirs[] = {
+        "/usr/lib/x86_64-linux-gnu",
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/lib/aarch64-linux-gnu",
+        "/usr/lib/i386-linux-gnu",
+        "/lib/i386-linux-gnu",
+        "/usr/lib/arm-linux-gnueabihf",
+        "/usr/lib64",
+        "/lib64",
+        "/usr/lib",
+        "/lib",
+    };
+    std::vector<std::string> out;
+    for (const auto& s : services) {
+        for (const char* d : dirs) {
+            std::string p = std::string(d) + "/libnss_" + s + ".so.2";
+            if (::access(p.c_str(), F_OK) == 0) {
+                out.push_back(p);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+namespace {
+
+void check_safe_dir(int fd, const std::string& shown) {
+    const struct stat st = sys::fstat_fd(fd, shown);
+    if (!S_ISDIR(st.st_mode)) throw UnsafePath(shown, "is not a directory");
+    if (st.st_uid != 0) throw UnsafePath(shown, "is not owned by root");
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) throw UnsafePath(shown, "is writable by group or others");
+}
+
+std::vector<std::string> split_components(const std::string& path) {
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i < path.size()) {
+        size_t j = path.find('/', i);
+        if (j == std::string::npos) j = path.size();
+        if (j > i) out.push_back(path.substr(i, j - i));
+        i = j + 1;
+    }
+    return out;
+}
+
+// mkdirat + open + fchown/fchmod on the new directory's own fd.
+UniqueFd make_dir_at(int parent, const std::string& leaf, const std::string& shown, bool& created) {
+    created = false;
+    if (::mkdirat(parent, leaf.c_str(), 0755) == 0) {
+        created = true;
+    } else if (errno != EEXIST) {
+        throw SysError("cannot create directory", shown, errno);
+    }
+    UniqueFd fd = sys::open_at(parent, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown);
+    if (created) {
+        if (::fchown(fd.get(), 0, 0) != 0) throw SysError("cannot chown", shown, errno);
+        if (::fchmod(fd.get(), 0755) != 0) throw SysError("cannot chmod", shown, errno);
+    }
+    return fd;
+}
+
+}  // namespace
+
+bool create_jail_dir(const std::string& path) {
+    UniqueFd dir = sys::open_at(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0, "/");
+    std::string shown;
+    bool any = false;
+    for (const auto& comp : split_components(path)) {
+        check_safe_dir(dir.get(), shown.empty() ? "/" : shown);
+        shown += "/" + comp;
+        int fd = ::openat(dir.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            dir = UniqueFd(fd);
+            continue;
+        }
+        if (errno == ELOOP) throw SymlinkNotAllowed(shown);
+        if (errno == ENOTDIR) {
+            auto st = sys::lstat_at(dir.get(), comp);
+            if (st && S_ISLNK(st->st_mode)) throw SymlinkNotAllowed(shown);
+            throw UnsafePath(shown, "is not a directory");
+        }
+        if (errno != ENOENT) throw SysError("cannot open", shown, errno);
+        bool created = false;
+        dir = make_dir_at(dir.get(), comp, shown, created);
+        any = any || created;
+    }
+    return any;
+}
+
+void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, bool verbose) {
+    std::string prefix;
+    UniqueFd dir = jail.open("/", O_RDONLY | O_DIRECTORY);
+    for (const auto& comp : split_components(inner)) {
+        if (comp == ".") continue;
+        if (comp == "..") throw Error("directory " + quoted(inner) + " contains '..'");
+        prefix += "/" + comp;
+        // Resolved beneath the jail (a symlinked component stays inside it).
+        try {
+            dir = jail.open(prefix, O_RDONLY | O_DIRECTORY);
+            continue;
+        } catch (const SysError& e) {
+            if (e.err() != ENOENT) throw;
+        }
+        bool created = false;
+        dir = make_dir_at(dir.get(), comp, jail.host_path(prefix), created);
+        if (created && verbose && sink.out) sink.out("Create directory " + jail.host_path(prefix));
+    }
+}
+
+bool register_log_socket(const std::string& config_dir, const std::string& jail) {
+    const std::string name = "jk_socketd.ini";
+    const std::string shown = config_dir + "/" + name;
+    UniqueFd dir = sys::open_at(AT_FDCWD, config_dir, O_RDONLY | O_DIRECTORY, 0, config_dir);
+    std::string text;
+    mode_t mode = 0644;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    {
+        int fd = ::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            UniqueFd f(fd);
+            const struct stat st = sys::fstat_fd(f.get(), shown);
+            if (!S_ISREG(st.st_mode)) throw Error(quoted(shown) + " is not a regular file");
+            mode = st.st_mode & 07777;
+            uid = st.st_uid;
+            gid = st.st_gid;
+            text = sys::read_all(f.get(), shown);
+        } else if (errno != ENOENT) {
+            throw SysError("cannot open", shown, errno);
+        }
+    }
+    std::optional<std::string> updated = add_log_socket(text, jail);
+    if (!updated) return false;
+    const std::string tmp = temp_name_for(name);
+    UniqueFd out = sys::open_at(dir.get(), tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, config_dir + "/" + tmp);
+    try {
+        sys::write_all(out.get(), *updated, shown);
+        if (::fchown(out.get(), uid, gid) != 0) throw SysError("cannot chown", config_dir + "/" + tmp, errno);
+        if (::fchmod(out.get(), mode) != 0) throw SysError("cannot chmod", config_dir + "/" + tmp, errno);
+        if (::fsync(out.get()) != 0) throw SysError("cannot sync", config_dir + "/" + tmp, errno);
+        if (::renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0)
+            throw SysError("cannot rename into place", shown, errno);
+    } catch (...) {
+        ::unlinkat(dir.get(), tmp.c_str(), 0);
+        throw;
+    }
+    return true;
+}
+
+namespace {
+
+// A numeric user or group id (0..4294967294; longer digit strings are names
+// that cannot exist, so they end up "missing").
+bool numeric_id(const std::string& s) {
+    if (s.empty() || s.size() > 10) return false;
+    if (!std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+    return std::stoull(s) <= 4294967294ULL;
+}
+
+// The host entries for the requested users and groups (plus each user's
+// primary group); names not found go to `missing`.
+struct UserPlan {
+    std::vector<users::PasswdEntry> passwd;
+    std::vector<users::GroupEntry> group;
+};
+
+UserPlan plan_users(const Request& req, std::vector<std::string>& missing) {
+    UserPlan plan;
+    if (req.users.empty() && req.groups.empty()) return plan;
+    users::HostUsers host = users::read_host_users(users::Malformed::skip);
+    std::unordered_set<std::string> added_groups;
+    auto add_group = [&](const users::GroupEntry& g) {
+        if (added_groups.insert(g.name).second) plan.group.push_back(g);
+    };
+    for (const auto& u : req.users) {
+        const users::PasswdEntry* e =
+            numeric_id(u) ? users::find_uid(host.passwd, static_cast<uid_t>(std::stoul(u))) : host.passwd.find(u);
+        if (!e) {
+            missing.push_back("user " + u);
+            continue;
+        }
+        plan.passwd.push_back(*e);
+        if (const users::GroupEntry* g = users::find_gid(host.group, e->gid)) add_group(*g);
+    }
+    for (const auto& gname : req.groups) {
+        const users::GroupEntry* g = numeric_id(gname)
+                                         ? users::find_gid(host.group, static_cast<gid_t>(std::stoul(gname)))
+                                         : host.group.find(gname);
+        if (!g) {
+            missing.push_back("group " + gname);
+            continue;
+        }
+        add_group(*g);
+    }
+    return plan;
+}
+
+void install_users(const Jail& jail, const UserPlan& plan, const Sink& sink, bool verbose) {
+    if (plan.passwd.empty() && plan.group.empty()) return;
+    make_dirs(jail, "/etc", sink, verbose);
+    users::JailUserTexts current = users::read_jail_users(jail);
+    users::JailUserTexts next;
+    const std::string passwd_name = jail.host_path("/etc/passwd");
+    const std::string group_name = jail.host_path("/etc/group");
+    if (!plan.passwd.empty()) {
+        users::MergeResult m = users::merge_passwd(current.passwd.value_or(""), passwd_name, plan.passwd);
+        for (const auto& w : m.warnings) sink.warn("warning: " + w);
+        if (m.changed || !current.passwd) next.passwd = m.text;
+    }
+    if (!plan.group.empty()) {
+        users::MergeResult m = users::merge_group(current.group.value_or(""), group_name, plan.group);
+        for (const auto& w : m.warnings) sink.warn("warning: " + w);
+        if (m.changed || !current.group) next.group = m.text;
+    }
+    if (next.passwd || next.group) {
+        users::write_jail_users(jail, next);
+        if (verbose && sink.out) {
+            if (next.passwd) sink.out("Updating " + passwd_name);
+            if (next.group) sink.out("Updating " + group_name);
+        }
+    }
+}
+
+std::string dirname_of(const std::string& path) {
+    size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+}  // namespace
+
+void run(const Options& options, const std::string& jail_arg, const std::vector<std::string>& section_names,
+         const Sink& sink) {
+    // ---- read and resolve everything first (MUST 1)
+    config::IniFile ini = [&] {
+        try {
+            return config::IniFile::load(options.config_file);
+        } catch (const SysError& e) {
+            if (e.err() == ENOENT)
+                throw Error("ERROR: config file " + quoted(options.config_file) + " does not exist",
+                            unsafe_or_no_config);
+            throw;
+        }
+    }();
+    for (const auto& w : ini.warnings()) sink.warn("warning: " + w);
+
+    Request req = resolve(ini, section_names);
+    for (const auto& w : req.warnings) sink.warn("warning: " + w);
+    for (const auto& s : req.missing_sections)
+        sink.warn("WARNING: section " + s + " does not exist in " + options.config_file);
+
+    std::vector<std::string> missing;  // host paths, users, groups not found
+    auto expand_all = [&](const std::vector<std::string>& items, bool allow_glob) {
+        std::vector<std::string> out;
+        for (const auto& item : items) {
+            std::vector<std::string> found = expand_item(item, allow_glob);
+            if (found.empty()) missing.push_back(item);
+            out.insert(out.end(), found.begin(), found.end());
+        }
+        return out;
+    };
+    std::vector<std::string> paths = expand_all(req.paths, true);
+    std::vector<std::string> devices = expand_all(req.devices, false);
+    std::vector<std::string> owner_paths = expand_all(req.owner_paths, true);
+    std::vector<std::string> setuid_paths = expand_all(req.setuid_paths, false);
+    UserPlan user_plan = plan_users(req, missing);
+
+    for (const auto& m : missing)
+        if (options.verbose || options.strict) sink.out("Source file " + m + " does not exist");
+    if (options.strict && (!req.missing_sections.empty() || !missing.empty())) {
+        std::string what;
+        for (const auto& s : req.missing_sections) what += (what.empty() ? "" : ", ") + ("section " + s);
+        for (const auto& m : missing) what += (what.empty() ? "" : ", ") + m;
+        throw Error("ERROR: --strict: missing " + what + "; nothing was changed", strict_failure);
+    }
+
+    // ---- the jail (MUST 2)
+    const std::string jail_path =
+        normalize_absolute(jail_arg.front() == '/' ? jail_arg : search_path::absolute(jail_arg));
+    if (jail_path == "/") throw Error("ERROR: the jail cannot be '/'", unsafe_or_no_config);
+    Jail jail = [&] {
+        try {
+            if (create_jail_dir(jail_path) && options.verbose) sink.out("Create directory " + jail_path);
+            return Jail::open(jail_path);
+        } catch (const UnsafePath& e) {
+            throw Error("ERROR: jail " + quoted(jail_path) + " is not safe: " + e.what(), unsafe_or_no_config);
+        }
+    }();
+
+    // ---- one plan for every section
+    copy::Options copy_options;
+    copy_options.force = options.force;
+    copy_options.hardlink = options.hardlink;
+    copy_options.verbose = options.verbose;
+    copy_options.exclude = jail.path();
+
+    auto add_all = [&](copy::Planner& planner, const std::vector<std::string>& list) {
+        for (const auto& p : list) {
+            try {
+                planner.add(p);
+            } catch (const SysError& e) {
+                // A dangling link or a file that vanished since the glob.
+                if (e.err() != ENOENT && e.err() != ENOTDIR) throw;
+                if (options.verbose) sink.out("Source file " + p + " does not exist");
+            }
+        }
+    };
+    copy::Planner planner(copy_options, copy::host_dependency_finder());
+    add_all(planner, paths);
+    add_all(planner, devices);
+
+    // NSS modules glibc will dlopen for the jail's nsswitch.conf (COMPAT W4).
+    const bool wants_nsswitch = std::find(paths.begin(), paths.end(), "/etc/nsswitch.conf") != paths.end() ||
+                                !user_plan.passwd.empty() || !user_plan.group.empty();
+    if (wants_nsswitch && ::access("/etc/nsswitch.conf", R_OK) == 0)
+        add_all(planner, nss_module_paths(nss_services(sys::read_file("/etc/nsswitch.conf"))));
+
+    // paths_w_owner and paths_w_setuid need other copy options; the copy
+    // engine applies options per plan, so they get plans of their own. All
+    // three are made before anything is written.
+    auto plan_with = [&](const std::vector<std::string>& list, bool setuid) {
+        copy::Options o = copy_options;
+        o.keep_owner = true;
+        o.keep_setuid = setuid;
+        copy::Planner p(o, copy::host_dependency_finder());
+        add_all(p, list);
+        return std::make_pair(p.take(), o);
+    };
+    std::vector<std::pair<copy::Plan, copy::Options>> plans;
+    plans.emplace_back(planner.take(), copy_options);
+    if (!owner_paths.empty()) plans.push_back(plan_with(owner_paths, false));
+    if (!setuid_paths.empty()) plans.push_back(plan_with(setuid_paths, true));
+    for (const auto& [plan, o] : plans) {
+        for (const auto& w : plan.warnings) sink.warn("warning: " + w);
+        for (const auto& m : plan.missing_libraries) sink.warn("warning: library " + m + " not found");
+    }
+    for (const auto& [plan, o] : plans) copy::install(plan, jail, o, sink.out);
+
+    for (const auto& d : req.emptydirs) make_dirs(jail, d, sink, options.verbose);
+    install_users(jail, user_plan, sink, options.verbose);
+
+    if (req.need_logsocket) {
+        make_dirs(jail, "/dev", sink, options.verbose);
+        const std::string dir = dirname_of(options.config_file);
+        if (register_log_socket(dir, jail.path()) && options.verbose)
+            sink.out("Registered " + log_socket_name(jail.path()) + " in " + dir + "/jk_socketd.ini");
+    }
+}
+
+}  // namespace jk::init

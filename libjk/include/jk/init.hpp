@@ -1,0 +1,145 @@
+// jk_init's logic: turning jk_init.ini sections into one copy plan, the
+// users and groups a jail needs, empty directories, and the jail's entry in
+// jk_socketd.ini.
+//
+// Split in two (STYLE.md habit 14):
+//  - pure functions (section resolution with includesections, key handling,
+//    nsswitch.conf parsing, the jk_socketd.ini edit) that touch no syscall;
+//  - a system layer (glob expansion, safe creation of the jail directory,
+//    the run itself) that does the I/O.
+//
+// MUST:
+//  1. Nothing is written before every section, path and user has been
+//     resolved, so --strict refuses a request without touching the jail.
+//  2. The jail directory is created (when missing) one component at a time
+//     relative to the fd of a parent that was checked safe, and then opened
+//     with Jail::open, which checks it and every parent again on the fd used.
+//  3. Every write inside the jail goes through the jail's fd (copy engine,
+//     users::write_jail_users, make_dirs); jk_socketd.ini is replaced
+//     atomically (temporary file + rename) in the config file's directory.
+//  4. need_logsocket is a boolean ("0", "no", "false" are false): jailkit
+//     2.23 edited jk_socketd.ini for any non-empty value (COMPAT.md W15).
+//  5. need_proc is never acted upon (jailkit edited /etc/fstab and mounted).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jk/config.hpp"
+#include "jk/jail.hpp"
+
+namespace jk::init {
+
+// jailkit 2.23's exit codes (COMPAT.md 2.1), plus 4 for --strict.
+enum Exit { ok = 0, bad_option = 1, missing_args = 2, unsafe_or_no_config = 3, strict_failure = 4, not_root = 5 };
+
+// The default configuration file (jailkit's path, whatever the prefix).
+inline constexpr const char* default_config = "/etc/jailkit/jk_init.ini";
+
+// ---------------------------------------------------------------- pure
+
+// What the requested sections ask for, merged in processing order.
+struct Request {
+    std::vector<std::string> sections;          // processed, includes first (depth-first)
+    std::vector<std::string> missing_sections;  // requested or included but absent from the file
+    std::vector<std::string> paths;             // paths + the deprecated synonyms
+    std::vector<std::string> owner_paths;       // paths_w_owner
+    std::vector<std::string> setuid_paths;      // paths_w_setuid (never globbed)
+    std::vector<std::string> devices;
+    std::vector<std::string> emptydirs;
+    std::vector<std::string> users;  // names or numeric ids
+    std::vector<std::string> groups;
+    bool need_logsocket = false;
+    bool need_proc = false;
+    std::vector<std::string> warnings;  // "file:line: ..., ignoring" and the like
+};
+
+// Resolves `names` against `ini` with the Python tools' dialect: DEFAULT keys
+// are inherited by every section; includesections are processed before the
+// section that names them, depth-first; each section is processed once per
+// run (a cycle is therefore harmless). List items are deduplicated keeping
+// the first occurrence. Throws ConfigError for a malformed need_logsocket or
+// need_proc value (file:line).
+Request resolve(const config::IniFile& ini, const std::vector<std::string>& names);
+
+// A value read as a boolean: empty means false (configparser gave ""),
+// otherwise Section::get_bool's words. Throws ConfigError for anything else.
+bool section_flag(const config::Section& section, std::string_view key);
+
+// `name - comment` for every section but DEFAULT, sorted by name.
+struct SectionInfo {
+    std::string name;
+    std::string comment;
+};
+std::vector<SectionInfo> list_sections(const config::IniFile& ini);
+
+// True when `s` contains a glob(3) metacharacter ('*', '?', '[').
+bool has_glob(std::string_view s);
+
+// The NSS services named on the passwd, group, shadow, gshadow, initgroups
+// and hosts lines of an nsswitch.conf text that are not built into glibc
+// (2.34+ has "files" and "dns" inside libc), in order of first appearance.
+// Comments ('#' to end of line) and "[STATUS=action]" items are skipped.
+std::vector<std::string> nss_services(std::string_view nsswitch_text);
+
+// The section header jk_socketd.ini gets for a jail: "<jail>/dev/log".
+std::string log_socket_name(const std::string& jail);
+
+// `socketd_text` with the jail's socket section appended
+// ("\n[<jail>/dev/log]\nbase=512\npeak=2048\ninterval=10\n"), or nullopt when
+// a line holding exactly that header (blanks around it ignored) is already
+// there, so registering twice changes nothing.
+std::optional<std::string> add_log_socket(std::string_view socketd_text, const std::string& jail);
+
+// ---------------------------------------------------------------- system
+
+struct Options {
+    std::string config_file = default_config;
+    bool verbose = false;
+    bool force = false;
+    bool hardlink = false;
+    bool strict = false;
+};
+
+// Where run() reports: `out` gets the jailkit stdout phrases ("Copying A to
+// B"), `warn` the lines for stderr.
+struct Sink {
+    std::function<void(const std::string&)> out;
+    std::function<void(const std::string&)> warn;
+};
+
+// The host paths an item of a path list stands for: a glob is expanded with
+// glob(3) (a glob matching nothing gives nothing); a bare name without '/' is
+// looked up in $PATH; anything else is returned when it exists (lstat).
+// Empty result = missing.
+std::vector<std::string> expand_item(const std::string& item, bool allow_glob);
+
+// The host's libnss_<service>.so.2 for each service, from the first library
+// directory that has it; services without a module are left out.
+std::vector<std::string> nss_module_paths(const std::vector<std::string>& services);
+
+// Creates the missing components of the absolute, normalised host path `path`
+// as 0755 root:root directories. Each existing component is opened without
+// following symlinks and must be root-owned and not writable by group or
+// others before anything is created in it. Throws UnsafePath,
+// SymlinkNotAllowed or SysError. Returns true when something was created.
+bool create_jail_dir(const std::string& path);
+
+// Creates `inner` and its missing parents inside the jail as 0755 root:root
+// directories (through the jail's fd; existing ones are left alone).
+void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, bool verbose);
+
+// Adds the jail's log socket to <dir>/jk_socketd.ini (created 0644 when
+// absent) atomically. Returns false when it was already registered.
+bool register_log_socket(const std::string& config_dir, const std::string& jail);
+
+// The whole of jk_init for `jail` (as given) and `sections`. Requires root
+// (the caller checks). Throws Error carrying one of the Exit codes: 3 for a
+// missing config file or an unsafe jail, 4 for what --strict refuses;
+// ConfigError / SysError (exit 1) for other failures.
+void run(const Options& options, const std::string& jail, const std::vector<std::string>& sections, const Sink& sink);
+
+}  // namespace jk::init
