@@ -132,7 +132,7 @@ check_scp() {
     check_netbasics "$1"
 }
 check_sftp() {
-    jrun "sftp-server -h" 'usage' "$1" /usr/lib/openssh/sftp-server -h
+    jrun "sftp-server -Q requests" '^open' "$1" /usr/lib/openssh/sftp-server -Q requests
     if [[ -e /usr/bin/sftp ]]; then
         run_cmd chroot --userspec=$NOBODY "$1" /usr/bin/sftp -h
         assert_match "sftp client runs in the jail" 'usage: sftp' "$R_ERR"
