@@ -1,5 +1,6 @@
 // jk_cp: copy files with what they need into a chroot jail.
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
 #include "jk/jail.hpp"
+#include "jk/log.hpp"
 #include "jk/main.hpp"
 #include "jk/search_path.hpp"
 #include "jk_cp/cli.hpp"
@@ -47,6 +49,8 @@ int copy_into_jail(const jk_cp::Options& o) {
         try {
             return jk::Jail::open(jail_path);
         } catch (const jk::UnsafePath& e) {
+            jk::log::syslog_only(LOG_WARNING, "refusing to copy into unsafe jail " + jk::quoted(jail_path) + ": " +
+                                                  e.what());
             throw jk::Error(std::string("ERROR: jail is not safe: ") + e.what(), unsafe_jail);
         }
     }();
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         umask(022);
+        jk::log::open("jk_cp", LOG_AUTHPRIV);
         return copy_into_jail(o);
     });
 }
