@@ -1,1 +1,59 @@
-// jk_check command line (being written)
+#include "jk_check/cli.hpp"
+
+#include "jk/cli.hpp"
+#include "jk/error.hpp"
+
+namespace jk_check {
+
+const char* usage_text() {
+    return "Usage: jk_check [OPTION]... [JAIL]...\n"
+           "Check chroot jails for problems: unsafe jail directories, directories\n"
+           "writable by group or others, setuid/setgid files, files that differ from\n"
+           "the host's, programs whose libraries are missing in the jail, and\n"
+           "/etc/passwd entries that do not match the host's.\n"
+           "\n"
+           "Without JAIL, every section of the configuration file is a jail, and so\n"
+           "is the jail part of every home directory in /etc/passwd holding '/./'.\n"
+           "\n"
+           "  -c, --configfile=FILE  read FILE (default /etc/jailkit/jk_check.ini)\n"
+           "  -v, --verbose          also say what is skipped\n"
+           "      --json             print one JSON document instead of lines\n"
+           "  -h, --help             show this help and exit\n"
+           "      --version          show the version and exit\n"
+           "\n"
+           "Exit status: 0 nothing found, 1 bad usage or configuration, 2 problems\n"
+           "were found.\n";
+}
+
+Options parse_args(const std::vector<std::string>& argv) {
+    enum { opt_version = 256, opt_json };
+    static const option long_options[] = {
+        {"configfile", required_argument, nullptr, 'c'}, {"verbose", no_argument, nullptr, 'v'},
+        {"json", no_argument, nullptr, opt_json},        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, opt_version},  {nullptr, 0, nullptr, 0},
+    };
+
+    Options o;
+    std::vector<std::string> positional = jk::cli::parse(argv, "c:vh", long_options, [&](int c, const char* arg) {
+        switch (c) {
+            case 'c':
+                if (*arg == '\0') throw jk::UsageError("option '-c/--configfile' needs a file name");
+                if (o.configfile_given && o.configfile != arg)
+                    throw jk::UsageError("option '-c/--configfile' given twice");
+                o.configfile = arg;
+                o.configfile_given = true;
+                break;
+            case 'v': o.verbose = true; break;
+            case 'h': o.help = true; break;
+            case opt_json: o.json = true; break;
+            case opt_version: o.version = true; break;
+            default: throw jk::UsageError("unexpected option");
+        }
+    });
+    for (const auto& p : positional)
+        if (p.empty()) throw jk::UsageError("an empty jail path was given");
+    o.jails = std::move(positional);
+    return o;
+}
+
+}  // namespace jk_check
