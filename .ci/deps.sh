@@ -4,7 +4,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
-  g++ meson ninja-build pkg-config \
+  g++ clang libclang-rt-14-dev meson ninja-build pkg-config \
   libinih-dev libcap-dev libacl1-dev catch2 \
   python3 perl git openssh-client openssh-sftp-server rsync \
   acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar man-db mandoc
