@@ -8,7 +8,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$1 seconds=${2:-60}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for t in ini users manifest paths jk_cp_cli ldso elf; do mkdir -p "$work/$t"; cp -r "$here/corpus/$t/." "$work/$t/"; done
+for t in ini users manifest paths jk_cp_cli ldso elf; do
+  mkdir -p "$work/$t"
+  if [ -d "$here/corpus/$t" ]; then cp -r "$here/corpus/$t/." "$work/$t/"; fi
+done
 cp /etc/ld.so.cache "$work/ldso/host-cache"
 for f in /usr/bin/true /usr/bin/ls /usr/lib/x86_64-linux-gnu/libc.so.6; do head -c 65536 "$f" > "$work/elf/$(basename "$f")"; done
 status=0
