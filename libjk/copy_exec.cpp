@@ -160,10 +160,10 @@ private:
     }
 
     // Returns true when the caller should go on and (re)create the entry.
-    bool may_replace(int parent, const std::string& leaf, const std::string& shown) {
+    bool may_replace(const Step& step, int parent, const std::string& leaf, const std::string& shown) {
         auto existing = sys::lstat_at(parent, leaf);
         if (!existing) return true;
-        if (opt_.force && !S_ISDIR(existing->st_mode)) return true;
+        if ((opt_.force || step.replace) && !S_ISDIR(existing->st_mode)) return true;
         say_verbose(shown + " already exists, will not touch it");
         ++result_.skipped;
         return false;
@@ -175,7 +175,7 @@ private:
         const std::string leaf = leaf_part(step.source);
         auto existing = sys::lstat_at(parent, leaf);
         if (existing && S_ISLNK(existing->st_mode) && sys::readlink_at(parent, leaf) == step.link_target) return;
-        if (!may_replace(parent, leaf, shown)) return;
+        if (!may_replace(step, parent, leaf, shown)) return;
         TempEntry tmp(parent, temp_name_for(leaf));
         if (::symlinkat(step.link_target.c_str(), parent, tmp.name().c_str()) != 0)
             throw SysError("cannot create symlink", shown, errno);
@@ -211,7 +211,7 @@ private:
         const std::string shown = jail_.host_path(step.source);
         int parent = dir_fd(dir_part(step.source));
         const std::string leaf = leaf_part(step.source);
-        if (!may_replace(parent, leaf, shown)) return;
+        if (!may_replace(step, parent, leaf, shown)) return;
         if (step.is_library) result_.libraries_added = true;
         if (opt_.hardlink && try_hardlink(step, parent, leaf, shown)) return;
 
@@ -239,7 +239,7 @@ private:
         int parent = dir_fd(dir_part(step.source));
         const std::string leaf = leaf_part(step.source);
         auto existing = sys::lstat_at(parent, leaf);
-        if (existing && !opt_.force) {
+        if (existing && !opt_.force && !step.replace) {
             if (step.kind == Kind::device) say("Device " + shown + " does exist already");
             ++result_.skipped;
             return;

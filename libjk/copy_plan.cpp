@@ -51,13 +51,16 @@ bool worth_scanning(const std::string& path, const struct stat& st) {
 Planner::Planner(Options options, DependencyFinder deps) : options_(options), deps_(std::move(deps)) {}
 
 void Planner::push(Step step) {
+    step.replace = replace_ && step.explicit_arg;
     if (!planned_.insert(step.source).second) return;
     plan_.steps.push_back(std::move(step));
 }
 
-void Planner::add(const std::string& host_path) {
+void Planner::add(const std::string& host_path, bool replace) {
     if (host_path.empty() || host_path[0] != '/') throw Error("path " + quoted(host_path) + " is not absolute");
+    replace_ = replace;
     add_path(host_path, true, false, 0);
+    replace_ = false;
 }
 
 // Walks `path` one component at a time on the host, so that every symlink on

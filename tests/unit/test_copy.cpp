@@ -173,3 +173,20 @@ TEST_CASE("a missing source is an error before anything is written", "[copy][roo
     CHECK_THROWS_AS(planner.add(t / "nothing/here"), jk::SysError);
     CHECK_THROWS_AS(planner.add("relative/path"), jk::Error);
 }
+
+TEST_CASE("add(path, replace) replaces that entry only, not what it needs", "[copy][root]") {
+    TempJail t;
+    sh("mkdir -p " + t / "j " + t / "host && echo old > " + t / "host/prog && echo lib1 > " + t / "host/lib.so.1");
+    auto deps = [&](const std::string&, std::vector<std::string>&) {
+        return std::vector<std::string>{t / "host/lib.so.1"};
+    };
+    run(t, "j", {t / "host/prog"}, {}, nullptr, deps);
+    sh("echo new > " + t / "host/prog && echo lib2 > " + t / "host/lib.so.1 && chmod 755 " + t / "host/prog");
+    copy::Planner planner({}, deps);
+    planner.add(t / "host/prog", true);
+    copy::Plan plan = planner.take();
+    jk::Jail j = jk::Jail::open(t / "j");
+    copy::execute(plan, j, {}, [](const std::string&) {});
+    sh("grep -qx new " + t / "j" + t / "host/prog");
+    sh("grep -qx lib1 " + t / "j" + t / "host/lib.so.1");
+}

@@ -46,6 +46,7 @@ struct Step {
     std::string link_target; // symlinks only
     bool is_library = false; // added because an ELF file needs it
     bool explicit_arg = false; // named by the caller (not met by recursion or dependency)
+    bool replace = false;      // replace what exists in the jail even without Options::force
 };
 
 struct Plan {
@@ -67,7 +68,10 @@ public:
     Planner(Options options, DependencyFinder deps);
     // Adds a host path (absolute) and everything it needs. Throws SysError
     // when the source cannot be read, ElfError for a malformed ELF file.
-    void add(const std::string& host_path);
+    // With `replace`, the entry itself (not what it needs) replaces what the
+    // jail has at its path, as Options::force would (jk_update's outdated
+    // files).
+    void add(const std::string& host_path, bool replace = false);
     // The finished plan (adds the ld.so.conf files when libraries outside
     // the default dirs are in it).
     Plan take();
@@ -85,6 +89,7 @@ private:
     std::unordered_set<std::string> trees_;       // directories already walked
     std::unordered_map<std::string, struct stat> dir_cache_;  // host lstat of directory prefixes
     bool needs_ld_conf_ = false;
+    bool replace_ = false;  // the current add() call's `replace`
 };
 
 struct Result {
