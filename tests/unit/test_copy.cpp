@@ -177,11 +177,12 @@ TEST_CASE("a missing source is an error before anything is written", "[copy][roo
 TEST_CASE("add(path, replace) replaces that entry only, not what it needs", "[copy][root]") {
     TempJail t;
     sh("mkdir -p " + t / "j " + t / "host && echo old > " + t / "host/prog && echo lib1 > " + t / "host/lib.so.1");
+    sh("chmod 755 " + t / "host/prog");
     auto deps = [&](const std::string&, std::vector<std::string>&) {
         return std::vector<std::string>{t / "host/lib.so.1"};
     };
     run(t, "j", {t / "host/prog"}, {}, nullptr, deps);
-    sh("echo new > " + t / "host/prog && echo lib2 > " + t / "host/lib.so.1 && chmod 755 " + t / "host/prog");
+    sh("echo new > " + t / "host/prog && echo lib2 > " + t / "host/lib.so.1");
     copy::Planner planner({}, deps);
     planner.add(t / "host/prog", true);
     copy::Plan plan = planner.take();

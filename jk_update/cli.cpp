@@ -1,0 +1,1 @@
+// jk_update command line (being written)

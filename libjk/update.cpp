@@ -1,0 +1,1 @@
+// update module (being written)
