@@ -1,6 +1,95 @@
-// placeholder: jk_update is being written
+// jk_update: bring a jail's copied files up to date with the host
+// (COMPAT.md 2.11). The engine is libjk's (jk/update.hpp); this file reads
+// the configuration section, opens the jail and maps the result to an exit
+// status.
 #include "jk/main.hpp"
+
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "jk/config.hpp"
+#include "jk/error.hpp"
+#include "jk/jail.hpp"
+#include "jk/log.hpp"
+#include "jk/search_path.hpp"
+#include "jk/update.hpp"
+#include "jk_update/cli.hpp"
+
+namespace {
+
+using namespace jk_update;
+
+int update(const Options& o) {
+    jk::update::Settings s;
+    s.dry_run = o.dry_run;
+    s.verbose = o.verbose;
+    s.hardlink = o.hardlink;
+    s.max_remove = o.max_remove;
+    std::vector<std::string> dirs = o.directories;
+    std::vector<std::string> skips = o.skips;
+
+    // -c names the jail by a section of the ini (jailkit: section = jail path).
+    std::string jail_path = o.jail.empty() ? o.section : o.jail;
+    if (!o.section.empty()) {
+        jk::config::IniFile ini = jk::config::IniFile::load(o.configfile);
+        for (const auto& w : ini.warnings()) std::fprintf(stderr, "%s: warning: %s\n", jk::program_name(), w.c_str());
+        jk::update::IniSettings is = jk::update::read_section(ini, o.section);
+        for (const auto& w : is.warnings) std::fprintf(stderr, "%s: warning: %s\n", jk::program_name(), w.c_str());
+        skips.insert(skips.end(), is.skips.begin(), is.skips.end());
+        dirs.insert(dirs.end(), is.directories.begin(), is.directories.end());
+        if (!o.hardlink && is.hardlinks) s.hardlink = *is.hardlinks;
+    }
+    while (jail_path.size() > 1 && jail_path.back() == '/') jail_path.pop_back();
+    if (jail_path.front() != '/') jail_path = jk::search_path::absolute(jail_path);
+
+    jk::Jail jail = [&] {
+        try {
+            return jk::Jail::open(jail_path);
+        } catch (const jk::UnsafePath& e) {
+            jk::log::syslog_only(LOG_WARNING,
+                                 "refusing to update unsafe jail " + jk::quoted(jail_path) + ": " + e.what());
+            throw jk::Error(std::string("ERROR: jail is not safe: ") + e.what(), unsafe_jail);
+        }
+    }();
+    for (const auto& sk : skips) s.skips.push_back(jk::update::normalize_skip(sk, jail.path()));
+    s.directories = dirs;
+
+    auto print = [](const std::string& line) {
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+    };
+    jk::update::Result r = jk::update::run(jail, s, print);
+    if (r.refused) {
+        std::fprintf(stderr,
+                     "%s: ERROR: %lu files would be removed from %s, more than --max-remove=%lu; nothing was "
+                     "changed (check the host, or raise --max-remove)\n",
+                     jk::program_name(), r.would_remove, jail.path().c_str(), o.max_remove);
+        return refused;
+    }
+    if (r.errors > 0) return errors;
+    if (o.dry_run && r.pending()) return pending;
+    return ok;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    (void)argc;
-    return jk::run_main(argv[0], [] { return 1; });
+    return jk::run_main(argv[0], [&] {
+        Options o = parse_args(std::vector<std::string>(argv, argv + argc));
+        if (o.help) {
+            std::fputs(usage_text(), stdout);
+            return 0;
+        }
+        if (o.version) {
+            std::printf("jk_update %s\n", JK_VERSION);
+            return 0;
+        }
+        umask(022);
+        jk::log::open("jk_update", LOG_AUTHPRIV);
+        return update(o);
+    });
 }

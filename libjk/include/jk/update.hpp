@@ -1,0 +1,138 @@
+// jk_update's engine (COMPAT.md 2.11, W13): brings the files the suite
+// copied into a jail up to date with the host, and removes the ones whose
+// host original is gone.
+//
+// MUST (issue 3, DESIGN.md invariants 2 and 4):
+//  1. Nothing is deleted unless the jail's manifest lists it as installed by
+//     the suite: a file the admin added to the jail is never removed.
+//  2. An outdated entry is never unlinked first: the copy engine writes the
+//     new version under a temporary name and renames it over the old one, so
+//     the jail always holds the old or the complete new file.
+//  3. The jail is walked through directory fds opened with O_NOFOLLOW; a
+//     symlinked directory is never walked (merged /usr: /bin -> usr/bin is
+//     compared as a link, /usr/bin is walked once), nor another file system.
+//  4. Removals happen through the parent directory's fd, after checking that
+//     the entry is still the one that was scanned.
+//  5. More removals than Settings::max_remove refuse the whole run before
+//     anything is changed.
+//
+// The decisions (decide, decide_dir, skip matching, ini reading) are pure
+// and unit-tested; run() is the walking and IO layer.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jk/config.hpp"
+#include "jk/jail.hpp"
+#include "jk/manifest.hpp"
+
+namespace jk::update {
+
+// jailkit 2.23's directories scanned when none are given.
+inline const std::vector<std::string> default_directories = {"/bin/", "/lib/", "/usr/", "/opt/"};
+
+inline constexpr unsigned long default_max_remove = 100;
+
+// ---------------------------------------------------------------- pure part
+
+// Paths that belong to the jail itself and are never compared with the
+// host, whatever directories are scanned: its account files, its ld.so.cache
+// (built by ldconfig for the jail) and the suite's own /etc/jailkit.
+bool is_jail_specific(const std::string& inner);
+
+// A skip as jailkit normalised it: trailing slashes dropped, and a host
+// spelling of a jail path ("JAIL/usr/x") turned into the jail path ("/usr/x").
+// `jail` is the jail's host path without a trailing slash.
+std::string normalize_skip(const std::string& skip, const std::string& jail);
+
+// A scanned directory as a jail path: leading '/' added, trailing slashes and
+// a JAIL prefix dropped ("" for the jail root itself).
+std::string normalize_directory(const std::string& dir, const std::string& jail);
+
+// True when `inner` (a jail path such as "/usr/bin/x") is a skip or lies
+// below one. Skips must be normalised.
+bool is_skipped(const std::vector<std::string>& skips, const std::string& inner);
+
+// What the walk saw of one entry (jail side or host side).
+struct Observed {
+    mode_t type = 0;  // S_IFMT bits
+    long long size = 0;
+    long long mtime_ns = 0;
+    long long ctime_ns = 0;
+    unsigned long long dev = 0;
+    unsigned long long ino = 0;
+    std::string link_target;  // symlinks only
+};
+
+enum class Verdict {
+    current,          // nothing to do
+    outdated,         // replace with the host's version
+    deprecated,       // installed by the suite, gone on the host: remove
+    foreign,          // not installed by the suite and not on the host: keep
+    compare_content,  // same size, no proof either way: the caller compares bytes
+    conflict,         // a directory on one side only: left alone, reported
+};
+
+// The decision for a jail entry that is not a directory. host is nullopt
+// when the host has nothing at the same path; recorded is the manifest's
+// entry for the path or nullptr.
+Verdict decide(const Observed& jail, const std::optional<Observed>& host, const manifest::Entry* recorded);
+
+// The decision for a jail directory once its contents were scanned:
+// deprecated when the host has nothing there, the manifest lists it and
+// nothing in it stays; conflict when the host has a non-directory there.
+Verdict decide_dir(const std::optional<Observed>& host, const manifest::Entry* recorded, bool empty_after);
+
+// True for a name the copy engine uses for its temporary entries
+// (".jk-<leaf>.<10 chars>"), which a killed run may leave behind.
+bool is_temp_name(const std::string& name);
+
+// jk_update.ini's section for one jail (the section name is the jail path).
+struct IniSettings {
+    std::vector<std::string> skips;
+    std::vector<std::string> directories;
+    std::optional<bool> hardlinks;
+    std::vector<std::string> warnings;
+};
+
+// Reads section `section` of `ini`. Throws ConfigError naming the file when
+// the section is missing or a value is malformed.
+IniSettings read_section(const config::IniFile& ini, const std::string& section);
+
+// ---------------------------------------------------------------- the run
+
+struct Settings {
+    std::vector<std::string> directories;  // jail paths; default_directories when empty
+    std::vector<std::string> skips;        // normalised (normalize_skip)
+    bool hardlink = false;
+    bool dry_run = false;
+    bool verbose = false;
+    unsigned long max_remove = default_max_remove;
+};
+
+struct Result {
+    unsigned outdated = 0;  // found (dry run) or replaced
+    unsigned removed = 0;   // found (dry run) or removed
+    unsigned errors = 0;    // scan and removal errors (reported on the output)
+    bool refused = false;   // more removals than max_remove: nothing was changed
+    unsigned long would_remove = 0;
+    bool pending() const { return outdated + removed > 0; }
+};
+
+// Where run() writes jailkit's stdout phrases ("skip X", "removing outdated
+// file X", "Copying A to B", "ERROR:  while scanning dir X: ...").
+using Output = std::function<void(const std::string& line)>;
+
+// Scans the settings' directories of `jail`, then (unless dry_run or
+// refused) removes the deprecated entries and installs the outdated ones
+// through the copy engine, recording both in the manifest. Errors met while
+// scanning or removing are reported on `out` and counted; errors of the copy
+// engine are thrown.
+Result run(const Jail& jail, const Settings& settings, const Output& out);
+
+}  // namespace jk::update
