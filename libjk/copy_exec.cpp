@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "jk/copy.hpp"
@@ -96,6 +97,14 @@ private:
         return dirs_.emplace(dir, std::move(fd)).first->second.get();
     }
 
+    // What the jail has at dir/leaf. A directory this run created holds only
+    // what this run put there, and a plan lists each path once, so the
+    // lookup is skipped (a fresh jail is mostly such directories).
+    std::optional<struct stat> existing_entry(const std::string& dir, int parent, const std::string& leaf) const {
+        if (fresh_dirs_.count(dir)) return std::nullopt;
+        return sys::lstat_at(parent, leaf);
+    }
+
     uid_t owner_uid(const struct stat& st) const { return opt_.keep_owner || opt_.keep_setuid ? st.st_uid : 0; }
     gid_t owner_gid(const struct stat& st) const { return opt_.keep_owner || opt_.keep_setuid ? st.st_gid : 0; }
     mode_t wanted_mode(const struct stat& st) const {
@@ -154,6 +163,7 @@ private:
         say_verbose("Create directory " + shown);
         ++result_.directories;
         created_dirs_.push_back(&step);
+        fresh_dirs_.insert(step.source);
         record(step, 'd', parent, leaf);
     }
 
@@ -184,18 +194,22 @@ private:
         const std::string shown = jail_.host_path(step.source);
         int parent = dir_fd(dir_part(step.source));
         const std::string leaf = leaf_part(step.source);
-        auto existing = sys::lstat_at(parent, leaf);
+        auto existing = existing_entry(dir_part(step.source), parent, leaf);
         if (existing && S_ISLNK(existing->st_mode) && sys::readlink_at(parent, leaf) == step.link_target) return;
-        if (!may_replace(step, parent, leaf, shown)) return;
-        TempEntry tmp(parent, temp_name_for(leaf));
-        if (::symlinkat(step.link_target.c_str(), parent, tmp.name().c_str()) != 0)
+        if (existing && !may_replace_existing(step, *existing, shown)) return;
+        // symlinkat is atomic on its own; only a replacement needs the
+        // temporary name that is renamed over the old entry.
+        std::optional<TempEntry> tmp;
+        if (existing) tmp.emplace(parent, temp_name_for(leaf));
+        const std::string& name = tmp ? tmp->name() : leaf;
+        if (::symlinkat(step.link_target.c_str(), parent, name.c_str()) != 0)
             throw SysError("cannot create symlink", shown, errno);
-        if (::fchownat(parent, tmp.name().c_str(), owner_uid(step.st), owner_gid(step.st), AT_SYMLINK_NOFOLLOW) != 0)
+        if (::fchownat(parent, name.c_str(), owner_uid(step.st), owner_gid(step.st), AT_SYMLINK_NOFOLLOW) != 0)
             throw SysError("cannot chown", shown, errno);
         const struct timespec times[2] = {step.st.st_atim, step.st.st_mtim};
-        if (::utimensat(parent, tmp.name().c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+        if (::utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
             throw SysError("cannot set timestamps on", shown, errno);
-        tmp.commit_as(leaf, shown);
+        if (tmp) tmp->commit_as(leaf, shown);
         record(step, 'l', parent, leaf);
         say("Creating symlink " + shown + " to " + step.link_target);
         ++result_.symlinks;
@@ -241,7 +255,7 @@ private:
         const std::string shown = jail_.host_path(step.source);
         int parent = dir_fd(dir_part(step.source));
         const std::string leaf = leaf_part(step.source);
-        auto existing = sys::lstat_at(parent, leaf);
+        auto existing = existing_entry(dir_part(step.source), parent, leaf);
         if (existing && !may_replace_existing(step, *existing, shown)) return;
         if (step.is_library) result_.libraries_added = true;
         if (opt_.hardlink && try_hardlink(step, parent, leaf, shown)) return;
@@ -309,6 +323,7 @@ private:
     Result result_;
     std::unordered_map<std::string, UniqueFd> dirs_;
     std::vector<const Step*> created_dirs_;
+    std::unordered_set<std::string> fresh_dirs_;  // directories this run created
 };
 
 }  // namespace
