@@ -1,20 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include "jk/error.hpp"
+#include "tests/unit/cli_support.hpp"
 #include "jk_cp/cli.hpp"
 
 using jk_cp::parse_args;
-using Args = std::vector<std::string>;
+using jk::test::Args;
 
 namespace {
-int usage_exit(const Args& a) {
-    try {
-        parse_args(a);
-    } catch (const jk::UsageError& e) {
-        return e.exit_code();
-    }
-    return -1;
-}
+int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
 }  // namespace
 
 TEST_CASE("jk_cp accepts jailkit's and panels' command lines", "[jk_cp]") {

@@ -11,23 +11,17 @@
 #include "jk/error.hpp"
 #include "jk/update.hpp"
 #include "jk_update/cli.hpp"
+#include "tests/unit/cli_support.hpp"
 #include "tmpjail.hpp"
 
 using jk_update::parse_args;
-using Args = std::vector<std::string>;
+using jk::test::Args;
 using jk::update::Observed;
 using jk::update::Verdict;
 
 namespace {
 
-int usage_exit(const Args& a) {
-    try {
-        parse_args(a);
-    } catch (const jk::UsageError& e) {
-        return e.exit_code();
-    }
-    return -1;
-}
+int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
 
 Observed reg(long long size, long long mtime, unsigned long long ino, long long ctime = 5) {
     Observed o;
