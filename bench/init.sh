@@ -39,25 +39,9 @@ JAILKIT=/usr/sbin/jk_init
 JAILKIT_INI=/etc/jailkit/jk_init.ini
 JAILKIT_CAP=600
 
-BASE=""
-for parent in /srv /var/lib; do
-    if [[ -d $parent && ! -L $parent && $(stat -c '%u %a' "$parent") == "0 755" ]]; then
-        BASE=$(mktemp -d "$parent/jk-bench.XXXXXXXX") && break
-    fi
-done
-[[ -n "$BASE" ]] || { echo "no root-owned 0755 /srv or /var/lib for the jails" >&2; exit 1; }
-chmod 0755 "$BASE"
-cleanup() { rm -rf --one-file-system "$BASE"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir -m 0755 "$BASE/etc"
-CFG="$BASE/etc/jk_init.ini"
-cp "$REPO_INI" "$CFG"
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_root
 fresh_jail() { rm -rf "${BASE:?}/${1:?}"; mkdir -m 0755 "$BASE/$1"; sync; echo "$BASE/$1"; }
 
 run_jk() {  # JAIL -> prints seconds

@@ -31,22 +31,9 @@ JAILKIT=/usr/sbin/jk_cp
 JAILKIT_CAP=300
 
 # Jails under a root-owned 0755 directory (jk_cp refuses a jail below /tmp).
-BASE=""
-for parent in /srv /var/lib; do
-    if [[ -d $parent && ! -L $parent && $(stat -c '%u %a' "$parent") == "0 755" ]]; then
-        BASE=$(mktemp -d "$parent/jk-bench.XXXXXXXX") && break
-    fi
-done
-[[ -n "$BASE" ]] || { echo "no root-owned 0755 /srv or /var/lib for the jails" >&2; exit 1; }
-chmod 0755 "$BASE"
-cleanup() { rm -rf --one-file-system "$BASE"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_root
 # A fresh empty jail; sync first so that no run pays for an earlier run's writeback.
 fresh_jail() { rm -rf "$BASE/$1"; mkdir -m 0755 "$BASE/$1"; sync; echo "$BASE/$1"; }
 

@@ -27,17 +27,12 @@ TREE=${JK_BENCH_TREE:-/usr/share}
 RUNS=${JK_BENCH_RUNS:-3}
 JAILKIT=/usr/sbin/jk_update
 
-install -d -m 0755 -o root -g root /srv
-BASE=$(mktemp -d /srv/jk-bench-update.XXXXXX) && chmod 0755 "$BASE"
-trap 'rm -rf "$BASE"' EXIT
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_root
 HOSTDIR=$BASE/host/opt/jkbench
 J=$BASE/jail
 install -d -m 0755 "$HOSTDIR" "$J"
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 
 cp -a "$TREE/." "$HOSTDIR/"
 "$JK_CP" -j "$J" "$HOSTDIR" >/dev/null 2>&1 || { echo "jk_cp failed" >&2; exit 1; }

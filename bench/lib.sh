@@ -1,0 +1,23 @@
+# Shared by the bench scripts (sourced): a root-owned scratch root for jails
+# and timing helpers. Sets BASE and removes it on exit.
+
+# BASE: a fresh 0755 directory under a root-owned 0755 /srv or /var/lib
+# (jails are refused under group/other-writable parents such as /tmp).
+bench_root() {
+    BASE=""
+    local parent
+    for parent in /srv /var/lib; do
+        if [[ -d $parent && ! -L $parent && $(stat -c '%u %a' "$parent") == "0 755" ]]; then
+            BASE=$(mktemp -d "$parent/jk-bench.XXXXXXXX") && break
+        fi
+    done
+    [[ -n "$BASE" ]] || { echo "no root-owned 0755 /srv or /var/lib for the jails" >&2; exit 1; }
+    chmod 0755 "$BASE"
+    trap 'rm -rf --one-file-system "$BASE"' EXIT
+    trap 'exit 130' INT TERM
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
