@@ -38,10 +38,7 @@ Options parse_args(const std::vector<std::string>& argv) {
         switch (c) {
             case 'c':
                 if (*arg == '\0') throw jk::UsageError("option '-c/--configfile' needs a file name");
-                if (o.configfile_given && o.configfile != arg)
-                    throw jk::UsageError("option '-c/--configfile' given twice");
-                o.configfile = arg;
-                o.configfile_given = true;
+                jk::cli::assign_once(o.configfile, o.configfile_given, arg, "-c/--configfile");
                 break;
             case 'v': o.verbose = true; break;
             case 'h': o.help = true; break;

@@ -42,9 +42,7 @@ Options parse_args(const std::vector<std::string>& argv) {
         jk::cli::parse(argv, "j:vfkosh?", long_options, [&](int c, const char* arg) {
             switch (c) {
             case 'j':
-                if (jail_given && o.jail != arg) throw jk::UsageError("option '-j/--jail' given twice");
-                o.jail = arg;
-                jail_given = true;
+                jk::cli::assign_once(o.jail, jail_given, arg, "-j/--jail");
                 break;
             case 'v': o.verbose = true; break;
             case 'f': o.force = true; break;

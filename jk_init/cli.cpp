@@ -51,15 +51,10 @@ Options parse_args(const std::vector<std::string>& argv) {
         jk::cli::parse(argv, "j:c:lvfkh", long_options, [&](int c, const char* arg) {
             switch (c) {
                 case 'j':
-                    if (jail_given && o.jail != arg) throw jk::UsageError("option '-j/--jail' given twice");
-                    o.jail = arg;
-                    jail_given = true;
+                    jk::cli::assign_once(o.jail, jail_given, arg, "-j/--jail");
                     break;
                 case 'c':
-                    if (config_given && o.config_file != arg)
-                        throw jk::UsageError("option '-c/--configfile' given twice");
-                    o.config_file = arg;
-                    config_given = true;
+                    jk::cli::assign_once(o.config_file, config_given, arg, "-c/--configfile");
                     break;
                 case 'l': o.list = true; break;
                 case 'v': o.verbose = true; break;

@@ -101,9 +101,7 @@ Options parse_args(const std::vector<std::string>& argv) {
                 break;
             case opt_config:
                 if (*arg == '\0') throw jk::UsageError("option '--config' needs a file name");
-                if (config_given && o.configfile != arg) throw jk::UsageError("option '--config' given twice");
-                o.configfile = arg;
-                config_given = true;
+                jk::cli::assign_once(o.configfile, config_given, arg, "--config");
                 break;
             case opt_max_remove: o.max_remove = parse_count(arg); break;
             default: throw jk::UsageError("unexpected option");

@@ -40,4 +40,10 @@ std::vector<std::string> parse(const std::vector<std::string>& argv, const char*
     return std::vector<std::string>(args.begin() + optind, args.begin() + argc);
 }
 
+void assign_once(std::string& value, bool& given, const char* arg, const char* option) {
+    if (given && value != arg) throw UsageError(std::string("option '") + option + "' given twice");
+    value = arg;
+    given = true;
+}
+
 }  // namespace jk::cli

@@ -20,4 +20,9 @@ namespace jk::cli {
 std::vector<std::string> parse(const std::vector<std::string>& argv, const char* shortopts, const option* longopts,
                                const std::function<void(int code, const char* arg)>& on_option);
 
+// Stores the argument of an option that may be given once. Repeating it with
+// the same value is harmless; with another value it is a UsageError naming
+// `option` (e.g. "-j/--jail"), since either choice would surprise someone.
+void assign_once(std::string& value, bool& given, const char* arg, const char* option);
+
 }  // namespace jk::cli
