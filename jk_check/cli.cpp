@@ -15,7 +15,7 @@ const char* usage_text() {
            "Without JAIL, every section of the configuration file is a jail, and so\n"
            "is the jail part of every home directory in /etc/passwd holding '/./'.\n"
            "\n"
-           "  -c, --configfile=FILE  read FILE (default /etc/jailkit/jk_check.ini)\n"
+           "  -c, --configfile=FILE  read FILE (default " JK_SYSCONFDIR "/jk_check.ini)\n"
            "  -v, --verbose          also say what is skipped\n"
            "      --json             print one JSON document instead of lines\n"
            "  -h, --help             show this help and exit\n"

@@ -6,7 +6,7 @@
 
 namespace jk_check {
 
-inline constexpr const char* default_configfile = "/etc/jailkit/jk_check.ini";
+inline constexpr const char* default_configfile = JK_SYSCONFDIR "/jk_check.ini";
 
 struct Options {
     std::string configfile = default_configfile;

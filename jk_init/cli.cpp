@@ -15,7 +15,7 @@ const char* usage_text() {
            "\n"
            "  -j, --jail=JAIL        the jail directory (else the first non-option\n"
            "                         argument); created 0755 root:root if missing\n"
-           "  -c, --configfile=FILE  the sections file (default /etc/jailkit/jk_init.ini)\n"
+           "  -c, --configfile=FILE  the sections file (default " JK_SYSCONFDIR "/jk_init.ini)\n"
            "  -l, --list             list the sections of the file and exit\n"
            "  -v, --verbose          also report what is skipped or missing\n"
            "  -f, --force            replace files that already exist in the jail\n"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # meson install puts each tool, config and man page where a distribution
 # would, with the modes the tool table gives.
-#   usage: install.sh BUILDDIR SBINDIR MANDIR SYSCONFDIR TOOL:DIR:MODE...
+#   usage: install.sh BUILDDIR SBINDIR MANDIR CONFDIR TOOL:DIR:MODE...
 set -euo pipefail
-builddir=$1 sbindir=$2 mandir=$3 sysconfdir=$4
+builddir=$1 sbindir=$2 mandir=$3 confdir=$4
 shift 4
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
@@ -18,5 +18,5 @@ for spec in "$@"; do
   check "$tool(8) installed" "[ -f '$dest$mandir/man8/$tool.8' ] || [ -f '$dest$mandir/man1/$tool.1' ]"
   check "the installed $tool answers --version" "'$dest$dir/$tool' --version | grep -q '^$tool '"
 done
-check "jk_init.ini installed in $sysconfdir/jailkit" "[ -f '$dest$sysconfdir/jailkit/jk_init.ini' ]"
+check "jk_init.ini installed in $confdir" "[ -f '$dest$confdir/jk_init.ini' ]"
 exit $fail

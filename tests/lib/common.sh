@@ -183,7 +183,8 @@ setup_root() {
 }
 
 _cleanup() {
-    local rc=$? u g p
+    local rc=$? u g p c
+    for c in "${T_ON_EXIT[@]}"; do eval "$c" >/dev/null 2>&1; done
     # make_user runs in $(...) subshells: the names are recorded in files.
     if [[ -n "$T_ROOT" && -f "$T_ROOT/.users" ]]; then
         while IFS= read -r u; do _retry userdel -f "$u" >/dev/null 2>&1; done <"$T_ROOT/.users"
@@ -360,3 +361,48 @@ is_elf() {
     [[ -f "$1" && ! -L "$1" && -r "$1" ]] || return 1
     [[ "$(head -c 4 -- "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" == 7f454c46 ]]
 }
+
+# ---------------------------------------------------------------- private mounts
+#
+# The tools read their ini files from a fixed directory ($JK_SYSCONFDIR,
+# /etc/jailkit): a setuid tool must never take a config path from its caller.
+# A test that needs its own configuration therefore runs in a private mount
+# namespace and bind-mounts a directory of its own over that path; the host
+# (and another checkout's tests running at the same time) never see it.
+
+# enter_private_mounts "$@" : call first thing; re-runs the script in its own
+# mount namespace (children such as sshd inherit it).
+enter_private_mounts() {
+    if [[ -z ${JK_TEST_PRIVATE_NS:-} ]]; then
+        export JK_TEST_PRIVATE_NS=$$
+        exec unshare --mount --propagation private -- bash "$0" "$@"
+    fi
+}
+
+# private_confdir : a fresh root-owned 0755 $T_ROOT/conf mounted over
+# $JK_SYSCONFDIR (created on the host, empty, if missing); sets T_CONF.
+T_CONF=""
+private_confdir() {
+    [[ -n ${JK_TEST_PRIVATE_NS:-} ]] || fatal "private_confdir needs enter_private_mounts first"
+    [[ -n ${JK_SYSCONFDIR:-} && "$JK_SYSCONFDIR" == /* ]] || fatal "JK_SYSCONFDIR is not set (meson passes it)"
+    T_CONF=$T_ROOT/conf
+    install -d -m 0755 -o 0 -g 0 "$T_CONF" || fatal "cannot create $T_CONF"
+    [[ -d "$JK_SYSCONFDIR" ]] || install -d -m 0755 -o 0 -g 0 "$JK_SYSCONFDIR" || fatal "cannot create $JK_SYSCONFDIR"
+    mount --bind "$T_CONF" "$JK_SYSCONFDIR" || fatal "cannot bind-mount $T_CONF over $JK_SYSCONFDIR"
+}
+
+# install_setuid VAR : copies the built tool named by VAR (e.g. JK_CHROOTSH)
+# to $T_ROOT/bin, root:root 4755 (build trees are not setuid), and points VAR
+# at the copy.
+install_setuid() {
+    local var=$1 src=${!1}
+    install -d -m 0755 -o 0 -g 0 "$T_ROOT/bin" || fatal "cannot create $T_ROOT/bin"
+    install -m 4755 -o 0 -g 0 "$src" "$T_ROOT/bin/${src##*/}" || fatal "cannot install $src setuid"
+    printf -v "$var" '%s' "$T_ROOT/bin/${src##*/}"
+    export "${var?}"
+}
+
+# on_exit CMD... : run CMD (e.g. stop a daemon) when the test exits, before
+# the test root is removed.
+T_ON_EXIT=()
+on_exit() { T_ON_EXIT+=("$(printf '%q ' "$@")"); }

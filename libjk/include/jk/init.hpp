@@ -37,7 +37,7 @@ namespace jk::init {
 enum Exit { ok = 0, bad_option = 1, missing_args = 2, unsafe_or_no_config = 3, strict_failure = 4, not_root = 5 };
 
 // The default configuration file (jailkit's path, whatever the prefix).
-inline constexpr const char* default_config = "/etc/jailkit/jk_init.ini";
+inline constexpr const char* default_config = JK_SYSCONFDIR "/jk_init.ini";
 
 // ---------------------------------------------------------------- pure
 

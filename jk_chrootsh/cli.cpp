@@ -1,0 +1,1 @@
+// jk_chrootsh's command line (placeholder).

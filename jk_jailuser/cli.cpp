@@ -1,0 +1,1 @@
+// jk_jailuser's command line (placeholder).

@@ -1,0 +1,1 @@
+// jk_lsh's command line (placeholder).
