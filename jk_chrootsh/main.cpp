@@ -1,12 +1,37 @@
-// jk_chrootsh: placeholder until its issue lands (issue 4).
+// jk_chrootsh: the setuid-root login shell that puts a user in their jail
+// (COMPAT.md 2.3). The sequence and every check live in libjk
+// (jk/login.hpp); this file runs the setuid prologue first, then hands over.
+#include <syslog.h>
+
 #include <cstdio>
-#include <cstring>
+#include <string>
+#include <vector>
+
+#include "jk/log.hpp"
+#include "jk/login.hpp"
+#include "jk/main.hpp"
+#include "jk/privilege.hpp"
+#include "jk_chrootsh/cli.hpp"
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("jk_chrootsh %s\n", JK_VERSION);
-        return 0;
+    // First, before anything the caller controls is looked at.
+    jk::privilege::Prologue prologue;
+    try {
+        prologue = jk::privilege::setuid_prologue();
+    } catch (const jk::Error& e) {
+        return e.exit_code();
     }
-    std::fprintf(stderr, "jk_chrootsh: not implemented yet\n");
-    return 1;
+
+    std::vector<std::string> args(argv, argv + argc);
+    return jk::run_main(argc > 0 ? argv[0] : "jk_chrootsh", [&]() -> int {
+        switch (jk_chrootsh::parse_action(args)) {
+            case jk_chrootsh::Action::help: std::fputs(jk_chrootsh::usage_text(), stdout); return 0;
+            case jk_chrootsh::Action::version: std::printf("jk_chrootsh %s\n", JK_VERSION); return 0;
+            case jk_chrootsh::Action::login: break;
+        }
+        jk::log::open("jk_chrootsh", LOG_AUTHPRIV);
+        jk::login::run(prologue, args, [](int priority, const std::string& message) {
+            jk::log::syslog_only(priority, message);
+        });
+    });
 }

@@ -1,1 +1,504 @@
-// placeholder (issue 4)
+#include "jk/login.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "jk/jail.hpp"
+#include "jk/path.hpp"
+#include "jk/sys.hpp"
+
+namespace jk::login {
+
+namespace {
+
+std::string id_of(const Account& who) { return who.name + " (" + std::to_string(who.uid) + ")"; }
+
+// Lookups through NSS with buffers that grow on ERANGE.
+template <class Fn>
+std::optional<passwd> lookup_passwd(Fn&& fn, std::vector<char>& buf, int& err) {
+    passwd pw{};
+    passwd* result = nullptr;
+    buf.resize(4096);
+    for (;;) {
+        err = fn(&pw, buf.data(), buf.size(), &result);
+        if (err != ERANGE || buf.size() > (1u << 24)) break;
+        buf.resize(buf.size() * 2);
+    }
+    if (err != 0 || result == nullptr) return std::nullopt;
+    return pw;
+}
+
+std::optional<std::string> group_name(gid_t gid, int& err) {
+    std::vector<char> buf(4096);
+    group gr{};
+    group* result = nullptr;
+    for (;;) {
+        err = ::getgrgid_r(gid, &gr, buf.data(), buf.size(), &result);
+        if (err != ERANGE || buf.size() > (1u << 24)) break;
+        buf.resize(buf.size() * 2);
+    }
+    if (err != 0 || result == nullptr) return std::nullopt;
+    return std::string(gr.gr_name);
+}
+
+std::string why(int err) { return err != 0 ? std::strerror(err) : "no such entry"; }
+
+// Variables that steer the loader, libc or the shell itself: never passed
+// on, even when the admin lists them (glibc's own AT_SECURE list plus the
+// shells' start-up hooks).
+bool is_trap_variable(std::string_view name) {
+    static const std::array<std::string_view, 24> exact = {
+        "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH",
+        "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",
+        "TZDIR", "IFS", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "CDPATH",
+        "GLOBIGNORE", "PROMPT_COMMAND", "PYTHONSTARTUP", "PERL5OPT"};
+    if (name.starts_with("LD_") || name.starts_with("MALLOC_") || name.starts_with("BASH_FUNC_")) return true;
+    for (std::string_view e : exact)
+        if (name == e) return true;
+    return false;
+}
+
+bool valid_variable_name(std::string_view name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+    for (char c : name)
+        if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+    return true;
+}
+
+// A log line must stay one line whatever the caller passed.
+std::string printable(std::string_view s, std::size_t max = 2000) {
+    std::string out;
+    for (char c : s.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    if (s.size() > max) out += "...";
+    return out;
+}
+
+std::string join_args(const std::vector<std::string>& args) {
+    std::string all;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (i > 1) all += ' ';
+        all += args[i];
+    }
+    return printable(all);
+}
+
+// Jail-internal paths compare after lexical cleanup ("/home/u/" == "/home/u").
+std::string clean(std::string_view p) {
+    std::string out;
+    for (const auto& c : path::components(p)) out += "/" + c;
+    return out.empty() ? "/" : out;
+}
+
+}  // namespace
+
+Settings read_settings(const config::Section* section, std::vector<std::string>& warnings) {
+    Settings s;
+    if (section == nullptr) return s;
+    for (auto& w : config::unknown_keys(*section, {"env", "relax_home_group_permissions", "relax_home_other_permissions",
+                                                    "relax_home_group", "relax_home_owner", "injail_shell",
+                                                    "injail_login_shell", "skip_injail_passwd_check",
+                                                    "allow_setuid"}))
+        warnings.push_back(std::move(w));
+    s.env = section->get_list("env", &warnings).value_or(std::vector<std::string>{});
+    s.relax_home_group_permissions = section->get_bool("relax_home_group_permissions").value_or(false);
+    s.relax_home_other_permissions = section->get_bool("relax_home_other_permissions").value_or(false);
+    s.relax_home_group = section->get_bool("relax_home_group").value_or(false);
+    s.relax_home_owner = section->get_bool("relax_home_owner").value_or(false);
+    s.injail_shell = section->get_string("injail_shell");
+    if (s.injail_shell && s.injail_shell->empty()) s.injail_shell.reset();
+    if (s.injail_shell && s.injail_shell->front() != '/') {
+        const config::Entry* e = section->find("injail_shell");
+        throw ConfigError(section->file(), e ? e->line : section->line(),
+                          "injail_shell must be an absolute path, got " + quoted(*s.injail_shell));
+    }
+    s.injail_login_shell = section->get_bool("injail_login_shell").value_or(false);
+    s.skip_injail_passwd_check = section->get_bool("skip_injail_passwd_check").value_or(false);
+    s.allow_setuid = section->get_bool("allow_setuid").value_or(false);
+    return s;
+}
+
+bool valid_invocation_name(std::string_view argv0) {
+    std::size_t slash = argv0.rfind('/');
+    std::string_view base = slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1);
+    return base == "jk_chrootsh" || base == "-jk_chrootsh" || base == "su" || base == "-su";
+}
+
+Account host_account(const privilege::Caller& caller, const std::optional<std::string>& env_user) {
+    std::vector<char> buf;
+    int err = 0;
+    std::optional<passwd> pw;
+    if (env_user && !env_user->empty()) {
+        pw = lookup_passwd([&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwnam_r(env_user->c_str(), p, b, n, r); },
+                           buf, err);
+        if (!pw)
+            throw Refused(no_user_info, "abort, failed to get user information for user " + quoted(printable(*env_user, 64)) +
+                                            ": " + why(err) + ", check /etc/passwd");
+        if (pw->pw_uid != caller.uid)
+            throw Refused(no_user_info, "abort, started by user ID " + std::to_string(caller.uid) + ", got user info " +
+                                            printable(pw->pw_name, 64) + " with user ID " + std::to_string(pw->pw_uid) +
+                                            " ($USER names another account)");
+    } else {
+        pw = lookup_passwd([&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwuid_r(caller.uid, p, b, n, r); },
+                           buf, err);
+        if (!pw)
+            throw Refused(no_user_info, "abort, failed to get user information for user ID " + std::to_string(caller.uid) +
+                                            ": " + why(err) + ", check /etc/passwd");
+    }
+    Account a;
+    a.name = pw->pw_name ? pw->pw_name : "";
+    a.uid = pw->pw_uid;
+    a.gid = pw->pw_gid;
+    a.home = pw->pw_dir ? pw->pw_dir : "";
+    if (a.name.empty())
+        throw Refused(no_user_info, "abort, got an empty username for user ID " + std::to_string(caller.uid) +
+                                        ", check /etc/passwd");
+    std::optional<std::string> gname = group_name(a.gid, err);
+    if (!gname)
+        throw Refused(no_user_info, "abort, failed to get group information for group ID " + std::to_string(a.gid) + ": " +
+                                        why(err) + ", check /etc/group");
+    a.group_name = *gname;
+    if (a.gid != caller.gid)
+        throw Refused(gid_mismatch, "abort, the group ID " + std::to_string(caller.gid) + " of the caller is not the group ID " +
+                                        std::to_string(a.gid) + " of user " + id_of(a) + " in /etc/passwd");
+    return a;
+}
+
+std::optional<config::IniFile> load_config(const std::string& dir, const std::string& name) {
+    const std::string file = dir + "/" + name;
+    UniqueFd cur = sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/");
+    std::string walked;
+    auto check = [&](int fd, const std::string& shown) {
+        struct stat st = sys::fstat_fd(fd, shown);
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & S_IWOTH) ||
+            ((st.st_mode & S_IWGRP) && st.st_gid != 0))
+            throw Refused(unsafe_config, "abort, " + shown +
+                                             " must be a directory owned by root and not writable by others"
+                                             " (the configuration of a setuid program)");
+    };
+    check(cur.get(), "/");
+    for (const auto& c : path::components(dir)) {
+        walked += "/" + c;
+        int fd = ::openat(cur.get(), c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENOENT) return std::nullopt;
+            throw Refused(unsafe_config, "abort, cannot open " + walked + ": " + std::strerror(errno));
+        }
+        cur = UniqueFd(fd);
+        check(cur.get(), walked);
+    }
+    int fd = ::openat(cur.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw Refused(unsafe_config, "abort, cannot open " + file + ": " + std::strerror(errno));
+    }
+    UniqueFd f(fd);
+    try {
+        config::LoadOptions opts;
+        opts.require_trusted = true;
+        opts.max_size = std::size_t{1} << 20;
+        return config::IniFile::parse(config::read_config_fd(f.get(), file, opts), file, opts);
+    } catch (const ConfigError& e) {
+        throw Refused(unsafe_config, std::string("abort, ") + e.what());
+    } catch (const SysError& e) {
+        throw Refused(unsafe_config, std::string("abort, ") + e.what());
+    }
+}
+
+UniqueFd open_home(const Jail& jail, const std::string& home, const Account& who, const Settings& s) {
+    const std::string shown = jail.path() + "/." + home;
+    UniqueFd fd;
+    try {
+        fd = jail.open(home, O_PATH | O_NOFOLLOW);
+    } catch (const SysError& e) {
+        throw Refused(unsafe_path, "abort, home directory " + shown + " of user " + id_of(who) +
+                                       " cannot be opened: " + std::strerror(e.err()));
+    }
+    struct stat st = sys::fstat_fd(fd.get(), shown);
+    if (S_ISLNK(st.st_mode)) throw Refused(unsafe_path, "abort, path " + shown + " is a symlink");
+    if (!S_ISDIR(st.st_mode)) throw Refused(unsafe_path, "abort, path " + shown + " is not a directory");
+    if (st.st_uid != who.uid && !s.relax_home_owner)
+        throw Refused(unsafe_path, "abort, path " + shown + " is not owned by " + std::to_string(who.uid) +
+                                       ", set option 'relax_home_owner' to relax this check");
+    if (st.st_gid != who.gid && !s.relax_home_group)
+        throw Refused(unsafe_path, "abort, path " + shown + " does not have group owner " + std::to_string(who.gid) +
+                                       ", set option 'relax_home_group' to relax this check");
+    if ((st.st_mode & S_IWGRP) && !s.relax_home_group_permissions)
+        throw Refused(unsafe_path, "abort, path " + shown +
+                                       " is group writable, set option 'relax_home_group_permissions' to relax this check");
+    if ((st.st_mode & S_IWOTH) && !s.relax_home_other_permissions)
+        throw Refused(unsafe_path, "abort, path " + shown +
+                                       " is writable for other, set option 'relax_home_other_permissions' to relax this check");
+    return fd;
+}
+
+std::optional<users::PasswdEntry> check_jail_account(const users::PasswdFile& passwd, const users::GroupFile& group,
+                                                     const Account& who, bool by_name, const std::string& home,
+                                                     const Settings& s) {
+    if (s.skip_injail_passwd_check && s.injail_shell) return std::nullopt;
+    const std::string& file = passwd.filename;
+    const users::PasswdEntry* e = by_name ? passwd.find(who.name) : users::find_uid(passwd, who.uid);
+    if (e == nullptr)
+        throw Refused(injail_user_missing, "abort, failed to find user " + id_of(who) + " in " + file);
+    if (e->uid != who.uid)
+        throw Refused(injail_user_missing, "abort, got user information in the jail for user ID " +
+                                               std::to_string(e->uid) + " instead of user ID " +
+                                               std::to_string(who.uid) + ", check " + file);
+    if (e->name != who.name)
+        throw Refused(injail_name_mismatch, "abort, username " + who.name + " differs from jail username " + e->name +
+                                                " for user ID " + std::to_string(who.uid) + ", check /etc/passwd and " +
+                                                file);
+    if (e->gid != who.gid)
+        throw Refused(injail_user_missing, "abort, group ID " + std::to_string(e->gid) + " of user " + id_of(who) +
+                                               " in " + file + " is not the host's " + std::to_string(who.gid));
+    const users::GroupEntry* g = users::find_gid(group, who.gid);
+    if (g == nullptr)
+        throw Refused(injail_user_missing, "abort, failed to get group information in the jail for group ID " +
+                                               std::to_string(who.gid) + ", check " + group.filename);
+    if (g->name != who.group_name)
+        throw Refused(injail_name_mismatch, "abort, groupname " + who.group_name + " differs from jail groupname " +
+                                                g->name + " for group ID " + std::to_string(who.gid) +
+                                                ", check /etc/group and " + group.filename);
+    if (clean(e->home) != clean(home))
+        throw Refused(injail_home_mismatch, "abort, home directory " + home + " differs from jail home directory " +
+                                                e->home + " for user " + id_of(who) + ", check /etc/passwd and " + file);
+    return *e;
+}
+
+UniqueFd open_shell(const Jail& jail, const std::string& shell, const Settings& s) {
+    const std::string shown = jail.host_path(shell);
+    if (shell.empty() || shell.front() != '/')
+        throw Refused(exec_failed, "abort, the shell " + quoted(shell) + " is not an absolute path");
+    UniqueFd fd;
+    try {
+        fd = jail.open(shell, O_PATH);
+    } catch (const SysError& e) {
+        throw Refused(e.err() == ENOENT ? exec_failed : unsafe_path,
+                      "abort, cannot open the shell " + shown + ": " + std::strerror(e.err()));
+    }
+    struct stat st = sys::fstat_fd(fd.get(), shown);
+    auto unsafe = [&](const std::string& why_) { return Refused(unsafe_path, "abort, shell " + shown + " " + why_); };
+    if (!S_ISREG(st.st_mode)) throw unsafe("is not a regular file");
+    if ((st.st_mode & 0111) == 0) throw unsafe("is not executable");
+    if (st.st_uid != 0) throw unsafe("is not owned by root");
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) throw unsafe("is writable by group or others");
+    if ((st.st_mode & (S_ISUID | S_ISGID)) && !s.allow_setuid)
+        throw unsafe("is setuid or setgid (set allow_setuid to permit setuid programs in the jail)");
+    // The directory named in the path must not let anyone swap the file.
+    try {
+        Jail::Parent parent = jail.open_parent(shell);
+        struct stat dst = sys::fstat_fd(parent.dir.get(), shown);
+        if (dst.st_uid != 0 || (dst.st_mode & (S_IWGRP | S_IWOTH)))
+            throw unsafe("is in a directory not owned by root or writable by group or others");
+    } catch (const SysError& e) {
+        throw unsafe(std::string("has no usable directory: ") + std::strerror(e.err()));
+    }
+    return fd;
+}
+
+std::vector<std::string> shell_environment(const privilege::CallerEnvironment& caller, const Settings& s,
+                                           const Account& who, const std::string& home, const std::string& shell,
+                                           std::vector<std::string>& warnings) {
+    std::vector<std::pair<std::string, std::string>> vars = {
+        {"HOME", home},          {"USER", who.name},   {"USERNAME", who.name},
+        {"LOGNAME", who.name},   {"SHELL", shell},     {"PATH", "/usr/local/bin:/usr/bin:/bin"},
+    };
+    auto set = [&](const std::string& k, const std::string& v) {
+        for (auto& kv : vars)
+            if (kv.first == k) {
+                kv.second = v;
+                return;
+            }
+        vars.emplace_back(k, v);
+    };
+    for (const std::string& key : s.env) {
+        if (!valid_variable_name(key)) {
+            warnings.push_back("env: " + quoted(printable(key, 64)) + " is not a variable name, ignoring");
+            continue;
+        }
+        if (is_trap_variable(key)) {
+            warnings.push_back("env: " + key + " steers the loader or the shell and is never passed on, ignoring");
+            continue;
+        }
+        if (key == "HOME" || key == "USER" || key == "USERNAME" || key == "LOGNAME" || key == "SHELL") continue;
+        if (std::optional<std::string> v = caller.get(key)) set(key, *v);
+    }
+    std::vector<std::string> env;
+    env.reserve(vars.size());
+    for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
+    return env;
+}
+
+std::vector<std::string> shell_argv(const std::string& shell, const std::vector<std::string>& args, const Settings& s) {
+    std::vector<std::string> argv{shell};
+    if (s.injail_login_shell) argv.emplace_back("--login");
+    for (std::size_t i = 1; i < args.size(); ++i) argv.push_back(args[i]);
+    return argv;
+}
+
+namespace {
+
+int exit_for(privilege::DropStep step) {
+    using privilege::DropStep;
+    switch (step) {
+        case DropStep::setgroups: return setgroups_failed;
+        case DropStep::setgid: return setgid_failed;
+        case DropStep::setuid: return setuid_failed;
+        case DropStep::bounding_set: return capabilities_failed;
+        case DropStep::capabilities: return capabilities_failed + 1;
+        case DropStep::verify: return capabilities_failed + 2;
+        case DropStep::no_new_privs: return capabilities_failed + 3;
+    }
+    return capabilities_failed + 4;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (auto& s : v) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+[[noreturn]] void login(const privilege::Prologue& pro, const std::vector<std::string>& argv, const Reporter& report) {
+    const privilege::Caller& caller = pro.caller;
+    const std::string argv0 = argv.empty() ? std::string() : argv[0];
+    if (!valid_invocation_name(argv0))
+        throw Refused(bad_invocation_name, "abort, jk_chrootsh is called as " + quoted(printable(argv0, 200)));
+    if (caller.euid != 0)
+        throw Refused(not_setuid, "abort, jk_chrootsh is not setuid root (effective user ID " +
+                                      std::to_string(caller.euid) + ")");
+    if (caller.uid == 0)
+        throw Refused(run_by_root, "abort, jk_chrootsh is run by root, which does not make sense because user "
+                                   "root can break out of a jail anyway");
+
+    const std::optional<std::string> env_user = pro.environment.get("USER");
+    const Account who = host_account(caller, env_user);
+
+    std::vector<std::string> warnings;
+    std::optional<config::IniFile> ini = load_config(JK_SYSCONFDIR, "jk_chrootsh.ini");
+    Settings s;
+    if (ini) {
+        for (const auto& w : ini->warnings()) warnings.push_back(w);
+        try {
+            s = read_settings(ini->select_for_user(who.name, who.group_name), warnings);
+        } catch (const ConfigError& e) {
+            throw Refused(unsafe_config, std::string("abort, ") + e.what());
+        }
+    }
+    for (const auto& w : warnings) report(LOG_WARNING, w);
+
+    if (who.home.empty())
+        throw Refused(empty_home, "abort, got an empty home directory for user " + id_of(who));
+    std::optional<users::JailHome> split;
+    try {
+        split = users::split_jail_home(who.home);
+    } catch (const Error& e) {
+        throw Refused(no_jail_in_home, "abort, failed to read the jail and the home from " + printable(who.home) +
+                                           " for user " + id_of(who) + ": " + e.what());
+    }
+    if (!split)
+        throw Refused(no_jail_in_home, "abort, homedir '" + printable(who.home) + "' for user " + id_of(who) +
+                                           " does not contain the jail separator <jail>/./<home>");
+
+    std::optional<Jail> jail;
+    try {
+        jail.emplace(Jail::open(split->jail));
+    } catch (const SymlinkNotAllowed& e) {
+        throw Refused(jail_path_mismatch, "abort, " + split->jail + " is not a safe jail: " + e.what());
+    } catch (const UnsafePath& e) {
+        throw Refused(unsafe_path, "abort, " + split->jail + " is not a safe jail, check ownership and permissions: " +
+                                       e.what());
+    } catch (const SysError& e) {
+        throw Refused(no_jail_dir, "abort, chdir(" + split->jail + ") failed: " + std::strerror(e.err()) +
+                                       ", check the permissions for " + split->jail);
+    }
+    UniqueFd home = open_home(*jail, split->home, who, s);
+
+    std::string shell;
+    if (!(s.skip_injail_passwd_check && s.injail_shell)) {
+        users::JailUserTexts texts;
+        try {
+            texts = users::read_jail_users(*jail);
+        } catch (const Error& e) {
+            throw Refused(injail_user_missing, std::string("abort, cannot read the jail's user database: ") + e.what());
+        }
+        users::PasswdFile pw = users::parse_passwd(texts.passwd.value_or(""), jail->host_path("/etc/passwd"),
+                                                   users::Malformed::skip);
+        users::GroupFile gr = users::parse_group(texts.group.value_or(""), jail->host_path("/etc/group"),
+                                                 users::Malformed::skip);
+        std::optional<users::PasswdEntry> e =
+            check_jail_account(pw, gr, who, env_user.has_value() && !env_user->empty(), split->home, s);
+        if (e) shell = e->shell;
+    }
+    if (s.injail_shell) shell = *s.injail_shell;
+    UniqueFd shell_fd = open_shell(*jail, shell, s);
+
+    std::vector<std::string> shell_args = shell_argv(shell, argv, s);
+    std::vector<std::string> env_warnings;
+    std::vector<std::string> env = shell_environment(pro.environment, s, who, split->home, shell, env_warnings);
+    for (const auto& w : env_warnings) report(LOG_WARNING, w);
+
+    report(LOG_INFO, "now entering jail " + split->jail + " for user " + id_of(who) + " with arguments " +
+                         join_args(argv));
+
+    // ---- as root: into the jail through the fd that was checked
+    try {
+        privilege::enter_root(jail->fd(), split->jail);
+    } catch (const SysError& e) {
+        throw Refused(chroot_failed, std::string("abort, ") + e.what());
+    }
+    try {
+        privilege::drop_to({who.uid, who.gid, caller.groups}, {s.allow_setuid});
+    } catch (const privilege::DropError& e) {
+        throw Refused(exit_for(e.step()), std::string("abort, ") + e.what());
+    }
+    // ---- as the user from here on
+
+    if (::fchdir(home.get()) != 0)
+        throw Refused(chdir_home_failed, "abort, chdir(" + split->home + ") failed inside the jail " + split->jail +
+                                             ": " + std::strerror(errno));
+    privilege::ensure_own_session();
+    ::umask(pro.caller_umask);
+
+    std::vector<char*> cargv = c_strings(shell_args);
+    std::vector<char*> cenv = c_strings(env);
+    // Executing the checked file itself leaves no window to swap it.
+    ::execveat(shell_fd.get(), "", cargv.data(), cenv.data(), AT_EMPTY_PATH);
+    int err = errno;
+    if (err == ENOENT) {
+        // A #! script cannot be run from a close-on-exec fd; its directory
+        // was checked to be root's, so the path is as good.
+        ::execve(shell.c_str(), cargv.data(), cenv.data());
+        err = errno;
+    }
+    throw Refused(exec_failed, "ERROR: failed to execute shell " + shell + " for user " + id_of(who) +
+                                   ", check the permissions and libraries of " + split->jail + shell + ": " +
+                                   std::strerror(err));
+}
+
+}  // namespace
+
+void run(const privilege::Prologue& prologue, const std::vector<std::string>& argv, const Reporter& report) {
+    try {
+        login(prologue, argv, report);
+    } catch (const Refused& e) {
+        report(LOG_ERR, e.what());
+        throw;
+    } catch (const Error& e) {
+        report(LOG_ERR, std::string("abort, ") + e.what());
+        throw;
+    } catch (const std::exception& e) {
+        report(LOG_ERR, std::string("abort, ") + e.what());
+        throw;
+    }
+}
+
+}  // namespace jk::login

@@ -1,1 +1,250 @@
-// placeholder (issue 4)
+#include "jk/privilege.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+extern char** environ;
+
+namespace jk::privilege {
+
+namespace {
+
+struct CapFree {
+    void operator()(void* p) const noexcept { ::cap_free(p); }
+};
+using CapPtr = std::unique_ptr<struct _cap_struct, CapFree>;
+
+std::string step_name(DropStep step) {
+    switch (step) {
+        case DropStep::bounding_set: return "cannot drop the capability bounding set";
+        case DropStep::setgroups: return "cannot set the supplementary groups";
+        case DropStep::setgid: return "cannot set the group id";
+        case DropStep::setuid: return "cannot set the user id";
+        case DropStep::capabilities: return "cannot clear the capabilities";
+        case DropStep::verify: return "privileges remain after the drop";
+        case DropStep::no_new_privs: return "cannot set no_new_privs";
+    }
+    return "privilege drop failed";
+}
+
+void make_std_fds_valid() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        // open() returns the lowest free fd, which is this one.
+        int got = ::open("/dev/null", O_RDWR | O_NOFOLLOW);
+        if (got != fd) {
+            if (got >= 0) ::close(got);
+            throw PrologueError("cannot reopen fd " + std::to_string(fd) + " on /dev/null");
+        }
+    }
+}
+
+void reset_signals() {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        ::sigaction(sig, &dfl, nullptr);  // EINVAL for the glibc-reserved ones
+    }
+}
+
+CallerEnvironment take_environment() {
+    std::vector<std::string> entries;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) entries.emplace_back(*e);
+    ::clearenv();
+    return CallerEnvironment(std::move(entries));
+}
+
+bool no_capabilities_left() {
+    CapPtr now(::cap_get_proc());
+    CapPtr empty(::cap_init());
+    if (!now || !empty) return false;
+    return ::cap_compare(now.get(), empty.get()) == 0;
+}
+
+}  // namespace
+
+std::optional<std::string> CallerEnvironment::get(std::string_view name) const {
+    for (const std::string& e : entries_) {
+        std::size_t eq = e.find('=');
+        if (eq == std::string::npos) continue;
+        if (std::string_view(e).substr(0, eq) == name) return e.substr(eq + 1);
+    }
+    return std::nullopt;
+}
+
+void close_fds_from(int first) {
+    if (::close_range(static_cast<unsigned>(first), ~0U, 0) == 0) return;
+    // Kernels before 5.9: close what /proc lists, else every possible fd.
+    if (DIR* dir = ::opendir("/proc/self/fd")) {
+        std::vector<int> open_fds;
+        while (const dirent* d = ::readdir(dir)) {
+            char* end = nullptr;
+            long fd = std::strtol(d->d_name, &end, 10);
+            if (*end == '\0' && end != d->d_name && fd >= first && fd != ::dirfd(dir))
+                open_fds.push_back(static_cast<int>(fd));
+        }
+        ::closedir(dir);
+        for (int fd : open_fds) ::close(fd);
+        return;
+    }
+    rlimit rl{};
+    rlim_t limit = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_max : 1024;
+    if (limit == RLIM_INFINITY || limit > (1u << 20)) limit = 1u << 20;
+    for (rlim_t fd = static_cast<rlim_t>(first); fd < limit; ++fd) ::close(static_cast<int>(fd));
+}
+
+Prologue setuid_prologue() {
+    make_std_fds_valid();
+    close_fds_from(3);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    reset_signals();
+
+    Prologue p;
+    p.environment = take_environment();
+    p.caller_umask = ::umask(022);
+
+    uid_t ruid, euid, suid;
+    gid_t rgid, egid, sgid;
+    ::getresuid(&ruid, &euid, &suid);
+    ::getresgid(&rgid, &egid, &sgid);
+    p.caller.uid = ruid;
+    p.caller.euid = euid;
+    p.caller.gid = rgid;
+    int n = ::getgroups(0, nullptr);
+    if (n < 0) throw SysError("cannot read the supplementary groups", errno);
+    p.caller.groups.resize(static_cast<std::size_t>(n));
+    n = ::getgroups(n, p.caller.groups.data());
+    if (n < 0) throw SysError("cannot read the supplementary groups", errno);
+    p.caller.groups.resize(static_cast<std::size_t>(n));
+    return p;
+}
+
+void enter_root(int dirfd, const std::string& what) {
+    if (::fchdir(dirfd) != 0) throw SysError("cannot change directory to", what, errno);
+    if (::chroot(".") != 0) throw SysError("cannot chroot to", what, errno);
+    if (::chdir("/") != 0) throw SysError("cannot change directory to / in", what, errno);
+}
+
+DropError::DropError(DropStep step, const std::string& message, int err)
+    : Error(step_name(step) + (message.empty() ? "" : " (" + message + ")") +
+                (err != 0 ? std::string(": ") + std::strerror(err) : std::string())),
+      step_(step),
+      err_(err) {}
+
+void drop_to(const Identity& who, const DropOptions& options) {
+    if (who.uid == 0) throw DropError(DropStep::verify, "refusing to 'drop' to uid 0", 0);
+
+    // ---- as root
+
+    // The bounding set can only shrink while CAP_SETPCAP is held, so it goes
+    // first. An empty bounding set makes every setuid-root program in the
+    // jail powerless, which is the point unless the admin asked for them.
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+        throw DropError(DropStep::bounding_set, "ambient set", errno);
+    if (!options.allow_setuid_programs) {
+        // Up to the kernel's last capability, which may be newer than our
+        // headers: PR_CAPBSET_READ fails with EINVAL past the end.
+        for (int cap = 0; ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+            if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+                throw DropError(DropStep::bounding_set, "capability " + std::to_string(cap), errno);
+        }
+    }
+
+    // Groups before ids: setgroups and setresgid need CAP_SETGID, which the
+    // uid change takes away.
+    if (::setgroups(who.groups.size(), who.groups.data()) != 0)
+        throw DropError(DropStep::setgroups, "", errno);
+    if (::setresgid(who.gid, who.gid, who.gid) != 0) throw DropError(DropStep::setgid, "", errno);
+    if (::setresuid(who.uid, who.uid, who.uid) != 0) throw DropError(DropStep::setuid, "", errno);
+
+    // ---- as the user
+
+    // The kernel clears permitted and effective sets on a change away from
+    // uid 0 unless SECBIT_KEEP_CAPS was set; clear them explicitly anyway and
+    // verify below, so a caller-set securebit cannot keep anything.
+    CapPtr empty(::cap_init());
+    if (!empty || ::cap_set_proc(empty.get()) != 0) throw DropError(DropStep::capabilities, "", errno);
+
+    if (!options.allow_setuid_programs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        throw DropError(DropStep::no_new_privs, "", errno);
+
+    uid_t r, e, s;
+    gid_t rg, eg, sg;
+    if (::getresuid(&r, &e, &s) != 0 || r != who.uid || e != who.uid || s != who.uid)
+        throw DropError(DropStep::verify, "user ids", 0);
+    if (::getresgid(&rg, &eg, &sg) != 0 || rg != who.gid || eg != who.gid || sg != who.gid)
+        throw DropError(DropStep::verify, "group ids", 0);
+    if (::setuid(0) == 0 || ::seteuid(0) == 0) throw DropError(DropStep::verify, "setuid(0) succeeded", 0);
+    if (who.gid != 0 && (::setgid(0) == 0 || ::setegid(0) == 0))
+        throw DropError(DropStep::verify, "setgid(0) succeeded", 0);
+    if (!no_capabilities_left()) throw DropError(DropStep::verify, "capabilities left", 0);
+    if (!options.allow_setuid_programs)
+        for (int cap = 0; ; ++cap) {
+            int in_set = ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+            if (in_set < 0) break;
+            if (in_set == 1) throw DropError(DropStep::verify, "bounding set not empty", 0);
+        }
+    std::vector<gid_t> now(who.groups.size() + 1);
+    int n = ::getgroups(static_cast<int>(now.size()), now.data());
+    if (n < 0 || static_cast<std::size_t>(n) != who.groups.size() ||
+        !std::equal(who.groups.begin(), who.groups.end(), now.begin()))
+        throw DropError(DropStep::verify, "supplementary groups", 0);
+}
+
+namespace {
+volatile sig_atomic_t g_child = 0;
+extern "C" void forward_signal(int sig) {
+    if (g_child > 0) ::kill(static_cast<pid_t>(g_child), sig);
+}
+}  // namespace
+
+void ensure_own_session() {
+    if (::getsid(0) == ::getpid()) return;
+    // Not a process group leader: setsid works in place, no fork needed.
+    if (::setsid() != -1) return;
+
+    pid_t child = ::fork();
+    if (child < 0) throw SysError("cannot fork", errno);
+    if (child == 0) {
+        if (::setsid() == -1) throw SysError("cannot start a new session", errno);
+        return;
+    }
+
+    g_child = child;
+    struct sigaction fwd {};
+    fwd.sa_handler = forward_signal;
+    sigemptyset(&fwd.sa_mask);
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM}) ::sigaction(sig, &fwd, nullptr);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) ::_exit(1);
+    }
+    if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
+    // Die the way the child died, so the caller sees the same signal.
+    int sig = WTERMSIG(status);
+    ::signal(sig, SIG_DFL);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    ::raise(sig);
+    ::_exit(128 + sig);
+}
+
+}  // namespace jk::privilege

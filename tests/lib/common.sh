@@ -406,3 +406,48 @@ install_setuid() {
 # the test root is removed.
 T_ON_EXIT=()
 on_exit() { T_ON_EXIT+=("$(printf '%q ' "$@")"); }
+
+# capture_syslog : in the private mount namespace, /dev/log becomes a socket
+# served by tests/lib/syslog_receiver.py; every message lands, one per line
+# with its "<priority>" prefix, in $T_SYSLOG. When the host has no /dev/log
+# (no syslog daemon), /dev is replaced by a tmpfs holding bind mounts of the
+# real entries plus the socket: the host's /dev is never written.
+T_SYSLOG=""
+capture_syslog() {
+    [[ -n ${JK_TEST_PRIVATE_NS:-} ]] || fatal "capture_syslog needs enter_private_mounts first"
+    local sock=$T_ROOT/log.sock e name realdev
+    T_SYSLOG=$T_ROOT/syslog.txt
+    python3 "$(dirname "${BASH_SOURCE[0]}")/syslog_receiver.py" "$sock" "$T_SYSLOG" &
+    on_exit kill $!
+    for _ in $(seq 100); do [[ -S "$sock" ]] && break; sleep 0.05; done
+    [[ -S "$sock" ]] || fatal "the syslog receiver did not start"
+    if [[ ! -S /dev/log ]]; then
+        # The magic link /proc/$$/fd/N still reaches the real /dev once the
+        # tmpfs hides it (mount -c: canonicalizing would follow it back
+        # to the new /dev).
+        exec {realdev}</dev
+        mount -t tmpfs -o mode=0755,nosuid,size=1m jk-test-dev /dev || fatal "cannot mount a tmpfs on /dev"
+        for e in /proc/$$/fd/$realdev/* /proc/$$/fd/$realdev/.[!.]*; do
+            [[ -e "$e" || -L "$e" ]] || continue
+            name=${e##*/}
+            [[ "$name" == log ]] && continue
+            if [[ -L "$e" ]]; then ln -s "$(readlink "$e")" "/dev/$name"
+            elif [[ -d "$e" ]]; then mkdir "/dev/$name" && mount -c --rbind "$e" "/dev/$name"
+            else touch "/dev/$name" && mount -c --bind "$e" "/dev/$name"
+            fi
+        done
+        exec {realdev}<&-
+        touch /dev/log
+    fi
+    mount --bind "$sock" /dev/log || fatal "cannot bind the syslog socket over /dev/log"
+}
+
+# syslog_has DESC ERE : ok when a captured syslog line matches ERE.
+syslog_has() {
+    local i
+    for i in 1 2 3 4 5 6 7 8 9 10; do  # the receiver writes asynchronously
+        grep -Eq -- "$2" "$T_SYSLOG" 2>/dev/null && { ok "$1"; return 0; }
+        sleep 0.05
+    done
+    not_ok "$1"; diag "no syslog line matches: $2"; diag "last lines:"; diag "$(tail -n 5 "$T_SYSLOG" 2>/dev/null)"
+}

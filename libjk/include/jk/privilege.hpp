@@ -1,0 +1,135 @@
+// The setuid entry sequence and the one-way privilege drop, shared by every
+// setuid tool (jk_chrootsh, jk_uchroot, jk_procmailwrapper).
+//
+// MUST (DESIGN.md invariants 1-3):
+//  1. setuid_prologue() is the first statement of a setuid tool's main: it
+//     runs before anything reads the environment, opens a file or allocates
+//     a descriptor the caller could have pre-empted.
+//  2. A jail is entered through the directory fd that was validated
+//     (fchdir + chroot(".")), never by name.
+//  3. drop_to() changes identity in a fixed order and then proves the change:
+//     every real/effective/saved id is the target's, regaining root fails,
+//     and no capability is left in any set.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jk/error.hpp"
+
+namespace jk::privilege {
+
+// The caller's environment as it was at entry, kept aside so a tool can pick
+// the few variables it honours ($USER, the env= keys); the process itself
+// runs with an empty environment from the prologue on.
+class CallerEnvironment {
+public:
+    CallerEnvironment() = default;
+    explicit CallerEnvironment(std::vector<std::string> entries) : entries_(std::move(entries)) {}
+    // The value of the first well-formed entry NAME=value, or nullopt.
+    std::optional<std::string> get(std::string_view name) const;
+    const std::vector<std::string>& entries() const noexcept { return entries_; }
+
+private:
+    std::vector<std::string> entries_;
+};
+
+// Who started the setuid program, as the kernel says.
+struct Caller {
+    uid_t uid = 0;   // real uid
+    gid_t gid = 0;   // real gid
+    uid_t euid = 0;  // effective uid (0 when the setuid bit worked)
+    std::vector<gid_t> groups;  // supplementary groups (getgroups)
+};
+
+struct Prologue {
+    Caller caller;
+    CallerEnvironment environment;
+    mode_t caller_umask = 022;  // restored for the program exec'd at the end
+};
+
+// Thrown when fds 0-2 cannot be made valid (jailkit's exit 10).
+class PrologueError : public Error {
+public:
+    explicit PrologueError(const std::string& message) : Error(message, 10) {}
+};
+
+// The setuid prologue, in this order, each step before anything could be
+// misled by what the caller left behind:
+//  - fds 0, 1, 2 open (a closed one is reopened on /dev/null, so a file we
+//    open later can never become someone's stdout);
+//  - every other fd closed (close_range; cost flat in RLIMIT_NOFILE), so an
+//    inherited directory fd cannot be used to fchdir out of a jail;
+//  - not dumpable (no core file, no ptrace by the caller);
+//  - signal mask emptied and dispositions reset to default;
+//  - environment snapshotted and cleared (LD_*, IFS, PATH... reach nothing);
+//  - umask 022 for our own work (the caller's is kept for the exec).
+// Throws PrologueError.
+Prologue setuid_prologue();
+
+// Closes every fd >= first. Uses close_range(2), falling back to the
+// entries of /proc/self/fd and last to a loop bounded by RLIMIT_NOFILE.
+void close_fds_from(int first);
+
+// Enters the directory behind dirfd as the new root: fchdir(dirfd) then
+// chroot("."), then chdir("/") for certainty. Throws SysError.
+void enter_root(int dirfd, const std::string& what);
+
+// Which step of drop_to failed; tools map it to their exit codes.
+enum class DropStep {
+    bounding_set,    // PR_CAPBSET_DROP / ambient clear
+    setgroups,
+    setgid,
+    setuid,
+    capabilities,    // clearing the remaining capability sets
+    verify,          // a post-check found a privilege left
+    no_new_privs,
+};
+
+class DropError : public Error {
+public:
+    DropError(DropStep step, const std::string& message, int err);
+    DropStep step() const noexcept { return step_; }
+    int err() const noexcept { return err_; }
+
+private:
+    DropStep step_;
+    int err_;
+};
+
+struct Identity {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;  // supplementary groups, exactly these
+};
+
+struct DropOptions {
+    // jk_chrootsh's allow_setuid: a jail whose setuid programs must work
+    // (su, passwd inside the jail) keeps the bounding set and may gain
+    // privileges by exec; everything else is still dropped.
+    bool allow_setuid_programs = false;
+};
+
+// Becomes `who` for good. As root: clear the ambient set and (unless
+// allowed) the bounding set, which needs CAP_SETPCAP and so must come
+// first; then supplementary groups, gid, uid (setres*: real, effective and
+// saved alike). As the user: clear every capability set, set no_new_privs
+// (unless allowed), then verify: the ids read back as `who`, setuid(0) and
+// setgid(0) fail, no capability is left. Throws DropError naming the step.
+// Refuses who.uid == 0 (that would not be a drop).
+void drop_to(const Identity& who, const DropOptions& options = {});
+
+// Makes sure the process is a session leader without a terminal it does not
+// own: a process that is already a session leader (sshd's child) keeps its
+// session and terminal; otherwise the process forks, the child calls
+// setsid() and returns, and the parent waits, passes on SIGHUP, SIGINT,
+// SIGQUIT and SIGTERM, and exits with the child's status. Without this a
+// jailed program sharing an admin's terminal could push keystrokes into it
+// with TIOCSTI (bubblewrap CVE-2017-5226). Returns in the new session only.
+void ensure_own_session();
+
+}  // namespace jk::privilege
