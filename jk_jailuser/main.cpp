@@ -1,12 +1,118 @@
-// jk_jailuser: placeholder until its issue lands (issue 4).
+// jk_jailuser: move existing host users into a jail (COMPAT.md 2.8). The
+// logic lives in libjk (jk/jailuser.hpp); this file picks the jail (asking
+// for another one when interactive), runs the users one by one and turns
+// the outcomes into the exit status.
+#include "jk/main.hpp"
+
+#include <syslog.h>
+#include <unistd.h>
+
 #include <cstdio>
-#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jk/error.hpp"
+#include "jk/jailuser.hpp"
+#include "jk/log.hpp"
+#include "jk/process.hpp"
+#include "jk/users.hpp"
+#include "jk_jailuser/cli.hpp"
+
+namespace {
+
+// jailkit: 0 done (a user that does not exist included), 1 usage, 2 no user
+// or the jail's passwd could not be written, 33 bad jail with -n. We add 1
+// at the end when a user was refused or partly failed (jailkit only printed).
+enum Exit { done = 0, user_failed = 1, jail_files = 2 };
+
+std::optional<std::string> read_line() {
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
+    return line;
+}
+
+jk::Jail choose_jail(const jk_jailuser::Options& o) {
+    std::string path = o.jail;
+    for (;;) {
+        try {
+            return jk::jailuser::open_jail(path, o.shell);
+        } catch (const jk::jailuser::BadJail& e) {
+            jk::log::syslog_only(LOG_WARNING | LOG_AUTHPRIV, e.what());
+            if (o.noninteractive) throw;
+            jk::log::err(e.what());
+            std::fputs("enter jail directory: ", stdout);
+            std::fflush(stdout);
+            auto line = read_line();
+            if (!line) throw jk::jailuser::BadJail("no jail directory was entered");
+            path = *line;
+        }
+    }
+}
+
+int jail_users(const jk_jailuser::Options& o) {
+    jk::jailuser::Settings s;
+    s.request.shell = o.shell;
+    s.request.chrootsh = o.chrootsh;
+    s.move = o.move;
+    s.interactive = !o.noninteractive;
+    s.usermod = jk::process::find_program({"/usr/sbin/usermod", "/sbin/usermod"}, "usermod");
+
+    const jk::Jail jail = choose_jail(o);
+    s.request.jail = jail.path();
+
+    jk::jailuser::Callbacks cb;
+    auto out = [](const std::string& m) {
+        std::printf("%s\n", m.c_str());
+        std::fflush(stdout);
+    };
+    cb.say = out;
+    cb.note = [&](const std::string& m) {
+        if (o.verbose) out(m);
+    };
+    cb.warn = jk::log::warn;
+    cb.error = jk::log::err;
+    cb.record = [](const std::string& m) { jk::log::syslog_only(LOG_NOTICE | LOG_AUTHPRIV, m); };
+    cb.ask = [](const std::string& prompt) {
+        std::fputs(prompt.c_str(), stdout);
+        std::fflush(stdout);
+        return read_line();
+    };
+
+    int status = done;
+    for (const std::string& name : o.users) {
+        // Read per user: usermod changed the host files for the one before.
+        jk::users::HostUsers host = jk::users::read_host_users(jk::users::Malformed::skip);
+        for (const auto& w : host.passwd.warnings) cb.note(w);
+        try {
+            if (jk::jailuser::jail_user(jail, host, name, s, cb) == jk::jailuser::UserResult::refused)
+                status = user_failed;
+        } catch (const jk::Error& e) {
+            // The jail's own files: nothing more can be done in this jail.
+            jk::log::err(e.what());
+            return jail_files;
+        }
+    }
+    return status;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("jk_jailuser %s\n", JK_VERSION);
-        return 0;
-    }
-    std::fprintf(stderr, "jk_jailuser: not implemented yet\n");
-    return 1;
+    return jk::run_main(argv[0], [&] {
+        jk_jailuser::Options o = jk_jailuser::parse_args(std::vector<std::string>(argv, argv + argc));
+        if (o.help) {
+            std::fputs(jk_jailuser::usage_text(), stdout);
+            return 0;
+        }
+        if (o.version) {
+            std::printf("jk_jailuser %s\n", JK_VERSION);
+            return 0;
+        }
+        // It edits /etc/passwd through usermod and files in root-owned jails.
+        if (::geteuid() != 0) throw jk::Error("must be run as root");
+        jk::log::open("jk_jailuser", LOG_AUTHPRIV);
+        return jail_users(o);
+    });
 }
