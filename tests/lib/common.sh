@@ -431,7 +431,10 @@ capture_syslog() {
             [[ -e "$e" || -L "$e" ]] || continue
             name=${e##*/}
             [[ "$name" == log ]] && continue
-            if [[ -L "$e" ]]; then ln -s "$(readlink "$e")" "/dev/$name"
+            # /dev/ptmx finds its devpts instance beside itself: as a bind
+            # mount it would look in the hidden devtmpfs; the link does not.
+            if [[ "$name" == ptmx ]]; then ln -s pts/ptmx /dev/ptmx
+            elif [[ -L "$e" ]]; then ln -s "$(readlink "$e")" "/dev/$name"
             elif [[ -d "$e" ]]; then mkdir "/dev/$name" && mount -c --rbind "$e" "/dev/$name"
             else touch "/dev/$name" && mount -c --bind "$e" "/dev/$name"
             fi
