@@ -111,6 +111,19 @@ assert_rc "harness: scp -O upload" 0
 run_cmd t_rsync main "$P" -a "$T_ROOT/src/" @:rs/
 assert_rc "harness: rsync upload" 0
 assert_same_content "harness: rsync content" "$T_ROOT/src/p.txt" "$T_ROOT/home-$P/rs/p.txt"
+# Controls for 3: the argument tricks below do run code for a user with a
+# real shell, so their failure behind jk_lsh is jk_lsh's doing.
+printf '#!/bin/sh\nid >"$HOME/pwned.$$"\n' >"$T_ROOT/src/evilhost"
+chmod 0755 "$T_ROOT/src/evilhost"
+install -m 0755 -o "$P" -g "$P" "$T_ROOT/src/evilhost" "$T_ROOT/home-$P/evilhost"
+printf 'use chroot = no\n[m]\npath = %s\npre-xfer exec = %s/evilhost\n' "$T_ROOT/home-$P" "$T_ROOT/home-$P" \
+    >"$T_ROOT/home-$P/rsyncd.conf"
+chown "$P:$P" "$T_ROOT/home-$P/rsyncd.conf"
+run_cmd t_ssh main "$P" -- 'rsync -e sh evilhost:x /tmp/'
+run_cmd t_rsync main "$P" -a @::m/up.txt "$T_ROOT/cwd/daemon.txt"
+assert_eq "control: rsync -e sh evilhost:x and rsync host::m (pre-xfer exec) run code for a plain user" 2 \
+    "$(find "$T_ROOT/home-$P" -name 'pwned.*' | wc -l)"
+
 # The control for 5: with AcceptEnv * a client variable does reach the login
 # shell, so its absence behind jk_chrootsh below means jk_chrootsh dropped it.
 run_cmd t_ssh env "$P" -o SetEnv=JK_PROBE=reached -- 'echo "probe=$JK_PROBE"'
@@ -373,8 +386,11 @@ assert_match "bash jail: the shell leads its own session" "sid= *([0-9]+) pid=\\
 
 run_in $'tty; echo "shell=$$ $0"; exit\n' t_ssh main "$U2" -tt
 assert_rc "bash jail: interactive ssh -tt session" 0
-assert_match "bash jail: tty is a /dev/pts device" $'(^|\n)/dev/pts/[0-9]+\r?($|\n)' "$R_OUT"
-assert_contains "bash jail: the interactive shell is the jail's bash" "shell=" "$R_OUT"
+# The pty echoes the input and bash adds terminal escapes: strip those, then
+# look for the answers on lines of their own.
+tty_out=$(tr -d '\r' <<<"$R_OUT" | sed $'s/\x1b\\[[0-9;?]*[a-zA-Z]//g; s/\x1b[]][^\x07]*\x07//g')
+assert_match "bash jail: tty is a /dev/pts device" $'(^|\n)/dev/pts/[0-9]+($|\n)' "$tty_out"
+assert_match "bash jail: the interactive shell is the jail's bash" $'(^|\n)shell=[0-9]+ (/usr)?/bin/bash($|\n)' "$tty_out"
 
 # Environment via AcceptEnv *: only env = keys survive, PATH is the default.
 run_cmd t_ssh env "$U2" -o SetEnv="LD_PRELOAD=/nonexistent-jk-$T_TAG.so BASH_ENV=/home/$U2/evil ENV=/x PATH=/evil JK_KEEP=kept JK_DROP=x" \
@@ -442,12 +458,13 @@ assert_rc "ForceCommand jk_lsh: rsync tree intact" 0
 # ---------------------------------------------------------------- 5. logs
 
 log=$(cat "${SSHD_LOG[main]}")
-assert_contains "sshd log: the jailed sftp user's subsystem session" "Starting session: forced-command (config) '/usr/lib/openssh/sftp-server'" \
-    "$log$(grep -h 'subsystem request for sftp' "${SSHD_LOG[main]}")"
+assert_contains "sshd log: the jailed sftp user's subsystem session" "Starting session: subsystem 'sftp' for $U1 " "$log"
 assert_match "sshd log: publickey logins of the jailed users" "Accepted publickey for $U1 .*Accepted publickey for $U2|Accepted publickey for $U2 .*Accepted publickey for $U1" "$(tr '\n' ' ' <<<"$log")"
 if [[ -s $J1LOG ]]; then
     diag "jail /dev/log (first lines):"; diag "$(head -n 8 "$J1LOG")"
-    assert_contains "jail syslog: jk_lsh names a refused command" "jk_lsh" "$(cat "$J1LOG")"
+    assert_contains "jail syslog: jk_lsh logs the allowed sftp-server" \
+        "executing command '/usr/lib/openssh/sftp-server' for user $U1 ($U1ID)" "$(cat "$J1LOG")"
+    assert_contains "jail syslog: jk_lsh logs the refused /bin/sh" "user $U1 ($U1ID) tried to run '/bin/sh'" "$(cat "$J1LOG")"
 else
     diag "no syslog line arrived at $J1/dev/log (tools log to the host's /dev/log, absent here)"
 fi
