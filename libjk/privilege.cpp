@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -203,11 +204,16 @@ void drop_to(const Identity& who, const DropOptions& options) {
             if (in_set < 0) break;
             if (in_set == 1) throw DropError(DropStep::verify, "bounding set not empty", 0);
         }
-    std::vector<gid_t> now(who.groups.size() + 1);
+    // The kernel keeps the list sorted and without duplicates.
+    std::vector<gid_t> want = who.groups;
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
+    std::vector<gid_t> now(want.size() + 1);
     int n = ::getgroups(static_cast<int>(now.size()), now.data());
-    if (n < 0 || static_cast<std::size_t>(n) != who.groups.size() ||
-        !std::equal(who.groups.begin(), who.groups.end(), now.begin()))
-        throw DropError(DropStep::verify, "supplementary groups", 0);
+    if (n < 0) throw DropError(DropStep::verify, "supplementary groups", errno);
+    now.resize(static_cast<std::size_t>(n));
+    std::sort(now.begin(), now.end());
+    if (now != want) throw DropError(DropStep::verify, "supplementary groups", 0);
 }
 
 namespace {
