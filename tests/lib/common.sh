@@ -179,6 +179,13 @@ setup_root() {
     mkdir -p "$T_ROOT/jails" "$T_ROOT/host" "$T_ROOT/src" "$T_ROOT/cwd"
     chmod 0755 "$T_ROOT/jails" "$T_ROOT/host" "$T_ROOT/src" "$T_ROOT/cwd"
     T_TAG=${T_ROOT##*.}
+    # jk_init registers log sockets in jk_socketd.ini beside the ini it reads:
+    # give it a private copy, never the source tree's file.
+    if [[ -n ${JK_INIT_INI:-} && -f "$JK_INIT_INI" && "$JK_INIT_INI" != "$T_ROOT"/* ]]; then
+        install -d -m 0755 "$T_ROOT/cfg" && install -m 0644 "$JK_INIT_INI" "$T_ROOT/cfg/jk_init.ini" \
+            || fatal "cannot copy $JK_INIT_INI"
+        export JK_INIT_INI=$T_ROOT/cfg/jk_init.ini
+    fi
     diag "test root: $T_ROOT"
 }
 
