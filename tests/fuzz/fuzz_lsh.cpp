@@ -1,0 +1,41 @@
+// jk_lsh's command line and policy: the input is a command line, or
+// "INI\0COMMAND" to fuzz jk_lsh.ini (rule sections included) as well.
+// wordexp mode is left out: it reads the file system (globs, ~user).
+#include <string>
+#include <string_view>
+
+#include "jk/config.hpp"
+#include "jk/lsh_command.hpp"
+#include "jk/lsh_config.hpp"
+#include "jk/lsh_rules.hpp"
+#include "tests/fuzz/fuzz_common.hpp"
+
+namespace {
+const char* const default_ini =
+    "[DEFAULT]\npaths = /usr/bin, /bin\n"
+    "executables = /usr/bin/rsync, /usr/bin/scp, /usr/bin/git, /usr/bin/find, /bin/tar, /usr/bin/id\n"
+    "[arguments id]\ndeny = --x*, -y, -word*, w*\nallow_options = -u, --z=*\nrequire_any = -u\n";
+}  // namespace
+
+namespace {
+// Outside the macro: braced initialisers hold commas.
+void one_input(std::string_view input) {
+    std::string ini_text = default_ini;
+    std::string command(input);
+    if (const auto nul = input.find('\0'); nul != std::string_view::npos) {
+        ini_text.assign(input.substr(0, nul));
+        command.assign(input.substr(nul + 1));
+    }
+    (void)jk::lsh::split_command(command);
+    (void)jk::lsh::printable(command, 64);
+    const auto ini = jk::config::IniFile::parse(ini_text, "jk_lsh.ini");
+    const jk::lsh::User user{"alice", 1000, "/home/alice", "/usr/sbin/jk_lsh", "users"};
+    const auto d = jk::lsh::decide(ini, user, command, {"TERM=x", "LD_PRELOAD=y", "LC_ALL=C"},
+                                   [](const std::string& p) { return p.size() % 3 != 0; });
+    if (d.exit_code == jk::lsh::exit_ok && (d.argv.empty() || d.path.empty())) __builtin_trap();
+    for (const auto& e : d.env)
+        if (e.rfind("LD_", 0) == 0) __builtin_trap();
+}
+}  // namespace
+
+JK_FUZZ_TARGET({ one_input(input); })
