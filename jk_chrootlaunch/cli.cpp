@@ -1,0 +1,1 @@
+// jk_chrootlaunch's command line (placeholder).

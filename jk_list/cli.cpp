@@ -1,0 +1,1 @@
+// jk_list's command line (placeholder).

@@ -1,0 +1,1 @@
+// jk_procmailwrapper's command line (placeholder).

@@ -1,0 +1,1 @@
+// jk_socketd's command line (placeholder).

@@ -1,0 +1,12 @@
+// jk_socketd: placeholder until its issue lands (issue 5).
+#include <cstdio>
+#include <cstring>
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
+        std::printf("jk_socketd %s\n", JK_VERSION);
+        return 0;
+    }
+    std::fprintf(stderr, "jk_socketd: not implemented yet\n");
+    return 1;
+}

@@ -1,0 +1,1 @@
+// jk_uchroot's command line (placeholder).
