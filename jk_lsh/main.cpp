@@ -56,6 +56,13 @@ std::vector<char*> c_array(std::vector<std::string>& v) {
     return out;
 }
 
+// "user NAME (uid)" for the log, or "user uid N" when the lookup fails.
+std::string who_am_i() {
+    const uid_t uid = ::getuid();
+    if (const passwd* pw = ::getpwuid(uid)) return "user " + std::string(pw->pw_name) + " (" + std::to_string(uid) + ")";
+    return "user uid " + std::to_string(uid);
+}
+
 int run(const std::string& command) {
     std::optional<jk::config::IniFile> ini;
     try {
@@ -117,9 +124,8 @@ int main(int argc, char** argv) {
             case jk_lsh::Options::Mode::version: std::printf("jk_lsh %s\n", JK_VERSION); return 0;
             case jk_lsh::Options::Mode::interactive:
                 jk::log::open("jk_lsh", LOG_AUTHPRIV);
-                jk::log::syslog_only(LOG_WARNING | LOG_AUTHPRIV,
-                                     "user uid " + std::to_string(::getuid()) +
-                                         " tried to get an interactive shell session, refused");
+                jk::log::syslog_only(LOG_WARNING | LOG_AUTHPRIV, who_am_i() +
+                                                                     " tried to get an interactive shell session, refused");
                 std::fputs("This account is limited to the commands its administrator allows; "
                            "an interactive shell session is not available.\n",
                            stderr);

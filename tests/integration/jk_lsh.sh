@@ -75,7 +75,7 @@ lsh_args --login
 assert_rc "--login alone: interactive, exit 7" 7
 lsh_args -c
 assert_rc "-c without a command: interactive, exit 7" 7
-syslog_has "the interactive attempt is logged" "^<84>.*jk_lsh.*tried to get an interactive shell session"
+syslog_has "the interactive attempt is logged" "^<84>.*jk_lsh.*user $U \($UID_U\) tried to get an interactive shell session"
 
 run_cmd env -i USER=root "$CHROOT" --userspec="$U:$G" "$J" /usr/sbin/jk_lsh -c id
 assert_rc "\$USER naming another uid: exit 2" 2
