@@ -72,7 +72,8 @@ int jail_users(const jk_jailuser::Options& o) {
         if (o.verbose) out(m);
     };
     cb.warn = jk::log::warn;
-    cb.error = jk::log::err;
+    // Refusals are security decisions: the record gets them too.
+    cb.error = [](const std::string& m) { jk::log::both(LOG_WARNING | LOG_AUTHPRIV, m); };
     cb.record = [](const std::string& m) { jk::log::syslog_only(LOG_NOTICE | LOG_AUTHPRIV, m); };
     cb.ask = [](const std::string& prompt) {
         std::fputs(prompt.c_str(), stdout);

@@ -31,6 +31,8 @@ HomeMapping candidate(const std::string& source, const std::string& inner, const
     HomeMapping m{inner, std::nullopt, ""};
     if (source == "/" || within(jail, source))
         m.note = "the old home " + quoted(source) + " contains the jail, it cannot be moved into it";
+    else if (inner == "/")
+        m.note = "the old home " + quoted(source) + " would replace the jail's root, it is not moved";
     else
         m.move_source = source;
     return m;
@@ -370,6 +372,11 @@ MoveResult move_home(const std::string& source, const Jail& jail, const std::str
 
 namespace {
 
+// The jail root always exists; Jail::lstat wants an entry below it.
+bool exists_in_jail(const Jail& jail, const std::string& inner) {
+    return inner == "/" || jail.lstat(inner).has_value();
+}
+
 std::string shell_words(const std::vector<std::string>& argv) {
     std::string s;
     for (const auto& a : argv) s += (s.empty() ? "" : " ") + quoted(a);
@@ -426,7 +433,7 @@ UserResult jail_user(const Jail& jail, const users::HostUsers& host, const std::
         if (!want && settings.interactive) {
             struct stat st {};
             const bool src_dir = ::lstat(src.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-            if (src_dir && !jail.lstat(p.inner_home))
+            if (src_dir && !exists_in_jail(jail, p.inner_home))
                 want = yes(cb.ask("move home directory " + src + " to " + p.new_host_home + "? [Y]/[n] "));
         }
         if (want) {
@@ -451,7 +458,7 @@ UserResult jail_user(const Jail& jail, const users::HostUsers& host, const std::
                 cb.error("user " + quoted(name) + ": cannot move the home directory: " + e.what());
                 return UserResult::refused;
             }
-        } else if (!jail.lstat(p.inner_home)) {
+        } else if (!exists_in_jail(jail, p.inner_home)) {
             cb.warn(name + ": " + quoted(dest_shown) + " does not exist; the old home " + quoted(src) +
                     " stays where it is (use -m to move it)");
         }
