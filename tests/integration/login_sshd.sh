@@ -77,6 +77,15 @@ refused() {
     fi
 }
 
+# no_pwned DESC : the uploaded evilhost script left no pwned.* file in the
+# sftp user's home (removed after each check: every trick counts alone).
+no_pwned() {
+    local p
+    p=$(cd "$H1" && ls -1 pwned.* 2>/dev/null)
+    if [[ -z $p ]]; then ok "$1"
+    else not_ok "$1"; diag "the script ran: $p: $(cat "$H1"/pwned.* 2>/dev/null | head -n 3)"; rm -f "$H1"/pwned.*; fi
+}
+
 # ls_top DIR : the names in DIR, sorted, one a line (no . and ..).
 ls_top() { (cd "$1" && LC_ALL=C ls -1A | LC_ALL=C sort); }
 
@@ -283,6 +292,7 @@ for trick in "rsync -e sh evilhost:x /home/$U1/" "rsync --rsh=sh evilhost:x ." "
     "scp -oProxyCommand=sh\${IFS}evilhost x:y ." "rsync --daemon" "rsync --server --daemon ."; do
     run_cmd t_ssh main "$U1" -- "$trick"
     refused "argument trick refused: $trick"
+    no_pwned "argument trick ran nothing: $trick"
 done
 # rsync's daemon over ssh (`host::module`) runs `rsync --server --daemon .`,
 # which as a non-root user reads rsyncd.conf from the current directory - the
@@ -292,8 +302,7 @@ run_cmd t_scp main "$U1" "$T_ROOT/src/rsyncd.conf" @:rsyncd.conf
 assert_rc "upload an rsyncd.conf with pre-xfer exec" 0
 run_cmd t_rsync main "$U1" -a @::m/hello.txt "$T_ROOT/cwd/daemon.txt"
 refused "rsync daemon over ssh (host::module) refused"
-pwned=$(cd "$H1" && ls -1 pwned.* 2>/dev/null)
-assert_eq "no argument trick ran the uploaded script" "" "$pwned"
+no_pwned "rsync daemon over ssh: its pre-xfer exec did not run"
 
 # ---------------------------------------------------------------- 5. hostile command strings (jk_lsh)
 
