@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
-#include <linux/close_range.h>
 #include <sys/syscall.h>
 
 #include <cerrno>
