@@ -197,7 +197,10 @@ _cleanup() {
         while IFS= read -r u; do _retry userdel -f "$u" >/dev/null 2>&1; done <"$T_ROOT/.users"
     fi
     if [[ -n "$T_ROOT" && -f "$T_ROOT/.groups" ]]; then
-        while IFS= read -r g; do _retry groupdel "$g" >/dev/null 2>&1; done <"$T_ROOT/.groups"
+        # userdel usually removes the user's own group already (USERGROUPS_ENAB).
+        while IFS= read -r g; do
+            getent group "$g" >/dev/null 2>&1 && _retry groupdel "$g" >/dev/null 2>&1
+        done <"$T_ROOT/.groups"
     fi
     for p in "${T_CLEAN_PATHS[@]}"; do [[ "$p" == */jk-test.* ]] && rm -rf --one-file-system "$p"; done
     if [[ -n "$T_ROOT" && -d "$T_ROOT" && "$T_ROOT" == /*/jk-test.* ]]; then
