@@ -1,0 +1,128 @@
+#!/bin/bash
+# Run (as root):  bash bench/login.sh BUILDDIR        e.g. bash bench/login.sh /work/build
+#
+# Benchmark of jk_chrootsh's login overhead (DESIGN.md "Performance"): a
+# minimal jail holding /usr/bin/true, a throw-away user whose host home is
+# JAIL/./home/U and whose in-jail shell is /usr/bin/true, a setuid copy of
+# the built jk_chrootsh; then, page cache warm, JK_BENCH_RUNS rounds (median)
+# of JK_BENCH_CALLS calls each:
+#   chroot    `chroot JAIL /usr/bin/true` as root (the floor: one extra exec,
+#             no checks, no privilege drop)
+#   ours      jk_chrootsh as the user (setpriv --reuid --regid --init-groups),
+#             which execs the jail's /usr/bin/true
+#   jailkit   Debian's jailkit 2.23 /usr/sbin/jk_chrootsh (setuid root) on the
+#             same jail and user, where installed; it reads the host's
+#             /etc/jailkit/jk_chrootsh.ini (only read, never written)
+# each at RLIMIT_NOFILE 1024 and 65536: closing every fd above 2 must not cost
+# more with a higher limit (jailkit closes them one by one).
+# Prints the time per call and the ratios ours/chroot (target: within 1.5x)
+# and jailkit/ours.
+# Environment: JK_BENCH_RUNS (5), JK_BENCH_CALLS (200).
+
+set -u
+set -o pipefail
+
+usage() { echo "usage: bash $0 BUILDDIR   (run as root; BUILDDIR holds the built jk_chrootsh and jk_cp)" >&2; exit 2; }
+(($# == 1)) || usage
+BUILDDIR=$(cd "$1" 2>/dev/null && pwd) || usage
+JK_CHROOTSH="$BUILDDIR/jk_chrootsh"
+JK_CP="$BUILDDIR/jk_cp"
+for t in "$JK_CHROOTSH" "$JK_CP"; do [[ -x "$t" ]] || { echo "no executable $t" >&2; exit 2; }; done
+[[ $(id -u) == 0 ]] || { echo "$0 must run as root" >&2; exit 2; }
+RUNS=${JK_BENCH_RUNS:-5}
+CALLS=${JK_BENCH_CALLS:-200}
+JAILKIT=/usr/sbin/jk_chrootsh
+LIMITS=(1024 65536)
+
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_root
+
+USER_NAME=""
+cleanup() {
+    [[ -n "$USER_NAME" ]] && { userdel -f "$USER_NAME" >/dev/null 2>&1; groupdel "$USER_NAME" >/dev/null 2>&1; }
+    rm -rf --one-file-system "$BASE"
+}
+trap cleanup EXIT
+
+# The jail: /usr/bin/true and its libraries, a passwd naming the user.
+J="$BASE/jail"
+mkdir -m 0755 "$J"
+"$JK_CP" -j "$J" /usr/bin/true >/dev/null 2>"$BASE/cp.err" || { echo "jk_cp failed:" >&2; cat "$BASE/cp.err" >&2; exit 1; }
+USER_NAME="jkb${BASE##*.}"
+USER_NAME=${USER_NAME,,}
+USER_NAME=${USER_NAME//[^a-z0-9]/x}
+install -d -m 0755 "$BASE/bin"
+install -m 4755 -o root -g root "$JK_CHROOTSH" "$BASE/bin/jk_chrootsh"
+groupadd -r "$USER_NAME" || exit 1
+useradd -r -M -N -g "$USER_NAME" -d "$J/./home/$USER_NAME" -s "$BASE/bin/jk_chrootsh" "$USER_NAME" || exit 1
+uid=$(id -u "$USER_NAME") gid=$(id -g "$USER_NAME")
+install -d -m 0755 "$J/etc" "$J/home"
+install -d -m 0755 -o "$uid" -g "$gid" "$J/home/$USER_NAME"
+printf 'root:x:0:0:root:/root:/bin/sh\n%s:x:%s:%s::/home/%s:/usr/bin/true\n' "$USER_NAME" "$uid" "$gid" "$USER_NAME" >"$J/etc/passwd"
+printf 'root:x:0:\n%s:x:%s:\n' "$USER_NAME" "$gid" >"$J/etc/group"
+
+# loop_total LIMIT AS_USER CMD... : seconds for CALLS calls of CMD, run from
+# one bash at RLIMIT_NOFILE LIMIT (soft and hard), as root or as the user
+# (environment reduced to what a login passes: USER, HOME, PATH).
+loop_total() {
+    local limit=$1 as_user=$2; shift 2
+    local script='for ((i = 0; i < N; i++)); do "$@" || exit 1; done'
+    local t0 t1 pre=()
+    [[ $as_user == user ]] && pre=(setpriv --reuid="$uid" --regid="$gid" --init-groups)
+    t0=$(now)
+    ( ulimit -n "$limit" || exit 3
+      exec env -i USER="$USER_NAME" HOME="$J/./home/$USER_NAME" PATH=/usr/bin:/bin N="$CALLS" \
+          "${pre[@]}" bash -c "$script" bash "$@" ) >/dev/null 2>"$BASE/loop.err" || return 1
+    t1=$(now)
+    elapsed "$t0" "$t1"
+}
+
+# per_call LIMIT AS_USER CMD... : median of RUNS rounds, in ms per call.
+per_call() {
+    local r totals=() t
+    for ((r = 0; r < RUNS; r++)); do
+        t=$(loop_total "$@") || { echo "FAIL: $(head -c 300 "$BASE/loop.err")" >&2; echo FAIL; return; }
+        totals+=("$t")
+    done
+    awk -v t="$(median "${totals[@]}")" -v n="$CALLS" 'BEGIN { printf "%.3f", t * 1000 / n }'
+}
+
+# A sanity call of each, so a refusal is not timed as speed.
+if ! out=$(env -i USER="$USER_NAME" setpriv --reuid="$uid" --regid="$gid" --init-groups "$BASE/bin/jk_chrootsh" 2>&1); then
+    echo "our jk_chrootsh refuses the bench login: $out" >&2; exit 1
+fi
+have_jailkit=0
+if [[ -x $JAILKIT && -u $JAILKIT ]]; then
+    if out=$(env -i USER="$USER_NAME" setpriv --reuid="$uid" --regid="$gid" --init-groups "$JAILKIT" 2>&1); then
+        have_jailkit=1
+    else
+        echo "jailkit's $JAILKIT refuses the bench login (exit $?): $out; not measured" >&2
+    fi
+else
+    echo "no setuid $JAILKIT: jailkit not measured"
+fi
+
+# Raising the hard limit needs CAP_SYS_RESOURCE (missing in some containers):
+# then the highest limit measured is the current hard limit.
+hard=$(ulimit -Hn)
+for i in "${!LIMITS[@]}"; do
+    if [[ $hard != unlimited ]] && ((LIMITS[i] > hard)) && ! (ulimit -n "${LIMITS[i]}") 2>/dev/null; then
+        echo "cannot raise RLIMIT_NOFILE to ${LIMITS[i]} (no CAP_SYS_RESOURCE?): measuring at the hard limit $hard instead"
+        LIMITS[i]=$hard
+    fi
+done
+
+echo "jail $J, user $USER_NAME ($uid), $CALLS calls per round, median of $RUNS rounds"
+printf '%-8s %-44s %12s %10s\n' "NOFILE" "command" "ms/call" "ratio"
+for limit in "${LIMITS[@]}"; do
+    base=$(per_call "$limit" root /usr/sbin/chroot "$J" /usr/bin/true)
+    ours=$(per_call "$limit" user "$BASE/bin/jk_chrootsh")
+    printf '%-8s %-44s %12s %10s\n' "$limit" "chroot JAIL /usr/bin/true (root)" "$base" "1.00"
+    printf '%-8s %-44s %12s %10s\n' "$limit" "jk_chrootsh (ours) -> /usr/bin/true" "$ours" "$(ratio "$ours" "$base")"
+    if ((have_jailkit)); then
+        theirs=$(per_call "$limit" user "$JAILKIT")
+        printf '%-8s %-44s %12s %10s   jailkit/ours: %s\n' "$limit" "jailkit 2.23 jk_chrootsh -> /usr/bin/true" \
+            "$theirs" "$(ratio "$theirs" "$base")" "$(ratio "$theirs" "$ours")"
+    fi
+done
