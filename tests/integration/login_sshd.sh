@@ -137,6 +137,8 @@ assert_eq "control: rsync -e sh evilhost:x and rsync host::m (pre-xfer exec) run
 # shell, so its absence behind jk_chrootsh below means jk_chrootsh dropped it.
 run_cmd t_ssh env "$P" -o SetEnv=JK_PROBE=reached -- 'echo "probe=$JK_PROBE"'
 assert_eq "harness: AcceptEnv * passes a client variable to a plain user" "probe=reached" "$R_OUT"
+run_cmd t_ssh main "$P" -o SetEnv=JK_PROBE=reached -- 'echo "probe=$JK_PROBE"'
+assert_eq "harness: without AcceptEnv sshd drops it (the default)" "probe=" "$R_OUT"
 
 # ---------------------------------------------------------------- configs
 
@@ -413,6 +415,18 @@ assert_contains "bash jail: JK_KEEP (env = JK_KEEP) kept" "JK_KEEP=kept" "$R_OUT
 assert_not_contains "bash jail: client PATH dropped" "/evil" "$R_OUT"
 assert_not_contains "bash jail: no SSH_ variables (environment cleared)" "SSH_CONNECTION" "$R_OUT"
 
+# A setuid-root program planted in the jail (jk_cp would strip the bit; an
+# admin mistake or a jail on a filesystem without nosuid): with no_new_privs
+# (allow_setuid off by default) it runs with the user's ids. The control
+# shows the bit works on this filesystem for the same user outside the jail.
+install -D -m 4755 -o 0 -g 0 /usr/bin/id "$J2/usr/local/bin/suid-id"
+run_cmd setpriv --reuid="$U2ID" --regid="$(id -g "$U2")" --init-groups "$J2/usr/local/bin/suid-id"
+assert_contains "control: the setuid-root copy gives euid=0 outside the jail" "euid=0" "$R_OUT"
+run_cmd t_ssh main "$U2" -- '/usr/local/bin/suid-id'
+assert_rc "bash jail: the planted setuid program runs" 0
+assert_not_contains "bash jail: ... without gaining euid 0 (no_new_privs)" "euid=0" "$R_OUT"
+rm -f "$J2/usr/local/bin/suid-id"
+
 # An unsafe jail or home refuses the login (COMPAT.md 2.3 step 9: exit 53).
 chmod 0775 "$J2"
 run_cmd t_ssh main "$U2" -- 'id'
@@ -485,5 +499,11 @@ else diag "no /dev/log and no journald on this host: jk_chrootsh's host-side sys
 check "all three sshd still running at the end (none crashed)" sshd_running main
 check "sshd env still running" sshd_running env
 check "sshd force still running" sshd_running force
+# The stop used by on_exit: the listener goes and its port closes.
+fpid=$(cat "${SSHD_DIR[force]}/sshd.pid")
+_sshd_stop "$fpid"
+if kill -0 "$fpid" 2>/dev/null || ss -Htln "sport = :${SSHD_PORT[force]}" | grep -q .; then
+    not_ok "sshd stop: process $fpid gone, port ${SSHD_PORT[force]} closed"
+else ok "sshd stop: process gone, port closed"; fi
 
 finish
