@@ -433,11 +433,23 @@ run_cmd t_ssh main "$U2" -- 'id'
 chmod 0755 "$J2"
 refused "bash jail: group-writable jail refuses the login"
 assert_eq "bash jail: group-writable jail: exit 53" 53 "$R_RC"
+assert_match "bash jail: the client is told why (jk_chrootsh names the jail)" "jk_chrootsh: .*$J2" "$R_ERR"
 chmod 0775 "$H2"
 run_cmd t_ssh main "$U2" -- 'id'
 chmod 0755 "$H2"
 refused "bash jail: group-writable home refuses the login"
 assert_eq "bash jail: group-writable home: exit 53" 53 "$R_RC"
+assert_match "bash jail: the client is told why (jk_chrootsh names the home)" "jk_chrootsh: .*home" "$R_ERR"
+# The jail's passwd must agree with the host's (COMPAT.md 2.3 step 12).
+cp -p "$J2/etc/passwd" "$T_ROOT/j2-passwd"
+sed -i "s#^$U2:\(.*\):/home/$U2:#$U2:\1:/home/elsewhere:#" "$J2/etc/passwd"
+run_cmd t_ssh main "$U2" -- 'id'
+refused "bash jail: jail passwd home differs from the part after /./: refused"
+assert_eq "bash jail: ... exit 39" 39 "$R_RC"
+grep -v "^$U2:" "$T_ROOT/j2-passwd" >"$J2/etc/passwd"
+run_cmd t_ssh main "$U2" -- 'id'
+refused "bash jail: user missing from the jail passwd: refused"
+cp -p "$T_ROOT/j2-passwd" "$J2/etc/passwd"
 run_cmd t_ssh main "$U2" -- 'id -u'
 assert_eq "bash jail: login works again once fixed" "$U2ID" "$R_OUT"
 
