@@ -1,12 +1,45 @@
-// jk_chrootlaunch: placeholder until its issue lands (issue 5).
+// jk_chrootlaunch: root starts a program (a daemon that cannot chroot
+// itself) inside a jail as some user (COMPAT.md 2.7). The sequence and every
+// check live in libjk (jk/launch.hpp); this file cleans up what the caller
+// left (fds above 2, signals, environment), parses, then hands over.
+#include <syslog.h>
+
 #include <cstdio>
-#include <cstring>
+#include <string>
+#include <vector>
+
+#include "jk/launch.hpp"
+#include "jk/log.hpp"
+#include "jk/main.hpp"
+#include "jk/privilege.hpp"
+#include "jk_chrootlaunch/cli.hpp"
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("jk_chrootlaunch %s\n", JK_VERSION);
-        return 0;
+    // Not setuid, but started by root from init scripts and shells: the same
+    // clean slate (fds > 2 closed, so none leaks into the jail; environment
+    // snapshotted and cleared; signals reset) before anything else.
+    jk::privilege::Prologue prologue;
+    try {
+        prologue = jk::privilege::setuid_prologue();
+    } catch (const jk::Error& e) {
+        return e.exit_code();
     }
-    std::fprintf(stderr, "jk_chrootlaunch: not implemented yet\n");
-    return 1;
+
+    std::vector<std::string> args(argv, argv + argc);
+    return jk::run_main(argc > 0 ? argv[0] : "jk_chrootlaunch", [&]() -> int {
+        jk_chrootlaunch::Options o = jk_chrootlaunch::parse_args(args);
+        if (o.help) {
+            std::fputs(jk_chrootlaunch::usage_text(), stdout);
+            return 0;
+        }
+        if (o.version) {
+            std::printf("jk_chrootlaunch %s\n", JK_VERSION);
+            return 0;
+        }
+        jk::log::open("jk_chrootlaunch", LOG_DAEMON);
+        jk::launch::ChrootlaunchRequest request{o.jail, o.user, o.group, o.pidfile, o.executable, o.args};
+        jk::launch::run_chrootlaunch(prologue, request, [](int priority, const std::string& message) {
+            jk::log::syslog_only(priority, message);
+        });
+    });
 }
