@@ -1,1 +1,27 @@
-// jk_procmailwrapper's command line (placeholder).
+#include "jk_procmailwrapper/cli.hpp"
+
+namespace jk_procmailwrapper {
+
+const char* usage_text() {
+    return "Usage: jk_procmailwrapper [PROCMAIL-ARGUMENT]...\n"
+           "Run procmail for the calling user: inside the user's jail when the home\n"
+           "directory in /etc/passwd has the form JAIL/./HOME, else the host's procmail.\n"
+           "Either way procmail runs as the user, with the same arguments and an\n"
+           "environment built from scratch. Configure the MTA to run it instead of\n"
+           "procmail (e.g. Postfix: mailbox_command = /usr/bin/jk_procmailwrapper).\n"
+           "\n"
+           "Settings: " JK_SYSCONFDIR "/jk_procmailwrapper.ini (see jk_procmailwrapper(8)).\n"
+           "\n"
+           "      --help      show this help and exit (only as the sole argument)\n"
+           "      --version   show the version and exit (only as the sole argument)\n";
+}
+
+Action parse_action(const std::vector<std::string>& argv) {
+    if (argv.size() == 2) {
+        if (argv[1] == "--help") return Action::help;
+        if (argv[1] == "--version") return Action::version;
+    }
+    return Action::deliver;
+}
+
+}  // namespace jk_procmailwrapper

@@ -1,12 +1,40 @@
-// jk_procmailwrapper: placeholder until its issue lands (issue 5).
+// jk_procmailwrapper: the setuid-root procmail stand-in that delivers a
+// jailed user's mail inside their jail (COMPAT.md 2.12). The sequence and
+// every check live in libjk (jk/procmail.hpp); this file runs the setuid
+// prologue first, then hands over.
+#include <syslog.h>
+
 #include <cstdio>
-#include <cstring>
+#include <string>
+#include <vector>
+
+#include "jk/log.hpp"
+#include "jk/main.hpp"
+#include "jk/privilege.hpp"
+#include "jk/procmail.hpp"
+#include "jk_procmailwrapper/cli.hpp"
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("jk_procmailwrapper %s\n", JK_VERSION);
-        return 0;
+    // First, before anything the caller controls is looked at.
+    jk::privilege::Prologue prologue;
+    try {
+        prologue = jk::privilege::setuid_prologue();
+    } catch (const jk::Error& e) {
+        return e.exit_code();
     }
-    std::fprintf(stderr, "jk_procmailwrapper: not implemented yet\n");
-    return 1;
+
+    std::vector<std::string> args(argv, argv + argc);
+    return jk::run_main(argc > 0 ? argv[0] : "jk_procmailwrapper", [&]() -> int {
+        switch (jk_procmailwrapper::parse_action(args)) {
+            case jk_procmailwrapper::Action::help: std::fputs(jk_procmailwrapper::usage_text(), stdout); return 0;
+            case jk_procmailwrapper::Action::version: std::printf("jk_procmailwrapper %s\n", JK_VERSION); return 0;
+            case jk_procmailwrapper::Action::deliver: break;
+        }
+        // Deliveries go to LOG_MAIL, refusals to LOG_AUTHPRIV: the reporter's
+        // priorities carry their facility.
+        jk::log::open("jk_procmailwrapper", LOG_MAIL);
+        jk::procmail::run(prologue, args, [](int priority, const std::string& message) {
+            jk::log::syslog_only(priority, message);
+        });
+    });
 }

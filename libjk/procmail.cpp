@@ -1,1 +1,287 @@
-// placeholder (issue 5)
+#include "jk/procmail.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "jk/jail.hpp"
+#include "jk/sys.hpp"
+#include "jk/users.hpp"
+
+namespace jk::procmail {
+
+using login::Refused;
+
+namespace {
+
+std::string id_of(const login::Account& who) { return who.name + " (" + std::to_string(who.uid) + ")"; }
+
+// A log line stays one line whatever the caller passed.
+std::string printable(std::string_view s, std::size_t max = 1000) {
+    std::string out;
+    for (char c : s.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    if (s.size() > max) out += "...";
+    return out;
+}
+
+bool clean_value(std::string_view v) {
+    if (v.size() > 4096) return false;
+    for (char c : v)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    return true;
+}
+
+// Same mapping as jk_chrootsh (login.cpp's exit_for): 34/35/36, 101-104.
+int exit_for(privilege::DropStep step) {
+    using privilege::DropStep;
+    switch (step) {
+        case DropStep::setgroups: return login::setgroups_failed;
+        case DropStep::setgid: return login::setgid_failed;
+        case DropStep::setuid: return login::setuid_failed;
+        case DropStep::bounding_set: return login::capabilities_failed;
+        case DropStep::capabilities: return login::capabilities_failed + 1;
+        case DropStep::verify: return login::capabilities_failed + 2;
+        case DropStep::no_new_privs: return login::capabilities_failed + 3;
+    }
+    return login::capabilities_failed + 4;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (auto& s : v) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+// The host's procmail: the admin's file, but it runs with our privileges
+// (setuid root), so it must be root's and writable by nobody else.
+UniqueFd open_host_procmail(const std::string& path) {
+    int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        throw Refused(errno == ENOENT ? login::exec_failed : login::unsafe_path,
+                      "abort, cannot open procmail " + path + ": " + std::strerror(errno));
+    UniqueFd f(fd);
+    struct stat st = sys::fstat_fd(f.get(), path);
+    auto unsafe = [&](const std::string& why) { return Refused(login::unsafe_path, "abort, procmail " + path + " " + why); };
+    if (!S_ISREG(st.st_mode)) throw unsafe("is not a regular file");
+    if ((st.st_mode & 0111) == 0) throw unsafe("is not executable");
+    if (st.st_uid != 0) throw unsafe("is not owned by root");
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) throw unsafe("is writable by group or others");
+    return f;
+}
+
+[[noreturn]] void exec_fd(int fd, const std::string& path, std::vector<std::string> argv, std::vector<std::string> env,
+                          const std::string& where) {
+    std::vector<char*> cargv = c_strings(argv);
+    std::vector<char*> cenv = c_strings(env);
+    // The checked file itself: nothing can be swapped in between.
+    ::execveat(fd, "", cargv.data(), cenv.data(), AT_EMPTY_PATH);
+    int err = errno;
+    if (err == ENOENT) {
+        // A #! script cannot run from a close-on-exec fd; its directory was
+        // checked (in a jail) or is the admin's (on the host).
+        ::execve(path.c_str(), cargv.data(), cenv.data());
+        err = errno;
+    }
+    throw Refused(login::exec_failed, "ERROR: failed to execute procmail " + where + ": " + std::strerror(err));
+}
+
+[[noreturn]] void deliver(const privilege::Prologue& pro, const std::vector<std::string>& argv, const Reporter& report) {
+    const privilege::Caller& caller = pro.caller;
+    if (caller.euid != 0)
+        throw Refused(login::not_setuid, "abort, jk_procmailwrapper is not setuid root (effective user ID " +
+                                             std::to_string(caller.euid) + ")");
+
+    // The recipient is the real uid; $USER (set by Postfix and Exim to the
+    // recipient) only picks among accounts sharing it.
+    const std::optional<std::string> env_user = pro.environment.get("USER");
+    const login::Account who = login::host_account(caller, env_user);
+
+    std::vector<std::string> warnings;
+    std::optional<config::IniFile> ini = login::load_config(JK_SYSCONFDIR, config_name);
+    Settings s;
+    if (ini) {
+        for (const auto& w : ini->warnings()) warnings.push_back(w);
+        try {
+            s = read_settings(ini->select_for_user(who.name, who.group_name), warnings);
+        } catch (const ConfigError& e) {
+            throw Refused(login::unsafe_config, std::string("abort, ") + e.what());
+        }
+    }
+    for (const auto& w : warnings) report(LOG_MAIL | LOG_WARNING, w);
+
+    const std::optional<users::JailHome> split = jailed_home(who.home);
+
+    // ---------------------------------------------------------------- host
+    if (!split) {
+        UniqueFd prog = open_host_procmail(s.procmail);
+        std::vector<std::string> env = delivery_environment(pro.environment, who.name, who.home);
+        report(LOG_MAIL | LOG_INFO, "delivering mail for user " + id_of(who) + " with the host's procmail " +
+                                        s.procmail + " (home " + printable(who.home) + " is not in a jail)");
+        if (caller.uid != 0) {
+            // The caller is the recipient: back to exactly who they were.
+            // Setuid programs stay usable because the host's procmail is
+            // setgid mail (setuid root on Debian) to write /var/mail/USER,
+            // as it would be had the MTA run it directly.
+            try {
+                privilege::drop_to({who.uid, who.gid, caller.groups}, {.allow_setuid_programs = true});
+            } catch (const privilege::DropError& e) {
+                throw Refused(exit_for(e.step()), std::string("abort, ") + e.what());
+            }
+        }
+        ::umask(pro.caller_umask);
+        exec_fd(prog.get(), s.procmail, procmail_argv(s.procmail, argv), std::move(env), s.procmail);
+    }
+
+    // ---------------------------------------------------------------- jail
+    if (caller.uid == 0)
+        throw Refused(login::run_by_root, "abort, the home of root names a jail: root's mail is not delivered in a jail");
+
+    std::optional<Jail> jail;
+    try {
+        jail.emplace(Jail::open(split->jail));
+    } catch (const SymlinkNotAllowed& e) {
+        throw Refused(login::jail_path_mismatch, "abort, " + split->jail + " is not a safe jail: " + e.what());
+    } catch (const UnsafePath& e) {
+        throw Refused(login::unsafe_path, "abort, " + split->jail +
+                                              " is not a safe jail, check ownership and permissions: " + e.what());
+    } catch (const SysError& e) {
+        throw Refused(login::no_jail_dir, "abort, chdir(" + split->jail + ") failed: " + std::strerror(e.err()));
+    }
+    const login::Settings ls = login_settings(s);
+    UniqueFd home = login::open_home(*jail, split->home, who, ls);
+
+    users::JailUserTexts texts;
+    try {
+        texts = users::read_jail_users(*jail);
+    } catch (const Error& e) {
+        throw Refused(login::injail_user_missing, std::string("abort, cannot read the jail's user database: ") + e.what());
+    }
+    users::PasswdFile pw =
+        users::parse_passwd(texts.passwd.value_or(""), jail->host_path("/etc/passwd"), users::Malformed::skip);
+    users::GroupFile gr =
+        users::parse_group(texts.group.value_or(""), jail->host_path("/etc/group"), users::Malformed::skip);
+    login::check_jail_account(pw, gr, who, env_user.has_value() && !env_user->empty(), split->home, ls);
+
+    UniqueFd prog;
+    try {
+        prog = login::open_shell(*jail, s.procmail, ls);
+    } catch (const Refused& e) {
+        throw Refused(e.exit_code(), std::string("abort, procmail in the jail is unusable: ") + e.what());
+    }
+    std::vector<std::string> env = delivery_environment(pro.environment, who.name, split->home);
+
+    report(LOG_MAIL | LOG_INFO, "delivering mail for user " + id_of(who) + " in jail " + split->jail + " with " +
+                                    s.procmail);
+
+    // ---- as root: into the jail through the fd that was checked
+    try {
+        privilege::enter_root(jail->fd(), split->jail);
+    } catch (const SysError& e) {
+        throw Refused(login::chroot_failed, std::string("abort, ") + e.what());
+    }
+    try {
+        privilege::drop_to({who.uid, who.gid, caller.groups}, {});
+    } catch (const privilege::DropError& e) {
+        throw Refused(exit_for(e.step()), std::string("abort, ") + e.what());
+    }
+    // ---- as the user from here on
+
+    if (::fchdir(home.get()) != 0)
+        throw Refused(login::chdir_home_failed, "abort, chdir(" + split->home + ") failed inside the jail " +
+                                                    split->jail + ": " + std::strerror(errno));
+    ::umask(pro.caller_umask);
+    exec_fd(prog.get(), s.procmail, procmail_argv(s.procmail, argv), std::move(env),
+            s.procmail + " in the jail " + split->jail);
+}
+
+}  // namespace
+
+Settings read_settings(const config::Section* section, std::vector<std::string>& warnings) {
+    Settings s;
+    if (section == nullptr) return s;
+    for (auto& w : config::unknown_keys(*section, {"procmail", "relax_home_group_permissions",
+                                                    "relax_home_other_permissions", "relax_home_group",
+                                                    "relax_home_owner"}))
+        warnings.push_back(std::move(w));
+    if (std::optional<std::string> p = section->get_string("procmail"); p && !p->empty()) {
+        if (p->front() != '/') {
+            const config::Entry* e = section->find("procmail");
+            throw ConfigError(section->file(), e ? e->line : section->line(),
+                              "procmail must be an absolute path, got " + quoted(*p));
+        }
+        s.procmail = *p;
+    }
+    s.relax_home_group_permissions = section->get_bool("relax_home_group_permissions").value_or(false);
+    s.relax_home_other_permissions = section->get_bool("relax_home_other_permissions").value_or(false);
+    s.relax_home_group = section->get_bool("relax_home_group").value_or(false);
+    s.relax_home_owner = section->get_bool("relax_home_owner").value_or(false);
+    return s;
+}
+
+login::Settings login_settings(const Settings& s) {
+    login::Settings ls;
+    ls.relax_home_group_permissions = s.relax_home_group_permissions;
+    ls.relax_home_other_permissions = s.relax_home_other_permissions;
+    ls.relax_home_group = s.relax_home_group;
+    ls.relax_home_owner = s.relax_home_owner;
+    return ls;
+}
+
+const std::vector<std::string_view>& delivery_variables() {
+    static const std::vector<std::string_view> names = {
+        // Postfix local(8)
+        "ORIGINAL_RECIPIENT", "RECIPIENT", "SENDER", "LOCAL", "DOMAIN", "EXTENSION", "CLIENT_ADDRESS",
+        "CLIENT_HELO", "CLIENT_HOSTNAME", "CLIENT_PROTOCOL", "SASL_METHOD", "SASL_SENDER", "SASL_USERNAME",
+        "ENVID",
+        // Exim's pipe transport
+        "LOCAL_PART", "LOCAL_PART_PREFIX", "LOCAL_PART_SUFFIX", "MESSAGE_ID", "QUALIFY_DOMAIN", "HOST",
+        // both export these by default
+        "TZ", "LANG"};
+    return names;
+}
+
+std::vector<std::string> delivery_environment(const privilege::CallerEnvironment& caller, const std::string& user,
+                                              const std::string& home) {
+    std::vector<std::string> env = {"HOME=" + home, "USER=" + user, "LOGNAME=" + user, "SHELL=/bin/sh",
+                                    "PATH=/usr/local/bin:/usr/bin:/bin"};
+    for (std::string_view name : delivery_variables()) {
+        std::optional<std::string> v = caller.get(name);
+        if (v && clean_value(*v)) env.push_back(std::string(name) + "=" + *v);
+    }
+    return env;
+}
+
+std::vector<std::string> procmail_argv(const std::string& procmail, const std::vector<std::string>& args) {
+    std::vector<std::string> out{procmail};
+    for (std::size_t i = 1; i < args.size(); ++i) out.push_back(args[i]);
+    return out;
+}
+
+std::optional<users::JailHome> jailed_home(const std::string& home) {
+    try {
+        return users::split_jail_home(home);
+    } catch (const Error& e) {
+        throw Refused(login::no_jail_in_home, "abort, failed to read the jail and the home from " + printable(home) +
+                                                  ": " + e.what());
+    }
+}
+
+void run(const privilege::Prologue& prologue, const std::vector<std::string>& argv, const Reporter& report) {
+    try {
+        deliver(prologue, argv, report);
+    } catch (const Refused& e) {
+        report(LOG_AUTHPRIV | LOG_ERR, e.what());
+        throw;
+    } catch (const std::exception& e) {
+        report(LOG_AUTHPRIV | LOG_ERR, std::string("abort, ") + e.what());
+        throw;
+    }
+}
+
+}  // namespace jk::procmail
