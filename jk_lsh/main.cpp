@@ -30,6 +30,7 @@
 #include "jk/log.hpp"
 #include "jk/lsh_config.hpp"
 #include "jk/main.hpp"
+#include "jk/privilege.hpp"
 #include "jk_lsh/cli.hpp"
 
 extern char** environ;
@@ -101,9 +102,8 @@ int run(const std::string& command) {
     jk::log::syslog_only(LOG_INFO | LOG_AUTHPRIV, d.message);
     ::umask(d.umask);
     ::closelog();
-    // Nothing of ours may leak into the command (MUST 4). close_range is
-    // Linux >= 5.9; on ENOSYS every fd we opened is O_CLOEXEC anyway.
-    (void)::syscall(SYS_close_range, 3U, ~0U, 0U);
+    // Nothing of ours may leak into the command (MUST 4).
+    jk::privilege::close_fds_from(3);
     std::vector<char*> argv = c_array(d.argv);
     std::vector<char*> envp = c_array(d.env);
     ::execve(d.path.c_str(), argv.data(), envp.data());
