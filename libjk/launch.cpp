@@ -83,7 +83,7 @@ std::string chrootlaunch_inner_path(const std::string& jail, const std::string& 
     if (exec.front() == '/') {
         const std::vector<std::string> j = path::components(normalize_absolute(jail));
         const std::vector<std::string> e = path::components(normalize_absolute(exec));
-        bool below = e.size() > j.size();
+        bool below = e.size() >= j.size();
         for (std::size_t i = 0; below && i < j.size(); ++i) below = e[i] == j[i];
         if (below) {
             for (std::size_t i = j.size(); i < e.size(); ++i) inner += "/" + e[i];
