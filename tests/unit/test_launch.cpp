@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "jk/config.hpp"
 #include "jk/jail.hpp"
 #include "tmpjail.hpp"
 
@@ -249,4 +250,13 @@ TEST_CASE("resolve_daemon_identity: the target's groups, never the caller's", "[
         CHECK_THROWS_AS(resolve_daemon_identity(std::string("nobody"), std::string("nosuchgroup-jk-unit")), jk::Error);
         CHECK_THROWS_AS(resolve_daemon_identity(std::string("nobody"), std::string("-3")), jk::Error);
     }
+}
+
+TEST_CASE("the shipped jk_uchroot.ini parses cleanly and allows nobody anything", "[launch]") {
+    auto ini = jk::config::IniFile::load(std::string(JK_SOURCE_ROOT) + "/ini/jk_uchroot.ini");
+    CHECK(ini.warnings().empty());
+    const jk::config::Section* s = ini.select_for_user("alice", "alice");
+    REQUIRE(s != nullptr);
+    CHECK(s->is_default());
+    CHECK_FALSE(s->get_list("allowed_jails"));
 }
