@@ -230,6 +230,19 @@ void write_pidfile(const std::string& path, pid_t pid) {
     }
     ::umask(program.umask);
 
+    // Executing from an fd skips the search permission on the directories
+    // above the file, which root had when it opened them: the identity that
+    // runs must reach the same file by its path inside the jail, or it is
+    // not run (a user must not run what sits in a 0700 directory).
+    struct stat want {};
+    struct stat got {};
+    if (::fstat(program.fd.get(), &want) != 0 || ::stat(program.path.c_str(), &got) != 0) {
+        int e = errno;
+        throw LaunchError(Step::exec, "cannot reach " + program.path + " inside the jail: " + std::strerror(e), e);
+    }
+    if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
+        throw LaunchError(Step::exec, program.path + " changed inside the jail while it was being started", EAGAIN);
+
     std::vector<char*> argv = c_strings(program.argv);
     std::vector<char*> env = c_strings(program.env);
     // Executing the checked file itself leaves no window to swap it.

@@ -177,6 +177,10 @@ launch -j "$J" -u nobody -x /usr/bin; assert_rc "a directory as executable: 29" 
 launch -j "$J" -u nobody -x "$J"; assert_rc "the jail itself as executable: 29" 29
 chmod 0644 "$J/usr/bin/suid"
 launch -j "$J" -u nobody -x /usr/bin/suid; assert_rc "an executable without x bits: exec fails, 31" 31
+install -d -m 0700 "$J/secret"; cp "$J$BASH_IN" "$J/secret/prog"
+launch -j "$J" -u nobody -x /secret/prog -- -c true; assert_rc "an executable in a directory nobody cannot search: 31" 31
+launch -j "$J" -x /secret/prog -- -c 'echo root'; assert_eq "(control) root can run it" "0:root" "$R_RC:$R_OUT"
+rm -rf "$J/secret"
 rm -f "$J/usr/bin/suid" "$J/usr/bin/linked" "$J/usr/bin/hostlink" "$J/usr/bin/hostid"
 printf '#!%s\necho script "$@"\n' "$BASH_IN" >"$J/usr/bin/script"; chmod 0755 "$J/usr/bin/script"
 launch -j "$J" -u nobody -x /usr/bin/script -- a b

@@ -144,6 +144,11 @@ uc "$U" -j "$J" -x /usr/bin/hostlink
 assert_eq "... with the same path in the jail, the jail's file runs" "0:jail-version" "$R_RC:$R_OUT"
 assert_missing "... never the host's" "$T_ROOT/host/ran"
 rm -rf "${J:?}$T_ROOT" "$J/usr/bin/hostlink"
+install -d -m 0700 "$J/secret"; cp "$J/usr/bin/id" "$J/secret/id"; chmod 0755 "$J/secret/id"
+uc "$U" -j "$J" -x /secret/id; assert_rc "EXEC in a directory the user cannot search: 111 (not run from root's fd)" 111
+chmod 0755 "$J/secret"
+uc "$U" -j "$J" -x /secret/id -- -u; assert_eq "(control) once searchable it runs" "0:$UID_U" "$R_RC:$R_OUT"
+rm -rf "$J/secret"
 uc "$U" -j "$J" -x ../../../../../usr/bin/id -- -u
 assert_eq "'..' in EXEC stays in the jail" "0:$UID_U" "$R_RC:$R_OUT"
 
