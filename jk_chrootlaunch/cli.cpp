@@ -26,9 +26,9 @@ const char* usage_text() {
 Options parse_args(const std::vector<std::string>& argv) {
     enum { opt_version = 256 };
     static const option long_options[] = {
-        {"jail", required_argument, nullptr, 'j'},    {"user", required_argument, nullptr, 'u'},
-        {"group", required_argument, nullptr, 'g'},   {"pidfile", required_argument, nullptr, 'p'},
-        {"exec", required_argument, nullptr, 'x'},    {"help", no_argument, nullptr, 'h'},
+        {"jail", required_argument, nullptr, 'j'},      {"user", required_argument, nullptr, 'u'},
+        {"group", required_argument, nullptr, 'g'},     {"pidfile", required_argument, nullptr, 'p'},
+        {"exec", required_argument, nullptr, 'x'},      {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, opt_version}, {nullptr, 0, nullptr, 0},
     };
 

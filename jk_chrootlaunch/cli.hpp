@@ -9,12 +9,12 @@
 namespace jk_chrootlaunch {
 
 struct Options {
-    std::string jail;                   // -j/--jail ("" when missing: exit 21 later, as jailkit)
-    std::optional<std::string> user;    // -u/--user NAME|UID
-    std::optional<std::string> group;   // -g/--group NAME|GID
-    std::optional<std::string> pidfile; // -p/--pidfile
-    std::string executable;             // -x/--exec ("" when missing: exit 23 later)
-    std::vector<std::string> args;      // operands: the program's arguments
+    std::string jail;                    // -j/--jail ("" when missing: exit 21 later, as jailkit)
+    std::optional<std::string> user;     // -u/--user NAME|UID
+    std::optional<std::string> group;    // -g/--group NAME|GID
+    std::optional<std::string> pidfile;  // -p/--pidfile
+    std::string executable;              // -x/--exec ("" when missing: exit 23 later)
+    std::vector<std::string> args;       // operands: the program's arguments
     bool help = false;
     bool version = false;
 };

@@ -2,6 +2,8 @@
 // itself) inside a jail as some user (COMPAT.md 2.7). The sequence and every
 // check live in libjk (jk/launch.hpp); this file cleans up what the caller
 // left (fds above 2, signals, environment), parses, then hands over.
+#include "jk/main.hpp"
+
 #include <syslog.h>
 
 #include <cstdio>
@@ -10,7 +12,6 @@
 
 #include "jk/launch.hpp"
 #include "jk/log.hpp"
-#include "jk/main.hpp"
 #include "jk/privilege.hpp"
 #include "jk_chrootlaunch/cli.hpp"
 

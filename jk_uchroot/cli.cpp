@@ -8,7 +8,8 @@ namespace jk_uchroot {
 const char* usage_text() {
     return "Usage: jk_uchroot -j JAIL -x EXECUTABLE [--] [ARGUMENT]...\n"
            "Run EXECUTABLE (a path inside JAIL) as yourself inside the chroot jail\n"
-           "JAIL, if " JK_SYSCONFDIR "/jk_uchroot.ini lists JAIL in allowed_jails for\n"
+           "JAIL, if " JK_SYSCONFDIR
+           "/jk_uchroot.ini lists JAIL in allowed_jails for\n"
            "you (see jk_uchroot(1)). Put \"--\" before arguments starting with '-'.\n"
            "\n"
            "  -j, --jail=JAIL              the jail directory\n"

@@ -7,8 +7,8 @@
 namespace jk_uchroot {
 
 struct Options {
-    std::string jail;        // -j/--jail
-    std::string executable;  // -x/--executable (a path inside the jail)
+    std::string jail;               // -j/--jail
+    std::string executable;         // -x/--executable (a path inside the jail)
     std::vector<std::string> args;  // operands: the program's arguments
     bool help = false;
     bool version = false;

@@ -2,6 +2,8 @@
 // allowed for them and runs one program there as themselves (COMPAT.md 2.5).
 // The sequence and every check live in libjk (jk/launch.hpp); this file runs
 // the setuid prologue first, parses the command line, then hands over.
+#include "jk/main.hpp"
+
 #include <syslog.h>
 
 #include <cstdio>
@@ -10,7 +12,6 @@
 
 #include "jk/launch.hpp"
 #include "jk/log.hpp"
-#include "jk/main.hpp"
 #include "jk/privilege.hpp"
 #include "jk_uchroot/cli.hpp"
 

@@ -125,9 +125,7 @@ std::vector<std::string> environment(const privilege::CallerEnvironment& caller,
     std::vector<std::string> env = login::shell_environment(caller, s, who, home, shell, warnings);
     if (user.empty()) {
         // A uid without a passwd entry has no name to give.
-        std::erase_if(env, [](const std::string& e) {
-            return e == "USER=" || e == "USERNAME=" || e == "LOGNAME=";
-        });
+        std::erase_if(env, [](const std::string& e) { return e == "USER=" || e == "USERNAME=" || e == "LOGNAME="; });
     }
     return env;
 }
@@ -149,8 +147,8 @@ UniqueFd open_executable(const Jail& jail, const std::string& inner, ExecRule ru
     try {
         fd = jail.open(inner, rule == ExecRule::trusted_daemon ? O_PATH | O_NOFOLLOW : O_PATH);
     } catch (const SysError& e) {
-        throw ExecRefused("cannot open the executable " + shown + " (resolved inside the jail): " +
-                          std::strerror(e.err()));
+        throw ExecRefused("cannot open the executable " + shown +
+                          " (resolved inside the jail): " + std::strerror(e.err()));
     }
     struct stat st = sys::fstat_fd(fd.get(), shown);
     if (rule == ExecRule::trusted_daemon) {
@@ -166,8 +164,7 @@ void write_pidfile(const std::string& path, pid_t pid) {
     std::size_t slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
     std::string leaf = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (leaf.empty() || leaf == "." || leaf == "..")
-        throw Error("pidfile " + quoted(path) + " does not name a file");
+    if (leaf.empty() || leaf == "." || leaf == "..") throw Error("pidfile " + quoted(path) + " does not name a file");
     UniqueFd dirfd;
     try {
         dirfd = sys::open_at(AT_FDCWD, dir, O_PATH | O_DIRECTORY, 0, dir);
@@ -178,8 +175,8 @@ void write_pidfile(const std::string& path, pid_t pid) {
     // Whoever may write the directory may plant the name; root writes here.
     if ((dst.st_mode & S_IWOTH) || ((dst.st_mode & S_IWGRP) && dst.st_gid != 0))
         throw Error("refusing to write the pidfile " + quoted(path) + ": its directory is writable by others");
-    int fd = ::openat(dirfd.get(), leaf.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-                      0644);
+    int fd =
+        ::openat(dirfd.get(), leaf.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
     if (fd < 0) {
         int err = errno;
         if (err == ELOOP)
@@ -305,9 +302,10 @@ std::string base_name(std::string_view p) {
         throw Error("abort, jk_uchroot is not setuid root (effective user ID " + std::to_string(caller.euid) + ")",
                     x::not_setuid);
     if (caller.uid == 0)
-        throw Error("abort, jk_uchroot is run by root, which does not make sense because user root can break out "
-                    "of a jail anyway",
-                    x::run_by_root);
+        throw Error(
+            "abort, jk_uchroot is run by root, which does not make sense because user root can break out "
+            "of a jail anyway",
+            x::run_by_root);
 
     const std::optional<std::string> env_user = pro.environment.get("USER");
     login::Account who;
@@ -336,9 +334,9 @@ std::string base_name(std::string_view p) {
 
     const std::string shown_jail = printable(req.jail, 400);
     if (!jail_allowed(req.jail, *s.allowed_jails))
-        throw Error("abort, user " + id + " is not allowed in jail " + quoted(shown_jail) + " (allowed_jails in " +
-                        conf + ")",
-                    x::not_allowed);
+        throw Error(
+            "abort, user " + id + " is not allowed in jail " + quoted(shown_jail) + " (allowed_jails in " + conf + ")",
+            x::not_allowed);
     const std::string jail_path = normalize_absolute(req.jail);
 
     std::optional<Jail> jail;
@@ -374,10 +372,10 @@ std::string base_name(std::string_view p) {
             throw Error(std::string("abort, cannot read the jail's user database: ") + e.what(),
                         x::injail_user_missing);
         }
-        users::PasswdFile pw = users::parse_passwd(texts.passwd.value_or(""), jail->host_path("/etc/passwd"),
-                                                   users::Malformed::skip);
-        users::GroupFile gr = users::parse_group(texts.group.value_or(""), jail->host_path("/etc/group"),
-                                                 users::Malformed::skip);
+        users::PasswdFile pw =
+            users::parse_passwd(texts.passwd.value_or(""), jail->host_path("/etc/passwd"), users::Malformed::skip);
+        users::GroupFile gr =
+            users::parse_group(texts.group.value_or(""), jail->host_path("/etc/group"), users::Malformed::skip);
         const bool by_name = env_user.has_value() && !env_user->empty();
         const users::PasswdEntry* e = by_name ? pw.find(who.name) : users::find_uid(pw, who.uid);
         // jk_uchroot has no home rule (no "/./" involved): the entry's own
@@ -410,8 +408,8 @@ std::string base_name(std::string_view p) {
                             uchroot_drop_exit(e.drop_step().value_or(privilege::DropStep::verify)));
             case Step::exec: break;
         }
-        throw Error("ERROR: failed to execute " + printable(inner, 400) + " in jail " + jail_path + " for user " +
-                        id + ": " + std::strerror(e.err()),
+        throw Error("ERROR: failed to execute " + printable(inner, 400) + " in jail " + jail_path + " for user " + id +
+                        ": " + std::strerror(e.err()),
                     x::exec_failed);
     }
 }
@@ -451,20 +449,21 @@ DaemonIdentity resolve_daemon_identity(const std::optional<std::string>& user,
     if (user) {
         std::optional<unsigned> n = parse_numeric_id(*user);
         if (n) {
-            pw = nss_lookup<passwd>([&](passwd* p, char* b, std::size_t sz, passwd** r) { return ::getpwuid_r(*n, p, b, sz, r); },
-                                    buf, err);
+            pw = nss_lookup<passwd>(
+                [&](passwd* p, char* b, std::size_t sz, passwd** r) { return ::getpwuid_r(*n, p, b, sz, r); }, buf,
+                err);
             d.id.uid = *n;
         } else {
-            pw = nss_lookup<passwd>(
-                [&](passwd* p, char* b, std::size_t sz, passwd** r) { return ::getpwnam_r(user->c_str(), p, b, sz, r); },
-                buf, err);
+            pw = nss_lookup<passwd>([&](passwd* p, char* b, std::size_t sz,
+                                        passwd** r) { return ::getpwnam_r(user->c_str(), p, b, sz, r); },
+                                    buf, err);
             if (!pw) throw Error("unknown user " + quoted(printable(*user, 64)));
             d.id.uid = pw->pw_uid;
         }
     } else {
         d.id.uid = 0;
-        pw = nss_lookup<passwd>([&](passwd* p, char* b, std::size_t sz, passwd** r) { return ::getpwuid_r(0, p, b, sz, r); },
-                                buf, err);
+        pw = nss_lookup<passwd>(
+            [&](passwd* p, char* b, std::size_t sz, passwd** r) { return ::getpwuid_r(0, p, b, sz, r); }, buf, err);
     }
     if (pw) {
         d.name = pw->pw_name ? pw->pw_name : "";
@@ -478,11 +477,10 @@ DaemonIdentity resolve_daemon_identity(const std::optional<std::string>& user,
         if (n) {
             d.id.gid = *n;
         } else {
-            std::optional<struct group> gr = nss_lookup<struct group>(
-                [&](struct group* g, char* b, std::size_t sz, struct group** r) {
-                    return ::getgrnam_r(group->c_str(), g, b, sz, r);
-                },
-                gbuf, err);
+            std::optional<struct group> gr =
+                nss_lookup<struct group>([&](struct group* g, char* b, std::size_t sz,
+                                             struct group** r) { return ::getgrnam_r(group->c_str(), g, b, sz, r); },
+                                         gbuf, err);
             if (!gr) throw Error("unknown group " + quoted(printable(*group, 64)));
             d.id.gid = gr->gr_gid;
         }
@@ -516,8 +514,7 @@ DaemonIdentity resolve_daemon_identity(const std::optional<std::string>& user,
 
 namespace {
 
-[[noreturn]] void chrootlaunch(const privilege::Prologue& pro, const ChrootlaunchRequest& req,
-                               const Reporter& report) {
+[[noreturn]] void chrootlaunch(const privilege::Prologue& pro, const ChrootlaunchRequest& req, const Reporter& report) {
     namespace x = chrootlaunch_exit;
     if (pro.caller.uid != 0 || pro.caller.euid != 0)
         throw Error("abort, jk_chrootlaunch must be run by root (user ID " + std::to_string(pro.caller.uid) +
@@ -610,8 +607,7 @@ namespace {
 
 }  // namespace
 
-void run_chrootlaunch(const privilege::Prologue& prologue, const ChrootlaunchRequest& request,
-                      const Reporter& report) {
+void run_chrootlaunch(const privilege::Prologue& prologue, const ChrootlaunchRequest& request, const Reporter& report) {
     reported(report, [&] { chrootlaunch(prologue, request, report); });
 }
 

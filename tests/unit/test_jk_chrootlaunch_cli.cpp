@@ -8,7 +8,9 @@ using jk::test::Args;
 using jk_chrootlaunch::parse_args;
 
 namespace {
-int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
+int usage_exit(const Args& a) {
+    return jk::test::usage_exit(parse_args, a);
+}
 }  // namespace
 
 TEST_CASE("jk_chrootlaunch accepts jailkit's command lines", "[jk_chrootlaunch]") {
@@ -23,8 +25,8 @@ TEST_CASE("jk_chrootlaunch accepts jailkit's command lines", "[jk_chrootlaunch]"
         CHECK(o.args == Args{"-f", "conf"});
     }
     SECTION("long options") {
-        auto o = parse_args({"jk_chrootlaunch", "--jail=/srv/j", "--user", "33", "--group=33", "--pidfile", "/p",
-                             "--exec", "/d"});
+        auto o = parse_args(
+            {"jk_chrootlaunch", "--jail=/srv/j", "--user", "33", "--group=33", "--pidfile", "/p", "--exec", "/d"});
         CHECK(o.jail == "/srv/j");
         CHECK(*o.user == "33");
         CHECK(*o.group == "33");
@@ -66,5 +68,5 @@ TEST_CASE("jk_chrootlaunch refuses bad command lines with exit 1", "[jk_chrootla
     CHECK(usage_exit({"jk_chrootlaunch", "-p", "/a", "-p", "/b"}) == 1);
     CHECK(usage_exit({"jk_chrootlaunch", "-j", "/a", "-j", "/b"}) == 1);
     CHECK(usage_exit({"jk_chrootlaunch", "-j", "/j", "-x", "/d", "-f", "conf"}) == 1);  // needs --
-    CHECK(usage_exit({"jk_chrootlaunch", "--executable", "/d"}) == 1);  // jk_uchroot's, not ours
+    CHECK(usage_exit({"jk_chrootlaunch", "--executable", "/d"}) == 1);                  // jk_uchroot's, not ours
 }

@@ -8,7 +8,9 @@ using jk::test::Args;
 using jk_uchroot::parse_args;
 
 namespace {
-int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
+int usage_exit(const Args& a) {
+    return jk::test::usage_exit(parse_args, a);
+}
 }  // namespace
 
 TEST_CASE("jk_uchroot accepts jailkit's command lines", "[jk_uchroot]") {
@@ -21,11 +23,11 @@ TEST_CASE("jk_uchroot accepts jailkit's command lines", "[jk_uchroot]") {
         CHECK_FALSE(o.version);
     }
     SECTION("long forms, --exec as an abbreviation of --executable, attached values") {
-        for (const Args& a : {Args{"jk_uchroot", "--jail=/srv/j", "--executable=/bin/bash"},
-                              Args{"jk_uchroot", "--jail", "/srv/j", "--exec", "/bin/bash"},
-                              Args{"jk_uchroot", "--jail", "/srv/j", "--exec=/bin/bash"},
-                              Args{"jk_uchroot", "-j/srv/j", "-x/bin/bash"},
-                              Args{"jk_uchroot", "-x", "/bin/bash", "-j", "/srv/j"}}) {
+        for (const Args& a :
+             {Args{"jk_uchroot", "--jail=/srv/j", "--executable=/bin/bash"},
+              Args{"jk_uchroot", "--jail", "/srv/j", "--exec", "/bin/bash"},
+              Args{"jk_uchroot", "--jail", "/srv/j", "--exec=/bin/bash"}, Args{"jk_uchroot", "-j/srv/j", "-x/bin/bash"},
+              Args{"jk_uchroot", "-x", "/bin/bash", "-j", "/srv/j"}}) {
             auto o = parse_args(a);
             CHECK(o.jail == "/srv/j");
             CHECK(o.executable == "/bin/bash");
@@ -52,8 +54,8 @@ TEST_CASE("jk_uchroot accepts jailkit's command lines", "[jk_uchroot]") {
 
 TEST_CASE("jk_uchroot refuses bad command lines with exit 1", "[jk_uchroot]") {
     CHECK(usage_exit({"jk_uchroot"}) == 1);
-    CHECK(usage_exit({"jk_uchroot", "-j", "/j"}) == 1);                   // no -x
-    CHECK(usage_exit({"jk_uchroot", "-x", "/bin/sh"}) == 1);              // no -j
+    CHECK(usage_exit({"jk_uchroot", "-j", "/j"}) == 1);       // no -x
+    CHECK(usage_exit({"jk_uchroot", "-x", "/bin/sh"}) == 1);  // no -j
     CHECK(usage_exit({"jk_uchroot", "-j", "", "-x", "/bin/sh"}) == 1);
     CHECK(usage_exit({"jk_uchroot", "-j", "/j", "-x", ""}) == 1);
     CHECK(usage_exit({"jk_uchroot", "-j"}) == 1);
@@ -62,6 +64,6 @@ TEST_CASE("jk_uchroot refuses bad command lines with exit 1", "[jk_uchroot]") {
     CHECK(usage_exit({"jk_uchroot", "-j", "/j", "-x", "/bin/bash", "-c", "id"}) == 1);  // needs --
     CHECK(usage_exit({"jk_uchroot", "--bogus", "-j", "/j", "-x", "/x"}) == 1);
     CHECK(usage_exit({"jk_uchroot", "--version=1"}) == 1);
-    CHECK(usage_exit({"jk_uchroot", "-u", "x", "-j", "/j", "-x", "/x"}) == 1);  // jk_chrootlaunch's, not ours
+    CHECK(usage_exit({"jk_uchroot", "-u", "x", "-j", "/j", "-x", "/x"}) == 1);           // jk_chrootlaunch's, not ours
     CHECK(usage_exit({"jk_uchroot", "-c", "/etc/x.ini", "-j", "/j", "-x", "/x"}) == 1);  // no config path
 }

@@ -1,8 +1,6 @@
 // libjk/launch: the rules jk_uchroot and jk_chrootlaunch share, each on its
 // own: allowed_jails matching, jk_chrootlaunch's -x forms, ids, the
 // environment, the executable rules, the pidfile and the daemon identity.
-#include "jk/launch.hpp"
-
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -18,6 +16,7 @@
 
 #include "jk/config.hpp"
 #include "jk/jail.hpp"
+#include "jk/launch.hpp"
 #include "tmpjail.hpp"
 
 using jk::launch::chrootlaunch_inner_path;
@@ -28,7 +27,9 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-bool has(const Strings& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const Strings& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 bool has_prefix(const Strings& v, const std::string& prefix) {
     return std::any_of(v.begin(), v.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
@@ -74,12 +75,12 @@ TEST_CASE("chrootlaunch_inner_path: the three -x forms", "[launch]") {
     CHECK(chrootlaunch_inner_path(j, "/srv/jail/usr/sbin/d") == "/usr/sbin/d");  // with the jail prefix
     CHECK(chrootlaunch_inner_path(j + "/", "/srv/jail/usr/sbin/d") == "/usr/sbin/d");
     CHECK(chrootlaunch_inner_path(j, "/srv//jail/./usr/sbin/d") == "/usr/sbin/d");
-    CHECK(chrootlaunch_inner_path(j, "usr/sbin/d") == "/usr/sbin/d");      // relative to the jail
+    CHECK(chrootlaunch_inner_path(j, "usr/sbin/d") == "/usr/sbin/d");  // relative to the jail
     CHECK(chrootlaunch_inner_path(j, "./usr/sbin/d") == "/usr/sbin/d");
-    CHECK(chrootlaunch_inner_path(j, "/usr/sbin/d") == "/usr/sbin/d");     // inside-jail absolute
+    CHECK(chrootlaunch_inner_path(j, "/usr/sbin/d") == "/usr/sbin/d");            // inside-jail absolute
     CHECK(chrootlaunch_inner_path(j, "/srv/jail2/bin/d") == "/srv/jail2/bin/d");  // components, not chars
     CHECK(chrootlaunch_inner_path(j, "/srv/jail/srv/jail/x") == "/srv/jail/x");   // the prefix goes once
-    CHECK(chrootlaunch_inner_path(j, "../../etc/passwd") == "/etc/passwd");     // '..' clamps at the root
+    CHECK(chrootlaunch_inner_path(j, "../../etc/passwd") == "/etc/passwd");       // '..' clamps at the root
     CHECK(chrootlaunch_inner_path("/", "/bin/sh") == "/bin/sh");
     CHECK_THROWS_AS(chrootlaunch_inner_path(j, ""), jk::Error);
     CHECK_THROWS_AS(chrootlaunch_inner_path(j, "/srv/jail"), jk::Error);
@@ -105,8 +106,8 @@ TEST_CASE("parse_numeric_id: ids, names, negatives", "[launch]") {
 
 TEST_CASE("environment: built from scratch, TERM and LANG kept", "[launch]") {
     jk::privilege::CallerEnvironment caller({"TERM=xterm", "LANG=C.UTF-8", "LD_PRELOAD=/evil.so", "IFS=/",
-                                             "GCONV_PATH=/x", "PATH=/evil", "HOME=/root", "USER=root",
-                                             "BASH_ENV=/x", "SECRET=1"});
+                                             "GCONV_PATH=/x", "PATH=/evil", "HOME=/root", "USER=root", "BASH_ENV=/x",
+                                             "SECRET=1"});
     Strings env = jk::launch::environment(caller, "alice", "/home/alice", "/bin/bash");
     CHECK(has(env, "TERM=xterm"));
     CHECK(has(env, "LANG=C.UTF-8"));
@@ -115,8 +116,8 @@ TEST_CASE("environment: built from scratch, TERM and LANG kept", "[launch]") {
     CHECK(has(env, "LOGNAME=alice"));
     CHECK(has(env, "SHELL=/bin/bash"));
     CHECK(has(env, "PATH=/usr/local/bin:/usr/bin:/bin"));
-    for (const char* v : {"LD_PRELOAD=", "IFS=", "GCONV_PATH=", "BASH_ENV=", "SECRET=", "HOME=/root", "USER=root",
-                          "PATH=/evil"})
+    for (const char* v :
+         {"LD_PRELOAD=", "IFS=", "GCONV_PATH=", "BASH_ENV=", "SECRET=", "HOME=/root", "USER=root", "PATH=/evil"})
         CHECK_FALSE(has_prefix(env, v));
 
     SECTION("nothing from a caller without TERM or LANG") {

@@ -175,8 +175,8 @@ enum : int {
 struct UchrootRequest {
     std::string argv0;
     std::string jail;
-    std::string executable;          // path inside the jail
-    std::vector<std::string> args;   // after EXEC
+    std::string executable;         // path inside the jail
+    std::vector<std::string> args;  // after EXEC
 };
 
 // jk_uchroot's whole sequence after the prologue. Returns only by throwing
@@ -224,8 +224,7 @@ struct DaemonIdentity {
 // caller's survives. A numeric -u without a passwd entry needs -g and gets
 // that group alone. Throws Error (exit 1) for an unknown or negative user or
 // group.
-DaemonIdentity resolve_daemon_identity(const std::optional<std::string>& user,
-                                       const std::optional<std::string>& group);
+DaemonIdentity resolve_daemon_identity(const std::optional<std::string>& user, const std::optional<std::string>& group);
 
 // jk_chrootlaunch's whole sequence after the prologue. Returns only by
 // throwing (an Error with jailkit's exit code, reported before it is thrown).
