@@ -266,6 +266,22 @@ refused "jk_lsh user: interactive ssh -T (no pty) refused"
 run_cmd t_ssh main "$U1" -- 'sftp-server; id'
 refused "jk_lsh user: 'sftp-server; id' refused"
 
+# A directory both ways in legacy mode (scp -r -t / -r -f).
+mkdir -p "$T_ROOT/src/sdir/deeper"
+printf 'deep %s\n' "$T_TAG" >"$T_ROOT/src/sdir/deeper/d.txt"
+run_cmd t_scp main "$U1" -O -r "$T_ROOT/src/sdir" @:sdir
+assert_rc "scp -O -r upload of a directory" 0
+assert_same_content "scp -O -r: nested file arrived" "$T_ROOT/src/sdir/deeper/d.txt" "$H1/sdir/deeper/d.txt"
+run_cmd t_scp main "$U1" -O -r @:sdir "$T_ROOT/cwd/sdir-back"
+assert_rc "scp -O -r download of a directory" 0
+assert_same_content "scp -O -r download: nested file" "$T_ROOT/src/sdir/deeper/d.txt" "$T_ROOT/cwd/sdir-back/deeper/d.txt"
+
+# Any length (DESIGN.md invariant 8): a 100 kB command is refused cleanly.
+long=$(head -c 100000 /dev/zero | tr '\0' x)
+run_cmd t_ssh main "$U1" -- "rsync --server $long"
+refused "jk_lsh user: a 100 kB command line refused"
+assert_no_crash "jk_lsh user: ... without a crash"
+
 # ---------------------------------------------------------------- 3. rsync
 
 mkdir -p "$T_ROOT/src/tree/sub"
@@ -452,6 +468,18 @@ refused "bash jail: user missing from the jail passwd: refused"
 cp -p "$T_ROOT/j2-passwd" "$J2/etc/passwd"
 run_cmd t_ssh main "$U2" -- 'id -u'
 assert_eq "bash jail: login works again once fixed" "$U2ID" "$R_OUT"
+
+# A 100 kB argument passes through sshd and jk_chrootsh whole.
+run_cmd t_ssh main "$U2" -- "echo $long | wc -c"
+assert_eq "bash jail: a 100 kB argument arrives whole" 100001 "$R_OUT"
+
+# Twelve logins at once, each through the whole chain.
+pids=()
+for i in $(seq 1 12); do t_ssh main "$U2" -- 'id -u' >"$T_ROOT/par.$i" 2>&1 & pids+=("$!"); done
+wait "${pids[@]}"   # only these: sshd and the log listener are children too
+bad=0
+for i in $(seq 1 12); do [[ $(cat "$T_ROOT/par.$i") == "$U2ID" ]] || { bad=1; diag "login $i: $(head -c 300 "$T_ROOT/par.$i")"; }; done
+assert_eq "bash jail: 12 simultaneous logins all work" 0 "$bad"
 
 # ---------------------------------------------------------------- 4. ForceCommand jk_lsh
 
