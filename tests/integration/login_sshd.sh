@@ -404,7 +404,7 @@ for f in CapInh CapPrm CapEff CapBnd CapAmb; do
     assert_match "bash jail: $f all zero" "(^|$nl)$f:[[:space:]]+0{16}(\$|$nl)" "$R_OUT"
 done
 assert_match "bash jail: NoNewPrivs 1" "NoNewPrivs:[[:space:]]+1" "$R_OUT"
-assert_match "bash jail: real/effective/saved/fs uid all the user's" "Uid:[[:space:]]+$U2ID[[:space:]]+$U2ID[[:space:]]+$U2ID[[:space:]]+$U2ID" "$R_OUT"
+assert_match "bash jail: real/effective/saved/fs uid all the user's" "Uid:[[:space:]]+${U2ID}[[:space:]]+${U2ID}[[:space:]]+${U2ID}[[:space:]]+$U2ID" "$R_OUT"
 run_cmd t_ssh main "$U2" -- 'ps -eo pid=,uid= ; echo sid=$(ps -o sid= -p $$) pid=$$'
 assert_rc "bash jail: ps with the hidepid proc" 0
 others=$(awk -v u="$U2ID" '$1 ~ /^[0-9]+$/ && NF == 2 && $2 != u' <<<"$R_OUT")
