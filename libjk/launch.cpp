@@ -40,14 +40,6 @@ std::string join(const std::vector<std::string>& args) {
     return printable(all);
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& v) {
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (auto& s : v) out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-}
-
 // NSS lookups with a buffer that grows on ERANGE. fn(buf, size, &result).
 template <class T, class Fn>
 std::optional<T> nss_lookup(Fn&& fn, std::vector<char>& buf, int& err) {
@@ -227,31 +219,11 @@ void write_pidfile(const std::string& path, pid_t pid) {
     }
     ::umask(program.umask);
 
-    // Executing from an fd skips the search permission on the directories
-    // above the file, which root had when it opened them: the identity that
-    // runs must reach the same file by its path inside the jail, or it is
-    // not run (a user must not run what sits in a 0700 directory).
-    struct stat want {};
-    struct stat got {};
-    if (::fstat(program.fd.get(), &want) != 0 || ::stat(program.path.c_str(), &got) != 0) {
-        int e = errno;
-        throw LaunchError(Step::exec, "cannot reach " + program.path + " inside the jail: " + std::strerror(e), e);
+    try {
+        privilege::exec_checked(program.fd.get(), program.path, std::move(program.argv), std::move(program.env));
+    } catch (const SysError& e) {
+        throw LaunchError(Step::exec, e.what(), e.err());
     }
-    if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
-        throw LaunchError(Step::exec, program.path + " changed inside the jail while it was being started", EAGAIN);
-
-    std::vector<char*> argv = c_strings(program.argv);
-    std::vector<char*> env = c_strings(program.env);
-    // Executing the checked file itself leaves no window to swap it.
-    ::execveat(program.fd.get(), "", argv.data(), env.data(), AT_EMPTY_PATH);
-    int err = errno;
-    if (err == ENOENT) {
-        // A #! script cannot be run from a close-on-exec fd (the interpreter
-        // gets /dev/fd/N, gone by then): run it by its path inside the jail.
-        ::execve(program.path.c_str(), argv.data(), env.data());
-        err = errno;
-    }
-    throw LaunchError(Step::exec, "cannot execute " + program.path + ": " + std::strerror(err), err);
 }
 
 // ---------------------------------------------------------------- jk_uchroot

@@ -359,14 +359,6 @@ int exit_for(privilege::DropStep step) {
     return capabilities_failed + 4;
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& v) {
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (auto& s : v) out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-}
-
 [[noreturn]] void login(const privilege::Prologue& pro, const std::vector<std::string>& argv, const Reporter& report) {
     const privilege::Caller& caller = pro.caller;
     const std::string argv0 = argv.empty() ? std::string() : argv[0];
@@ -468,20 +460,13 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
     privilege::ensure_own_session();
     ::umask(pro.caller_umask);
 
-    std::vector<char*> cargv = c_strings(shell_args);
-    std::vector<char*> cenv = c_strings(env);
-    // Executing the checked file itself leaves no window to swap it.
-    ::execveat(shell_fd.get(), "", cargv.data(), cenv.data(), AT_EMPTY_PATH);
-    int err = errno;
-    if (err == ENOENT) {
-        // A #! script cannot be run from a close-on-exec fd; its directory
-        // was checked to be root's, so the path is as good.
-        ::execve(shell.c_str(), cargv.data(), cenv.data());
-        err = errno;
+    try {
+        privilege::exec_checked(shell_fd.get(), shell, std::move(shell_args), std::move(env));
+    } catch (const SysError& e) {
+        throw Refused(exec_failed, "ERROR: failed to execute shell " + shell + " for user " + id_of(who) +
+                                       ", check the permissions and libraries of " + split->jail + shell + ": " +
+                                       std::strerror(e.err()));
     }
-    throw Refused(exec_failed, "ERROR: failed to execute shell " + shell + " for user " + id_of(who) +
-                                   ", check the permissions and libraries of " + split->jail + shell + ": " +
-                                   std::strerror(err));
 }
 
 }  // namespace

@@ -253,4 +253,30 @@ void ensure_own_session() {
     ::_exit(128 + sig);
 }
 
+void exec_checked(int fd, const std::string& path, std::vector<std::string> argv, std::vector<std::string> env) {
+    struct stat want {};
+    struct stat got {};
+    if (::fstat(fd, &want) != 0) throw SysError("cannot execute", path, errno);
+    if (::stat(path.c_str(), &got) != 0) throw SysError("cannot execute", path, errno);
+    if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
+        throw SysError("cannot execute (it changed while being started)", path, EAGAIN);
+
+    auto c_strings = [](std::vector<std::string>& v) {
+        std::vector<char*> out;
+        out.reserve(v.size() + 1);
+        for (auto& s : v) out.push_back(s.data());
+        out.push_back(nullptr);
+        return out;
+    };
+    std::vector<char*> cargv = c_strings(argv);
+    std::vector<char*> cenv = c_strings(env);
+    ::execveat(fd, "", cargv.data(), cenv.data(), AT_EMPTY_PATH);
+    int err = errno;
+    if (err == ENOENT) {
+        ::execve(path.c_str(), cargv.data(), cenv.data());
+        err = errno;
+    }
+    throw SysError("cannot execute", path, err);
+}
+
 }  // namespace jk::privilege

@@ -182,6 +182,10 @@ login "$U" -c true; assert_rc "a setuid shell is refused: 53" 53
 ini "[DEFAULT]" "injail_shell = /usr/bin/suidshell" "allow_setuid = 1"
 login "$U" -c 'echo ok'; assert_eq "... unless allow_setuid" "0:ok" "$R_RC:$R_OUT"
 no_ini; rm -f "$J/usr/bin/suidshell"
+install -d -m 0700 "$J/opt/private" && cp "$J/bin/bash" "$J/opt/private/bash"
+ini "[DEFAULT]" "injail_shell = /opt/private/bash"
+login "$U" -c true; assert_rc "a shell the user cannot reach by its path (0700 directory) is not run: 111" 111
+no_ini; rm -rf "$J/opt"
 ln -s /etc/shadow "$J/usr/bin/evilshell"
 ini "[DEFAULT]" "injail_shell = /usr/bin/evilshell"
 login "$U" -c true; assert_rc "a shell symlinked to /etc/shadow resolves inside the jail (missing there): 111" 111

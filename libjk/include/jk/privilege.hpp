@@ -132,4 +132,14 @@ void drop_to(const Identity& who, const DropOptions& options = {});
 // with TIOCSTI (bubblewrap CVE-2017-5226). Returns in the new session only.
 void ensure_own_session();
 
+// Executes the file behind `fd`, which was opened (typically as root, beneath
+// a jail) and checked by the caller, so no one can swap it between the check
+// and the exec. Because root opened it, the identity now running must still
+// reach the same file by `path` (a user must not run what sits in a 0700
+// directory): a stat by path that fails or names another file is refused.
+// A #! script cannot run from a close-on-exec fd, so ENOENT from the fd
+// falls back to `path`. Throws SysError("cannot execute", path, errno).
+[[noreturn]] void exec_checked(int fd, const std::string& path, std::vector<std::string> argv,
+                               std::vector<std::string> env);
+
 }  // namespace jk::privilege
