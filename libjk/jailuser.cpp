@@ -462,6 +462,9 @@ UserResult jail_user(const Jail& jail, const users::HostUsers& host, const std::
             cb.warn(name + ": " + quoted(dest_shown) + " does not exist; the old home " + quoted(src) +
                     " stays where it is (use -m to move it)");
         }
+    } else if (!exists_in_jail(jail, p.inner_home)) {
+        // jk_chrootsh refuses a login whose home is missing (exit 53).
+        cb.warn(name + ": the home " + quoted(dest_shown) + " does not exist; the user cannot log in until it does");
     }
 
     if (p.host_change) {
