@@ -82,7 +82,7 @@ int list(const jk_list::Options& o) {
             for (std::size_t i = 0; i < r.unreadable_pids.size() && i < 20; ++i)
                 pids += " " + std::to_string(r.unreadable_pids[i]);
             if (r.unreadable_pids.size() > 20) pids += " ...";
-            std::fprintf(stderr, "%s: not readable (permission denied):%s\n", jk::program_name(), pids.c_str());
+            std::fprintf(stderr, "%s: could not be read:%s\n", jk::program_name(), pids.c_str());
         }
     }
     return listed;

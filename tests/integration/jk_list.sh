@@ -148,9 +148,15 @@ assert_rc "as a user: exit 0 although most of /proc is unreadable" 0
 assert_contains "as a user: X's own jailed process is listed" "sleep $M1" "$R_OUT"
 assert_not_contains "as a user: U's process cannot be read, so is not listed" "sleep $M4" "$R_OUT"
 assert_match "-v: says how many could not be read" "[1-9][0-9]* could not be read" "$R_ERR"
-assert_contains "-v: names them" "not readable (permission denied):" "$R_ERR"
+assert_contains "-v: names them" "could not be read:" "$R_ERR"
 run_cmd setpriv --reuid="$X" --regid="$GID_X" --init-groups "$JK_LIST" -w
 assert_eq "without -v nothing on stderr" "" "$R_ERR"
+
+# /proc itself unreadable (a private mount of a root-only tmpfs over it): 2.
+run_cmd unshare --mount --propagation private bash -c \
+    "mount -t tmpfs -o mode=0700 none /proc && exec setpriv --reuid='$X' --regid='$GID_X' --init-groups '$JK_LIST'"
+assert_rc "/proc cannot be read: exit 2" 2
+assert_contains "... saying why" "cannot open '/proc'" "$R_ERR"
 
 run_cmd "$JK_LIST" --version
 assert_match "--version" "^jk_list [0-9]" "$R_OUT"
