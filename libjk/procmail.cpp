@@ -50,14 +50,6 @@ int exit_for(privilege::DropStep step) {
     return login::capabilities_failed + 4;
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& v) {
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (auto& s : v) out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-}
-
 // The host's procmail: the admin's file, but it runs with our privileges
 // (setuid root), so it must be root's and writable by nobody else.
 UniqueFd open_host_procmail(const std::string& path) {
@@ -75,20 +67,16 @@ UniqueFd open_host_procmail(const std::string& path) {
     return f;
 }
 
-[[noreturn]] void exec_fd(int fd, const std::string& path, std::vector<std::string> argv, std::vector<std::string> env,
-                          const std::string& where) {
-    std::vector<char*> cargv = c_strings(argv);
-    std::vector<char*> cenv = c_strings(env);
-    // The checked file itself: nothing can be swapped in between.
-    ::execveat(fd, "", cargv.data(), cenv.data(), AT_EMPTY_PATH);
-    int err = errno;
-    if (err == ENOENT) {
-        // A #! script cannot run from a close-on-exec fd; its directory was
-        // checked (in a jail) or is the admin's (on the host).
-        ::execve(path.c_str(), cargv.data(), cenv.data());
-        err = errno;
+// Runs the procmail that was opened and checked (privilege::exec_checked:
+// from the fd, after making sure the user reaches the same file by path).
+[[noreturn]] void exec_procmail(int fd, const std::string& path, std::vector<std::string> argv,
+                                std::vector<std::string> env, const std::string& where) {
+    try {
+        privilege::exec_checked(fd, path, std::move(argv), std::move(env));
+    } catch (const SysError& e) {
+        throw Refused(login::exec_failed,
+                      "ERROR: failed to execute procmail " + where + ": " + std::strerror(e.err()));
     }
-    throw Refused(login::exec_failed, "ERROR: failed to execute procmail " + where + ": " + std::strerror(err));
 }
 
 [[noreturn]] void deliver(const privilege::Prologue& pro, const std::vector<std::string>& argv, const Reporter& report) {
@@ -135,7 +123,7 @@ UniqueFd open_host_procmail(const std::string& path) {
             }
         }
         ::umask(pro.caller_umask);
-        exec_fd(prog.get(), s.procmail, procmail_argv(s.procmail, argv), std::move(env), s.procmail);
+        exec_procmail(prog.get(), s.procmail, procmail_argv(s.procmail, argv), std::move(env), s.procmail);
     }
 
     // ---------------------------------------------------------------- jail
@@ -195,9 +183,12 @@ UniqueFd open_host_procmail(const std::string& path) {
     if (::fchdir(home.get()) != 0)
         throw Refused(login::chdir_home_failed, "abort, chdir(" + split->home + ") failed inside the jail " +
                                                     split->jail + ": " + std::strerror(errno));
+    // A jailed program must not share the caller's terminal (TIOCSTI), as
+    // in jk_chrootsh; an MTA has none, so this is setsid() in place.
+    privilege::ensure_own_session();
     ::umask(pro.caller_umask);
-    exec_fd(prog.get(), s.procmail, procmail_argv(s.procmail, argv), std::move(env),
-            s.procmail + " in the jail " + split->jail);
+    exec_procmail(prog.get(), s.procmail, procmail_argv(s.procmail, argv), std::move(env),
+                  s.procmail + " in the jail " + split->jail);
 }
 
 }  // namespace
