@@ -25,10 +25,14 @@ const char* usage_text() {
 Options parse_args(const std::vector<std::string>& argv) {
     enum { opt_version = 256, opt_json };
     static const option long_options[] = {
-        {"jail", required_argument, nullptr, 'j'}, {"summary", no_argument, nullptr, 's'},
-        {"wide", no_argument, nullptr, 'w'},       {"verbose", no_argument, nullptr, 'v'},
-        {"json", no_argument, nullptr, opt_json},  {"help", no_argument, nullptr, 'h'},
-        {"version", no_argument, nullptr, opt_version}, {nullptr, 0, nullptr, 0},
+        {"jail", required_argument, nullptr, 'j'},
+        {"summary", no_argument, nullptr, 's'},
+        {"wide", no_argument, nullptr, 'w'},
+        {"verbose", no_argument, nullptr, 'v'},
+        {"json", no_argument, nullptr, opt_json},
+        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, opt_version},
+        {nullptr, 0, nullptr, 0},
     };
 
     Options o;
@@ -36,8 +40,7 @@ Options parse_args(const std::vector<std::string>& argv) {
         switch (c) {
             case 'j': {
                 std::string j = arg;
-                if (j.empty() || j.front() == '-')
-                    throw jk::UsageError("option '-j/--jail' needs a jail directory");
+                if (j.empty() || j.front() == '-') throw jk::UsageError("option '-j/--jail' needs a jail directory");
                 if (j.front() != '/') throw jk::UsageError("the jail " + jk::quoted(j) + " is not an absolute path");
                 o.jails.push_back(j);
                 break;

@@ -7,13 +7,13 @@
 namespace jk_list {
 
 struct Options {
-    bool wide = false;                // -w: never cut a line
-    bool verbose = false;             // -v: say what could not be read
-    bool json = false;                // --json
-    bool summary = false;             // -s: one line per jail
+    bool wide = false;     // -w: never cut a line
+    bool verbose = false;  // -v: say what could not be read
+    bool json = false;     // --json
+    bool summary = false;  // -s: one line per jail
     bool help = false;
     bool version = false;
-    std::vector<std::string> jails;   // -j/--jail (repeatable): only these jails
+    std::vector<std::string> jails;  // -j/--jail (repeatable): only these jails
 };
 
 // Parses argv (argv[0] is the program name). Throws jk::UsageError (exit 1)

@@ -1,6 +1,8 @@
 // jk_list: show the processes that run in jails (COMPAT.md 2.10). The scan,
 // parsing and formatting live in libjk (jk/proclist.hpp); this file picks
 // the jails to show, looks up user names and prints.
+#include "jk/main.hpp"
+
 #include <limits.h>
 #include <pwd.h>
 #include <sys/ioctl.h>
@@ -14,7 +16,6 @@
 #include <vector>
 
 #include "jk/error.hpp"
-#include "jk/main.hpp"
 #include "jk/proclist.hpp"
 #include "jk_list/cli.hpp"
 

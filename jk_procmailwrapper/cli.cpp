@@ -10,7 +10,8 @@ const char* usage_text() {
            "environment built from scratch. Configure the MTA to run it instead of\n"
            "procmail (e.g. Postfix: mailbox_command = /usr/bin/jk_procmailwrapper).\n"
            "\n"
-           "Settings: " JK_SYSCONFDIR "/jk_procmailwrapper.ini (see jk_procmailwrapper(8)).\n"
+           "Settings: " JK_SYSCONFDIR
+           "/jk_procmailwrapper.ini (see jk_procmailwrapper(8)).\n"
            "\n"
            "      --help      show this help and exit (only as the sole argument)\n"
            "      --version   show the version and exit (only as the sole argument)\n";

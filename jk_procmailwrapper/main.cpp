@@ -2,6 +2,8 @@
 // jailed user's mail inside their jail (COMPAT.md 2.12). The sequence and
 // every check live in libjk (jk/procmail.hpp); this file runs the setuid
 // prologue first, then hands over.
+#include "jk/main.hpp"
+
 #include <syslog.h>
 
 #include <cstdio>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "jk/log.hpp"
-#include "jk/main.hpp"
 #include "jk/privilege.hpp"
 #include "jk/procmail.hpp"
 #include "jk_procmailwrapper/cli.hpp"
@@ -33,8 +34,7 @@ int main(int argc, char** argv) {
         // Deliveries go to LOG_MAIL, refusals to LOG_AUTHPRIV: the reporter's
         // priorities carry their facility.
         jk::log::open("jk_procmailwrapper", LOG_MAIL);
-        jk::procmail::run(prologue, args, [](int priority, const std::string& message) {
-            jk::log::syslog_only(priority, message);
-        });
+        jk::procmail::run(prologue, args,
+                          [](int priority, const std::string& message) { jk::log::syslog_only(priority, message); });
     });
 }

@@ -61,7 +61,9 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
     return n;
 }
 
-bool gone(int err) { return err == ENOENT || err == ESRCH; }
+bool gone(int err) {
+    return err == ENOENT || err == ESRCH;
+}
 
 }  // namespace
 
@@ -131,9 +133,13 @@ std::string command_of(const Process& p) {
     return out;
 }
 
-bool is_jailed_root(std::string_view root) { return !root.empty() && root != "/"; }
+bool is_jailed_root(std::string_view root) {
+    return !root.empty() && root != "/";
+}
 
-bool root_matches(std::string_view root, std::string_view jail) { return trim_slashes(root) == trim_slashes(jail); }
+bool root_matches(std::string_view root, std::string_view jail) {
+    return trim_slashes(root) == trim_slashes(jail);
+}
 
 void sort_processes(std::vector<Process>& procs) {
     std::sort(procs.begin(), procs.end(), [](const Process& a, const Process& b) {
@@ -227,8 +233,7 @@ std::string to_json(const ScanResult& r) {
         first = false;
         out += "\n  {\"jail\":" + json_string(jail) + ",\"processes\":" + std::to_string(n) + "}";
     }
-    out += "],\n\"unreadable\":" + std::to_string(r.unreadable) + ",\"vanished\":" + std::to_string(r.vanished) +
-           "}\n";
+    out += "],\n\"unreadable\":" + std::to_string(r.unreadable) + ",\"vanished\":" + std::to_string(r.vanished) + "}\n";
     return out;
 }
 

@@ -18,7 +18,9 @@ using login::Refused;
 
 namespace {
 
-std::string id_of(const login::Account& who) { return who.name + " (" + std::to_string(who.uid) + ")"; }
+std::string id_of(const login::Account& who) {
+    return who.name + " (" + std::to_string(who.uid) + ")";
+}
 
 // A log line stays one line whatever the caller passed.
 std::string printable(std::string_view s, std::size_t max = 1000) {
@@ -59,7 +61,9 @@ UniqueFd open_host_procmail(const std::string& path) {
                       "abort, cannot open procmail " + path + ": " + std::strerror(errno));
     UniqueFd f(fd);
     struct stat st = sys::fstat_fd(f.get(), path);
-    auto unsafe = [&](const std::string& why) { return Refused(login::unsafe_path, "abort, procmail " + path + " " + why); };
+    auto unsafe = [&](const std::string& why) {
+        return Refused(login::unsafe_path, "abort, procmail " + path + " " + why);
+    };
     if (!S_ISREG(st.st_mode)) throw unsafe("is not a regular file");
     if ((st.st_mode & 0111) == 0) throw unsafe("is not executable");
     if (st.st_uid != 0) throw unsafe("is not owned by root");
@@ -74,12 +78,12 @@ UniqueFd open_host_procmail(const std::string& path) {
     try {
         privilege::exec_checked(fd, path, std::move(argv), std::move(env));
     } catch (const SysError& e) {
-        throw Refused(login::exec_failed,
-                      "ERROR: failed to execute procmail " + where + ": " + std::strerror(e.err()));
+        throw Refused(login::exec_failed, "ERROR: failed to execute procmail " + where + ": " + std::strerror(e.err()));
     }
 }
 
-[[noreturn]] void deliver(const privilege::Prologue& pro, const std::vector<std::string>& argv, const Reporter& report) {
+[[noreturn]] void deliver(const privilege::Prologue& pro, const std::vector<std::string>& argv,
+                          const Reporter& report) {
     const privilege::Caller& caller = pro.caller;
     if (caller.euid != 0)
         throw Refused(login::not_setuid, "abort, jk_procmailwrapper is not setuid root (effective user ID " +
@@ -128,7 +132,8 @@ UniqueFd open_host_procmail(const std::string& path) {
 
     // ---------------------------------------------------------------- jail
     if (caller.uid == 0)
-        throw Refused(login::run_by_root, "abort, the home of root names a jail: root's mail is not delivered in a jail");
+        throw Refused(login::run_by_root,
+                      "abort, the home of root names a jail: root's mail is not delivered in a jail");
 
     std::optional<Jail> jail;
     try {
@@ -136,8 +141,8 @@ UniqueFd open_host_procmail(const std::string& path) {
     } catch (const SymlinkNotAllowed& e) {
         throw Refused(login::jail_path_mismatch, "abort, " + split->jail + " is not a safe jail: " + e.what());
     } catch (const UnsafePath& e) {
-        throw Refused(login::unsafe_path, "abort, " + split->jail +
-                                              " is not a safe jail, check ownership and permissions: " + e.what());
+        throw Refused(login::unsafe_path,
+                      "abort, " + split->jail + " is not a safe jail, check ownership and permissions: " + e.what());
     } catch (const SysError& e) {
         throw Refused(login::no_jail_dir, "abort, chdir(" + split->jail + ") failed: " + std::strerror(e.err()));
     }
@@ -148,7 +153,8 @@ UniqueFd open_host_procmail(const std::string& path) {
     try {
         texts = users::read_jail_users(*jail);
     } catch (const Error& e) {
-        throw Refused(login::injail_user_missing, std::string("abort, cannot read the jail's user database: ") + e.what());
+        throw Refused(login::injail_user_missing,
+                      std::string("abort, cannot read the jail's user database: ") + e.what());
     }
     users::PasswdFile pw =
         users::parse_passwd(texts.passwd.value_or(""), jail->host_path("/etc/passwd"), users::Malformed::skip);
@@ -164,8 +170,8 @@ UniqueFd open_host_procmail(const std::string& path) {
     }
     std::vector<std::string> env = delivery_environment(pro.environment, who.name, split->home);
 
-    report(LOG_MAIL | LOG_INFO, "delivering mail for user " + id_of(who) + " in jail " + split->jail + " with " +
-                                    s.procmail);
+    report(LOG_MAIL | LOG_INFO,
+           "delivering mail for user " + id_of(who) + " in jail " + split->jail + " with " + s.procmail);
 
     // ---- as root: into the jail through the fd that was checked
     try {
@@ -196,9 +202,9 @@ UniqueFd open_host_procmail(const std::string& path) {
 Settings read_settings(const config::Section* section, std::vector<std::string>& warnings) {
     Settings s;
     if (section == nullptr) return s;
-    for (auto& w : config::unknown_keys(*section, {"procmail", "relax_home_group_permissions",
-                                                    "relax_home_other_permissions", "relax_home_group",
-                                                    "relax_home_owner"}))
+    for (auto& w :
+         config::unknown_keys(*section, {"procmail", "relax_home_group_permissions", "relax_home_other_permissions",
+                                         "relax_home_group", "relax_home_owner"}))
         warnings.push_back(std::move(w));
     if (std::optional<std::string> p = section->get_string("procmail"); p && !p->empty()) {
         if (p->front() != '/') {
@@ -227,9 +233,8 @@ login::Settings login_settings(const Settings& s) {
 const std::vector<std::string_view>& delivery_variables() {
     static const std::vector<std::string_view> names = {
         // Postfix local(8)
-        "ORIGINAL_RECIPIENT", "RECIPIENT", "SENDER", "LOCAL", "DOMAIN", "EXTENSION", "CLIENT_ADDRESS",
-        "CLIENT_HELO", "CLIENT_HOSTNAME", "CLIENT_PROTOCOL", "SASL_METHOD", "SASL_SENDER", "SASL_USERNAME",
-        "ENVID",
+        "ORIGINAL_RECIPIENT", "RECIPIENT", "SENDER", "LOCAL", "DOMAIN", "EXTENSION", "CLIENT_ADDRESS", "CLIENT_HELO",
+        "CLIENT_HOSTNAME", "CLIENT_PROTOCOL", "SASL_METHOD", "SASL_SENDER", "SASL_USERNAME", "ENVID",
         // Exim's pipe transport
         "LOCAL_PART", "LOCAL_PART_PREFIX", "LOCAL_PART_SUFFIX", "MESSAGE_ID", "QUALIFY_DOMAIN", "HOST",
         // both export these by default
@@ -258,8 +263,8 @@ std::optional<users::JailHome> jailed_home(const std::string& home) {
     try {
         return users::split_jail_home(home);
     } catch (const Error& e) {
-        throw Refused(login::no_jail_in_home, "abort, failed to read the jail and the home from " + printable(home) +
-                                                  ": " + e.what());
+        throw Refused(login::no_jail_in_home,
+                      "abort, failed to read the jail and the home from " + printable(home) + ": " + e.what());
     }
 }
 

@@ -37,11 +37,11 @@ TEST_CASE("jk_list: every option, short and long") {
 
 TEST_CASE("jk_list: refused command lines exit 1") {
     auto parse = [](const Args& a) { return parse_args(a); };
-    CHECK(usage_exit(parse, {"jk_list", "-j"}) == 1);           // jailkit ignored a bare -j
-    CHECK(usage_exit(parse, {"jk_list", "-j", "-w"}) == 1);     // not a jail named "-w"
+    CHECK(usage_exit(parse, {"jk_list", "-j"}) == 1);        // jailkit ignored a bare -j
+    CHECK(usage_exit(parse, {"jk_list", "-j", "-w"}) == 1);  // not a jail named "-w"
     CHECK(usage_exit(parse, {"jk_list", "--jail="}) == 1);
     CHECK(usage_exit(parse, {"jk_list", "-j", "relative"}) == 1);
-    CHECK(usage_exit(parse, {"jk_list", "/srv/jail"}) == 1);    // no operands
+    CHECK(usage_exit(parse, {"jk_list", "/srv/jail"}) == 1);  // no operands
     CHECK(usage_exit(parse, {"jk_list", "-x"}) == 1);
     CHECK(usage_exit(parse, {"jk_list", "--bogus"}) == 1);
     CHECK(usage_exit(parse, {"jk_list", "-w"}) == -1);

@@ -1,7 +1,5 @@
 // libjk/proclist: jk_list's parsing and formatting over fabricated /proc
 // contents, and the scan over a fake /proc tree.
-#include "jk/proclist.hpp"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "jk/error.hpp"
+#include "jk/proclist.hpp"
 
 using jk::proclist::Process;
 
@@ -19,8 +18,8 @@ namespace {
 
 using namespace std::string_literals;
 
-Process proc(pid_t pid, const std::string& jail, const std::string& user = "alice", const std::string& exe = "/bin/sleep",
-             std::vector<std::string> args = {"sleep", "60"}) {
+Process proc(pid_t pid, const std::string& jail, const std::string& user = "alice",
+             const std::string& exe = "/bin/sleep", std::vector<std::string> args = {"sleep", "60"}) {
     Process p;
     p.pid = pid;
     p.uid = 1001;
@@ -84,10 +83,10 @@ TEST_CASE("parse_status_uid: the real uid") {
 }
 
 TEST_CASE("split_cmdline: NUL-separated arguments") {
-    CHECK(jk::proclist::split_cmdline("sleep\0" "60\0"s) == std::vector<std::string>{"sleep", "60"});
+    CHECK(jk::proclist::split_cmdline("sleep\0"
+                                      "60\0"s) == std::vector<std::string>{"sleep", "60"});
     CHECK(jk::proclist::split_cmdline("a\0\0b\0"s) == std::vector<std::string>{"a", "", "b"});
-    CHECK(jk::proclist::split_cmdline("nginx: worker process") ==
-          std::vector<std::string>{"nginx: worker process"});
+    CHECK(jk::proclist::split_cmdline("nginx: worker process") == std::vector<std::string>{"nginx: worker process"});
     CHECK(jk::proclist::split_cmdline("").empty());
 }
 
@@ -140,8 +139,7 @@ TEST_CASE("format_table: columns, header, none found") {
 TEST_CASE("format_table: lines cut to the width unless --wide") {
     std::vector<Process> v = {proc(7, "/srv/a", "alice", "/bin/sh", {"sh", "-c", std::string(200, 'x')})};
     std::string cut = jk::proclist::format_table(v, 40);
-    for (std::size_t pos = 0, nl; (nl = cut.find('\n', pos)) != std::string::npos; pos = nl + 1)
-        CHECK(nl - pos <= 40);
+    for (std::size_t pos = 0, nl; (nl = cut.find('\n', pos)) != std::string::npos; pos = nl + 1) CHECK(nl - pos <= 40);
     std::string wide = jk::proclist::format_table(v, std::nullopt);
     CHECK(wide.find(std::string(200, 'x')) != std::string::npos);
 }
@@ -174,7 +172,9 @@ TEST_CASE("json: strings stay valid whatever the bytes") {
 
 TEST_CASE("scan: a fake /proc tree") {
     FakeProc fp;
-    fp.add("100", "/srv/jail", 1001, "/bin/sleep", "sleep\0" "60\0"s);
+    fp.add("100", "/srv/jail", 1001, "/bin/sleep",
+           "sleep\0"
+           "60\0"s);
     fp.add("5", "/srv/jail", 1002, "/bin/sh", "sh\0"s);
     fp.add("1", "/", 0, "/sbin/init", "init\0"s);
     fp.add("77", "/srv/other (deleted)", 1001, "", "");

@@ -1,9 +1,9 @@
 // libjk/procmail: jk_procmailwrapper's decisions, each rule on its own.
-#include "jk/procmail.hpp"
-
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
+
+#include "jk/procmail.hpp"
 
 using jk::privilege::CallerEnvironment;
 using jk::procmail::Settings;
@@ -39,10 +39,11 @@ TEST_CASE("procmail read_settings: defaults") {
 
 TEST_CASE("procmail read_settings: every key, unknown keys warned") {
     std::vector<std::string> w;
-    Settings s = settings_of("[DEFAULT]\nprocmail = /usr/local/bin/procmail\nrelax_home_owner = 1\n"
-                             "relax_home_group = yes\nrelax_home_group_permissions = 1\n"
-                             "relax_home_other_permissions = on\nbogus = 1\n",
-                             w);
+    Settings s = settings_of(
+        "[DEFAULT]\nprocmail = /usr/local/bin/procmail\nrelax_home_owner = 1\n"
+        "relax_home_group = yes\nrelax_home_group_permissions = 1\n"
+        "relax_home_other_permissions = on\nbogus = 1\n",
+        w);
     CHECK(s.procmail == "/usr/local/bin/procmail");
     CHECK(s.relax_home_owner);
     CHECK(s.relax_home_group);
@@ -92,8 +93,8 @@ TEST_CASE("delivery environment: built from scratch, allow-list only") {
     CallerEnvironment caller({"USER=mallory", "HOME=/root", "LD_PRELOAD=/tmp/evil.so", "IFS=x", "PATH=/tmp",
                               "GCONV_PATH=/tmp", "SHELL=/tmp/sh", "ORIGINAL_RECIPIENT=alice@example.org",
                               "RECIPIENT=alice+box@example.org", "EXTENSION=box", "SENDER=bob@example.net",
-                              "LOCAL=alice", "DOMAIN=example.org", "BASH_ENV=/tmp/x", "TZ=UTC",
-                              "MESSAGE_ID=<1@x>", "CLIENT_HELO=bad\nline"});
+                              "LOCAL=alice", "DOMAIN=example.org", "BASH_ENV=/tmp/x", "TZ=UTC", "MESSAGE_ID=<1@x>",
+                              "CLIENT_HELO=bad\nline"});
     auto env = jk::procmail::delivery_environment(caller, "alice", "/home/alice");
     CHECK(env[0] == "HOME=/home/alice");
     CHECK(has(env, "USER=alice"));

@@ -21,18 +21,18 @@ namespace jk::proclist {
 
 struct Process {
     pid_t pid = 0;
-    uid_t uid = 0;          // real uid (status "Uid:" first field)
-    std::string user;       // its name on the host, or the number
-    std::string jail;       // readlink of /proc/PID/root (may end in " (deleted)")
-    std::string exe;        // readlink of /proc/PID/exe, "" when unreadable
+    uid_t uid = 0;                  // real uid (status "Uid:" first field)
+    std::string user;               // its name on the host, or the number
+    std::string jail;               // readlink of /proc/PID/root (may end in " (deleted)")
+    std::string exe;                // readlink of /proc/PID/exe, "" when unreadable
     std::vector<std::string> args;  // cmdline split at NULs
 };
 
 struct ScanResult {
-    std::vector<Process> jailed;     // sorted by jail, then pid
-    std::size_t scanned = 0;         // numeric entries seen
-    std::size_t unreadable = 0;      // EACCES/EPERM on root or status
-    std::size_t vanished = 0;        // gone while being read
+    std::vector<Process> jailed;  // sorted by jail, then pid
+    std::size_t scanned = 0;      // numeric entries seen
+    std::size_t unreadable = 0;   // EACCES/EPERM on root or status
+    std::size_t vanished = 0;     // gone while being read
     std::vector<pid_t> unreadable_pids;
 };
 

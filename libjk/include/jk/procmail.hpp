@@ -66,8 +66,8 @@ const std::vector<std::string_view>& delivery_variables();
 // nologin), PATH=/usr/local/bin:/usr/bin:/bin, then every allow-listed
 // variable the MTA set, in the allow-list's order. A value longer than 4096
 // bytes or holding a control character (newline, ...) is left out.
-std::vector<std::string> delivery_environment(const privilege::CallerEnvironment& caller,
-                                              const std::string& user, const std::string& home);
+std::vector<std::string> delivery_environment(const privilege::CallerEnvironment& caller, const std::string& user,
+                                              const std::string& home);
 
 // argv for procmail: its path, then every argument the wrapper got (argv[0]
 // of `args` is the wrapper's own name and is replaced).
