@@ -343,8 +343,6 @@ std::vector<std::string> shell_argv(const std::string& shell, const std::vector<
     return argv;
 }
 
-namespace {
-
 int exit_for(privilege::DropStep step) {
     using privilege::DropStep;
     switch (step) {
@@ -358,6 +356,66 @@ int exit_for(privilege::DropStep step) {
     }
     return capabilities_failed + 4;
 }
+
+
+Jail open_jail(const std::string& path) {
+    try {
+        return Jail::open(path);
+    } catch (const SymlinkNotAllowed& e) {
+        throw Refused(jail_path_mismatch, "abort, " + path + " is not a safe jail: " + e.what());
+    } catch (const UnsafePath& e) {
+        throw Refused(unsafe_path, "abort, " + path + " is not a safe jail, check ownership and permissions: " + e.what());
+    } catch (const SysError& e) {
+        throw Refused(no_jail_dir, "abort, chdir(" + path + ") failed: " + std::strerror(e.err()) +
+                                       ", check the permissions for " + path);
+    }
+}
+
+std::optional<users::PasswdEntry> check_account_in(const Jail& jail, const Account& who, bool by_name,
+                                                   const std::string& home, const Settings& s) {
+    if (s.skip_injail_passwd_check && s.injail_shell) return std::nullopt;
+    users::JailUserTexts texts;
+    try {
+        texts = users::read_jail_users(jail);
+    } catch (const Error& e) {
+        throw Refused(injail_user_missing, std::string("abort, cannot read the jail's user database: ") + e.what());
+    }
+    users::PasswdFile pw =
+        users::parse_passwd(texts.passwd.value_or(""), jail.host_path("/etc/passwd"), users::Malformed::skip);
+    users::GroupFile gr =
+        users::parse_group(texts.group.value_or(""), jail.host_path("/etc/group"), users::Malformed::skip);
+    return check_jail_account(pw, gr, who, by_name, home, s);
+}
+
+void enter_and_exec(Entry e, const Account& who) {
+    const Jail& jail = *e.jail;
+    // ---- as root: into the jail through the fd that was checked
+    try {
+        privilege::enter_root(jail.fd(), jail.path());
+    } catch (const SysError& err) {
+        throw Refused(chroot_failed, std::string("abort, ") + err.what());
+    }
+    try {
+        privilege::drop_to(e.identity, e.drop);
+    } catch (const privilege::DropError& err) {
+        throw Refused(exit_for(err.step()), std::string("abort, ") + err.what());
+    }
+    // ---- as the user from here on
+    if (::fchdir(e.home->get()) != 0)
+        throw Refused(chdir_home_failed, "abort, chdir to the home failed inside the jail " + jail.path() + ": " +
+                                             std::strerror(errno));
+    privilege::ensure_own_session();
+    ::umask(e.umask);
+    try {
+        privilege::exec_checked(e.program_fd, e.program, std::move(e.argv), std::move(e.env));
+    } catch (const SysError& err) {
+        throw Refused(exec_failed, "ERROR: failed to execute " + e.what + " " + e.program + " for user " + id_of(who) +
+                                       ", check the permissions and libraries of " + jail.path() + e.program + ": " +
+                                       std::strerror(err.err()));
+    }
+}
+
+namespace {
 
 [[noreturn]] void login(const privilege::Prologue& pro, const std::vector<std::string>& argv, const Reporter& report) {
     const privilege::Caller& caller = pro.caller;
@@ -400,36 +458,13 @@ int exit_for(privilege::DropStep step) {
         throw Refused(no_jail_in_home, "abort, homedir '" + printable(who.home) + "' for user " + id_of(who) +
                                            " does not contain the jail separator <jail>/./<home>");
 
-    std::optional<Jail> jail;
-    try {
-        jail.emplace(Jail::open(split->jail));
-    } catch (const SymlinkNotAllowed& e) {
-        throw Refused(jail_path_mismatch, "abort, " + split->jail + " is not a safe jail: " + e.what());
-    } catch (const UnsafePath& e) {
-        throw Refused(unsafe_path, "abort, " + split->jail + " is not a safe jail, check ownership and permissions: " +
-                                       e.what());
-    } catch (const SysError& e) {
-        throw Refused(no_jail_dir, "abort, chdir(" + split->jail + ") failed: " + std::strerror(e.err()) +
-                                       ", check the permissions for " + split->jail);
-    }
+    std::optional<Jail> jail(open_jail(split->jail));
     UniqueFd home = open_home(*jail, split->home, who, s);
 
     std::string shell;
-    if (!(s.skip_injail_passwd_check && s.injail_shell)) {
-        users::JailUserTexts texts;
-        try {
-            texts = users::read_jail_users(*jail);
-        } catch (const Error& e) {
-            throw Refused(injail_user_missing, std::string("abort, cannot read the jail's user database: ") + e.what());
-        }
-        users::PasswdFile pw = users::parse_passwd(texts.passwd.value_or(""), jail->host_path("/etc/passwd"),
-                                                   users::Malformed::skip);
-        users::GroupFile gr = users::parse_group(texts.group.value_or(""), jail->host_path("/etc/group"),
-                                                 users::Malformed::skip);
-        std::optional<users::PasswdEntry> e =
-            check_jail_account(pw, gr, who, env_user.has_value() && !env_user->empty(), split->home, s);
-        if (e) shell = e->shell;
-    }
+    if (std::optional<users::PasswdEntry> e =
+            check_account_in(*jail, who, env_user.has_value() && !env_user->empty(), split->home, s))
+        shell = e->shell;
     if (s.injail_shell) shell = *s.injail_shell;
     UniqueFd shell_fd = open_shell(*jail, shell, s);
 
@@ -441,32 +476,18 @@ int exit_for(privilege::DropStep step) {
     report(LOG_INFO, "now entering jail " + split->jail + " for user " + id_of(who) + " with arguments " +
                          join_args(argv));
 
-    // ---- as root: into the jail through the fd that was checked
-    try {
-        privilege::enter_root(jail->fd(), split->jail);
-    } catch (const SysError& e) {
-        throw Refused(chroot_failed, std::string("abort, ") + e.what());
-    }
-    try {
-        privilege::drop_to({who.uid, who.gid, caller.groups}, {s.allow_setuid});
-    } catch (const privilege::DropError& e) {
-        throw Refused(exit_for(e.step()), std::string("abort, ") + e.what());
-    }
-    // ---- as the user from here on
-
-    if (::fchdir(home.get()) != 0)
-        throw Refused(chdir_home_failed, "abort, chdir(" + split->home + ") failed inside the jail " + split->jail +
-                                             ": " + std::strerror(errno));
-    privilege::ensure_own_session();
-    ::umask(pro.caller_umask);
-
-    try {
-        privilege::exec_checked(shell_fd.get(), shell, std::move(shell_args), std::move(env));
-    } catch (const SysError& e) {
-        throw Refused(exec_failed, "ERROR: failed to execute shell " + shell + " for user " + id_of(who) +
-                                       ", check the permissions and libraries of " + split->jail + shell + ": " +
-                                       std::strerror(e.err()));
-    }
+    Entry entry;
+    entry.jail = &*jail;
+    entry.home = &home;
+    entry.identity = {who.uid, who.gid, caller.groups};
+    entry.drop.allow_setuid_programs = s.allow_setuid;
+    entry.program_fd = shell_fd.get();
+    entry.program = shell;
+    entry.what = "shell";
+    entry.argv = std::move(shell_args);
+    entry.env = std::move(env);
+    entry.umask = pro.caller_umask;
+    enter_and_exec(std::move(entry), who);
 }
 
 }  // namespace

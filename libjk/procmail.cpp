@@ -37,21 +37,6 @@ bool clean_value(std::string_view v) {
     return true;
 }
 
-// Same mapping as jk_chrootsh (login.cpp's exit_for): 34/35/36, 101-104.
-int exit_for(privilege::DropStep step) {
-    using privilege::DropStep;
-    switch (step) {
-        case DropStep::setgroups: return login::setgroups_failed;
-        case DropStep::setgid: return login::setgid_failed;
-        case DropStep::setuid: return login::setuid_failed;
-        case DropStep::bounding_set: return login::capabilities_failed;
-        case DropStep::capabilities: return login::capabilities_failed + 1;
-        case DropStep::verify: return login::capabilities_failed + 2;
-        case DropStep::no_new_privs: return login::capabilities_failed + 3;
-    }
-    return login::capabilities_failed + 4;
-}
-
 // The host's procmail: the admin's file, but it runs with our privileges
 // (setuid root), so it must be root's and writable by nobody else.
 UniqueFd open_host_procmail(const std::string& path) {
@@ -123,7 +108,7 @@ UniqueFd open_host_procmail(const std::string& path) {
             try {
                 privilege::drop_to({who.uid, who.gid, caller.groups}, {.allow_setuid_programs = true});
             } catch (const privilege::DropError& e) {
-                throw Refused(exit_for(e.step()), std::string("abort, ") + e.what());
+                throw Refused(login::exit_for(e.step()), std::string("abort, ") + e.what());
             }
         }
         ::umask(pro.caller_umask);
@@ -135,66 +120,34 @@ UniqueFd open_host_procmail(const std::string& path) {
         throw Refused(login::run_by_root,
                       "abort, the home of root names a jail: root's mail is not delivered in a jail");
 
-    std::optional<Jail> jail;
-    try {
-        jail.emplace(Jail::open(split->jail));
-    } catch (const SymlinkNotAllowed& e) {
-        throw Refused(login::jail_path_mismatch, "abort, " + split->jail + " is not a safe jail: " + e.what());
-    } catch (const UnsafePath& e) {
-        throw Refused(login::unsafe_path,
-                      "abort, " + split->jail + " is not a safe jail, check ownership and permissions: " + e.what());
-    } catch (const SysError& e) {
-        throw Refused(login::no_jail_dir, "abort, chdir(" + split->jail + ") failed: " + std::strerror(e.err()));
-    }
+    const Jail jail = login::open_jail(split->jail);
     const login::Settings ls = login_settings(s);
-    UniqueFd home = login::open_home(*jail, split->home, who, ls);
-
-    users::JailUserTexts texts;
-    try {
-        texts = users::read_jail_users(*jail);
-    } catch (const Error& e) {
-        throw Refused(login::injail_user_missing,
-                      std::string("abort, cannot read the jail's user database: ") + e.what());
-    }
-    users::PasswdFile pw =
-        users::parse_passwd(texts.passwd.value_or(""), jail->host_path("/etc/passwd"), users::Malformed::skip);
-    users::GroupFile gr =
-        users::parse_group(texts.group.value_or(""), jail->host_path("/etc/group"), users::Malformed::skip);
-    login::check_jail_account(pw, gr, who, env_user.has_value() && !env_user->empty(), split->home, ls);
+    UniqueFd home = login::open_home(jail, split->home, who, ls);
+    login::check_account_in(jail, who, env_user.has_value() && !env_user->empty(), split->home, ls);
 
     UniqueFd prog;
     try {
-        prog = login::open_shell(*jail, s.procmail, ls);
+        prog = login::open_shell(jail, s.procmail, ls);
     } catch (const Refused& e) {
         throw Refused(e.exit_code(), std::string("abort, procmail in the jail is unusable: ") + e.what());
     }
-    std::vector<std::string> env = delivery_environment(pro.environment, who.name, split->home);
 
     report(LOG_MAIL | LOG_INFO,
            "delivering mail for user " + id_of(who) + " in jail " + split->jail + " with " + s.procmail);
 
-    // ---- as root: into the jail through the fd that was checked
-    try {
-        privilege::enter_root(jail->fd(), split->jail);
-    } catch (const SysError& e) {
-        throw Refused(login::chroot_failed, std::string("abort, ") + e.what());
-    }
-    try {
-        privilege::drop_to({who.uid, who.gid, caller.groups}, {});
-    } catch (const privilege::DropError& e) {
-        throw Refused(exit_for(e.step()), std::string("abort, ") + e.what());
-    }
-    // ---- as the user from here on
-
-    if (::fchdir(home.get()) != 0)
-        throw Refused(login::chdir_home_failed, "abort, chdir(" + split->home + ") failed inside the jail " +
-                                                    split->jail + ": " + std::strerror(errno));
     // A jailed program must not share the caller's terminal (TIOCSTI), as
-    // in jk_chrootsh; an MTA has none, so this is setsid() in place.
-    privilege::ensure_own_session();
-    ::umask(pro.caller_umask);
-    exec_procmail(prog.get(), s.procmail, procmail_argv(s.procmail, argv), std::move(env),
-                  s.procmail + " in the jail " + split->jail);
+    // in jk_chrootsh; an MTA has none, so enter_and_exec's setsid() is in place.
+    login::Entry entry;
+    entry.jail = &jail;
+    entry.home = &home;
+    entry.identity = {who.uid, who.gid, caller.groups};
+    entry.program_fd = prog.get();
+    entry.program = s.procmail;
+    entry.what = "procmail";
+    entry.argv = procmail_argv(s.procmail, argv);
+    entry.env = delivery_environment(pro.environment, who.name, split->home);
+    entry.umask = pro.caller_umask;
+    login::enter_and_exec(std::move(entry), who);
 }
 
 }  // namespace

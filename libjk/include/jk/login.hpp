@@ -143,6 +143,41 @@ std::vector<std::string> shell_environment(const privilege::CallerEnvironment& c
 // then every argument jk_chrootsh got (sshd's "-c", "command").
 std::vector<std::string> shell_argv(const std::string& shell, const std::vector<std::string>& args, const Settings& s);
 
+// ---- steps shared by every tool that enters a user's jail (jk_chrootsh,
+// jk_procmailwrapper): each maps its failure to jailkit's exit code.
+
+// Jail::open with jailkit's codes: 21 for a symlink on the way, 53 for an
+// unsafe jail or parent, 19 when it cannot be opened. Throws Refused.
+Jail open_jail(const std::string& path);
+
+// Reads the jail's passwd and group through its fd and applies
+// check_jail_account. Throws Refused (35 when unreadable, 35/37/39).
+std::optional<users::PasswdEntry> check_account_in(const Jail& jail, const Account& who, bool by_name,
+                                                   const std::string& home, const Settings& s);
+
+// The exit code for a failed step of privilege::drop_to (34/35/36, 101-104).
+int exit_for(privilege::DropStep step);
+
+// What enter_and_exec needs, all checked beforehand.
+struct Entry {
+    const Jail* jail = nullptr;
+    const UniqueFd* home = nullptr;   // open_home's fd
+    privilege::Identity identity;     // the user, with the caller's groups
+    privilege::DropOptions drop;
+    int program_fd = -1;              // open_shell's fd
+    std::string program;              // its path inside the jail
+    std::string what;                 // "shell", "procmail": for messages
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    mode_t umask = 022;
+};
+
+// The jailed tail, in this order: into the jail through its checked fd (33),
+// drop for good (drop_to), into the home as the user (41), a session of its
+// own, the caller's umask, then the checked program (exec_checked; 111).
+// Returns only by throwing Refused.
+[[noreturn]] void enter_and_exec(Entry entry, const Account& who);
+
 // Receives every decision for syslog (priority, message).
 using Reporter = std::function<void(int priority, const std::string& message)>;
 
