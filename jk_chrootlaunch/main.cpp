@@ -17,17 +17,10 @@
 
 int main(int argc, char** argv) {
     // Not setuid, but started by root from init scripts and shells: the same
-    // clean slate (fds > 2 closed, so none leaks into the jail; environment
-    // snapshotted and cleared; signals reset) before anything else.
-    jk::privilege::Prologue prologue;
-    try {
-        prologue = jk::privilege::setuid_prologue();
-    } catch (const jk::Error& e) {
-        return e.exit_code();
-    }
-
-    std::vector<std::string> args(argv, argv + argc);
-    return jk::run_main(argc > 0 ? argv[0] : "jk_chrootlaunch", [&]() -> int {
+    // clean slate as the setuid tools (fds > 2 closed, so none leaks into the
+    // jail; environment snapshotted and cleared; signals reset) comes first.
+    return jk::privilege::setuid_main(argc, argv, "jk_chrootlaunch", [](const jk::privilege::Prologue& prologue,
+                                                                       const std::vector<std::string>& args) -> int {
         jk_chrootlaunch::Options o = jk_chrootlaunch::parse_args(args);
         if (o.help) {
             std::fputs(jk_chrootlaunch::usage_text(), stdout);

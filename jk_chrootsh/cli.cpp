@@ -1,5 +1,7 @@
 #include "jk_chrootsh/cli.hpp"
 
+#include "jk/cli.hpp"
+
 namespace jk_chrootsh {
 
 const char* usage_text() {
@@ -17,9 +19,10 @@ const char* usage_text() {
 }
 
 Action parse_action(const std::vector<std::string>& argv) {
-    if (argv.size() == 2) {
-        if (argv[1] == "--help") return Action::help;
-        if (argv[1] == "--version") return Action::version;
+    switch (jk::cli::lone_option(argv)) {
+        case jk::cli::LoneOption::help: return Action::help;
+        case jk::cli::LoneOption::version: return Action::version;
+        case jk::cli::LoneOption::none: break;
     }
     return Action::login;
 }

@@ -14,16 +14,8 @@
 #include "jk_chrootsh/cli.hpp"
 
 int main(int argc, char** argv) {
-    // First, before anything the caller controls is looked at.
-    jk::privilege::Prologue prologue;
-    try {
-        prologue = jk::privilege::setuid_prologue();
-    } catch (const jk::Error& e) {
-        return e.exit_code();
-    }
-
-    std::vector<std::string> args(argv, argv + argc);
-    return jk::run_main(argc > 0 ? argv[0] : "jk_chrootsh", [&]() -> int {
+    return jk::privilege::setuid_main(argc, argv, "jk_chrootsh", [](const jk::privilege::Prologue& prologue,
+                                                                   const std::vector<std::string>& args) -> int {
         switch (jk_chrootsh::parse_action(args)) {
             case jk_chrootsh::Action::help: std::fputs(jk_chrootsh::usage_text(), stdout); return 0;
             case jk_chrootsh::Action::version: std::printf("jk_chrootsh %s\n", JK_VERSION); return 0;

@@ -16,16 +16,8 @@
 #include "jk_procmailwrapper/cli.hpp"
 
 int main(int argc, char** argv) {
-    // First, before anything the caller controls is looked at.
-    jk::privilege::Prologue prologue;
-    try {
-        prologue = jk::privilege::setuid_prologue();
-    } catch (const jk::Error& e) {
-        return e.exit_code();
-    }
-
-    std::vector<std::string> args(argv, argv + argc);
-    return jk::run_main(argc > 0 ? argv[0] : "jk_procmailwrapper", [&]() -> int {
+    return jk::privilege::setuid_main(argc, argv, "jk_procmailwrapper", [](const jk::privilege::Prologue& prologue,
+                                                                          const std::vector<std::string>& args) -> int {
         switch (jk_procmailwrapper::parse_action(args)) {
             case jk_procmailwrapper::Action::help: std::fputs(jk_procmailwrapper::usage_text(), stdout); return 0;
             case jk_procmailwrapper::Action::version: std::printf("jk_procmailwrapper %s\n", JK_VERSION); return 0;

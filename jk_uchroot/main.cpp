@@ -16,16 +16,8 @@
 #include "jk_uchroot/cli.hpp"
 
 int main(int argc, char** argv) {
-    // First, before anything the caller controls is looked at.
-    jk::privilege::Prologue prologue;
-    try {
-        prologue = jk::privilege::setuid_prologue();
-    } catch (const jk::Error& e) {
-        return e.exit_code();
-    }
-
-    std::vector<std::string> args(argv, argv + argc);
-    return jk::run_main(argc > 0 ? argv[0] : "jk_uchroot", [&]() -> int {
+    return jk::privilege::setuid_main(argc, argv, "jk_uchroot", [](const jk::privilege::Prologue& prologue,
+                                                                  const std::vector<std::string>& args) -> int {
         jk_uchroot::Options o = jk_uchroot::parse_args(args);
         if (o.help) {
             std::fputs(jk_uchroot::usage_text(), stdout);

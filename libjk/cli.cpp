@@ -46,4 +46,12 @@ void assign_once(std::string& value, bool& given, const char* arg, const char* o
     given = true;
 }
 
+LoneOption lone_option(const std::vector<std::string>& argv) {
+    if (argv.size() == 2) {
+        if (argv[1] == "--help") return LoneOption::help;
+        if (argv[1] == "--version") return LoneOption::version;
+    }
+    return LoneOption::none;
+}
+
 }  // namespace jk::cli

@@ -18,6 +18,8 @@
 #include <cstring>
 #include <memory>
 
+#include "jk/main.hpp"
+
 extern char** environ;
 
 namespace jk::privilege {
@@ -275,6 +277,18 @@ void exec_checked(int fd, const std::string& path, std::vector<std::string> argv
         err = errno;
     }
     throw SysError("cannot execute", path, err);
+}
+
+int setuid_main(int argc, char** argv, const char* name,
+                const std::function<int(const Prologue&, const std::vector<std::string>&)>& fn) {
+    Prologue prologue;
+    try {
+        prologue = setuid_prologue();
+    } catch (const Error& e) {
+        return e.exit_code();
+    }
+    const std::vector<std::string> args(argv, argv + argc);
+    return run_main(argc > 0 ? argv[0] : name, [&] { return fn(prologue, args); });
 }
 
 }  // namespace jk::privilege

@@ -25,4 +25,9 @@ std::vector<std::string> parse(const std::vector<std::string>& argv, const char*
 // `option` (e.g. "-j/--jail"), since either choice would surprise someone.
 void assign_once(std::string& value, bool& given, const char* arg, const char* option);
 
+// Tools whose arguments all belong to someone else (a login shell's, the
+// procmail wrapper's) answer only a lone --help or --version.
+enum class LoneOption { none, help, version };
+LoneOption lone_option(const std::vector<std::string>& argv);
+
 }  // namespace jk::cli

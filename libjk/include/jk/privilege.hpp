@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -141,5 +142,13 @@ void ensure_own_session();
 // falls back to `path`. Throws SysError("cannot execute", path, errno).
 [[noreturn]] void exec_checked(int fd, const std::string& path, std::vector<std::string> argv,
                                std::vector<std::string> env);
+
+// The main of every tool that starts with the prologue (the setuid ones and
+// jk_chrootlaunch): setuid_prologue() before anything else, its failure
+// being exit 10 with nothing printed (stderr may be what was closed); then
+// fn(prologue, argv) under run_main's exit-code funnel. `name` stands in
+// for a missing argv[0].
+int setuid_main(int argc, char** argv, const char* name,
+                const std::function<int(const Prologue&, const std::vector<std::string>&)>& fn);
 
 }  // namespace jk::privilege
