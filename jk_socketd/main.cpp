@@ -421,10 +421,7 @@ private:
                             if (::waitpid(child_, &st, WNOHANG) == child_) {
                                 child_ = -1;
                                 drain_control();
-                                report(LOG_ERR, "the relay child ended (" +
-                                                    std::string(WIFEXITED(st) ? "exit " + std::to_string(WEXITSTATUS(st))
-                                                                              : "signal " + std::to_string(WTERMSIG(st))) +
-                                                    "); stopping");
+                                report(LOG_ERR, "the relay child ended (" + how(st) + "); stopping");
                                 return stop(exit_failure);
                             }
                             break;
@@ -435,11 +432,22 @@ private:
             }
             if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
                 if (!drain_control()) {
-                    report(LOG_ERR, "the relay child closed its end; stopping");
+                    // Closed only by the child's exit: reap it to say how.
+                    int st = 0;
+                    if (child_ > 0 && ::waitpid(child_, &st, 0) == child_) {
+                        child_ = -1;
+                        report(LOG_ERR, "the relay child ended (" + how(st) + "); stopping");
+                    } else {
+                        report(LOG_ERR, "the relay child closed its end; stopping");
+                    }
                     return stop(exit_failure);
                 }
             }
         }
+    }
+
+    static std::string how(int st) {
+        return WIFEXITED(st) ? "exit " + std::to_string(WEXITSTATUS(st)) : "signal " + std::to_string(WTERMSIG(st));
     }
 
     // Handles the child's messages; false when it is gone.

@@ -331,6 +331,22 @@ kill -INT "$DPID"; wait "$DPID"; DRC=$?
 assert_eq "SIGINT: exit 0" 0 "$DRC"
 assert_missing "SIGINT: the socket is removed" "$J7/dev/log"
 
+# ------------------------------------------------------------ each dies with the other
+start_daemon deaths --socket="$J7/dev/log"
+wait_for 5 test -S "$J7/dev/log"
+CHILD=$(relay_child "$DPID")
+kill -9 "$CHILD"
+wait "$DPID"; DRC=$?
+assert_eq "the relay child killed: the parent stops with exit 1" 1 "$DRC"
+assert_missing "... and removes its socket" "$J7/dev/log"
+check "... and says why" grep -q "the relay child ended" "$DERR"
+start_daemon deaths2 --socket="$J7/dev/log"
+wait_for 5 test -S "$J7/dev/log"
+CHILD=$(relay_child "$DPID")
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null
+check "the parent killed: the relay child dies too (PR_SET_PDEATHSIG)" wait_for 5 test ! -e "/proc/$CHILD"
+rm -f "$J7/dev/log"
+
 # ------------------------------------------------------------ detached
 PID2=$T_ROOT/detached.pid
 run_cmd "$JK_SOCKETD" --socket="$J7/dev/log" --target="$TARGET" -p "$PID2"
