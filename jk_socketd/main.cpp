@@ -257,7 +257,10 @@ public:
         if (!wait_ready()) return stop(exit_failure);
 
         connect_target(true);
-        for (const auto& s : specs_) add(s);
+        {
+            sd::DirCache dirs;
+            for (const auto& s : specs_) add(s, dirs);
+        }
         report(LOG_NOTICE, "serving " + std::to_string(served_.size()) + " of " + std::to_string(specs_.size()) +
                                " sockets, relaying to " + o_.target + " as an unprivileged child");
         if (served_.empty()) report(LOG_WARNING, "no socket could be created (SIGHUP retries)");
@@ -308,9 +311,9 @@ private:
         }
     }
 
-    void add(const sd::SocketSpec& s) {
+    void add(const sd::SocketSpec& s, sd::DirCache& dirs) {
         try {
-            sd::BoundSocket b = sd::create_socket(s.path);
+            sd::BoundSocket b = sd::create_socket(s.path, &dirs);
             Served v{next_id_++, s, b.dev, b.ino};
             send(sd::ControlMsg{sd::MsgType::add, v.id, s.base, s.peak, s.interval, 0, s.path}, b.fd.get());
             served_[s.path] = v;
@@ -322,10 +325,10 @@ private:
         }
     }
 
-    void drop(const Served& v, bool tell_child) {
+    void drop(const Served& v, bool tell_child, sd::DirCache& dirs) {
         if (tell_child) send(sd::ControlMsg{sd::MsgType::remove, v.id, 0, 0, 0, 0, {}});
         try {
-            (void)sd::remove_socket(v.spec.path, v.dev, v.ino);
+            (void)sd::remove_socket(v.spec.path, v.dev, v.ino, &dirs);
         } catch (const jk::Error& e) {
             report(LOG_WARNING, std::string("cannot remove ") + v.spec.path + ": " + e.what());
         }
@@ -343,6 +346,7 @@ private:
             report(LOG_ERR, std::string("SIGHUP: ") + e.what() + "; keeping the sockets as they are");
             return;
         }
+        sd::DirCache dirs;
         std::map<std::string, const sd::SocketSpec*> wanted;
         for (const auto& s : specs) wanted[s.path] = &s;
         std::size_t removed = 0, added = 0;
@@ -351,14 +355,14 @@ private:
                 ++it;
                 continue;
             }
-            drop(it->second, true);
+            drop(it->second, true, dirs);
             it = served_.erase(it);
             ++removed;
         }
         for (const auto& s : specs) {
             auto it = served_.find(s.path);
             if (it == served_.end()) {
-                add(s);
+                add(s, dirs);
                 added += served_.count(s.path);
                 continue;
             }
@@ -366,15 +370,15 @@ private:
             bool intact = false;
             try {
                 std::string leaf;
-                jk::UniqueFd dir = sd::open_parent_nofollow(s.path, &leaf);
-                auto st = jk::sys::lstat_at(dir.get(), leaf);
+                const int dir = sd::open_parent_cached(s.path, &leaf, dirs);
+                auto st = jk::sys::lstat_at(dir, leaf);
                 intact = st && S_ISSOCK(st->st_mode) && st->st_dev == it->second.dev && st->st_ino == it->second.ino;
             } catch (const jk::Error&) {
             }
             if (!intact) {
                 send(sd::ControlMsg{sd::MsgType::remove, it->second.id, 0, 0, 0, 0, {}});
                 served_.erase(it);
-                add(s);
+                add(s, dirs);
                 continue;
             }
             if (!(it->second.spec == s)) {
@@ -388,7 +392,8 @@ private:
     }
 
     int stop(int code) {
-        for (const auto& [path, v] : served_) drop(v, false);
+        sd::DirCache dirs;
+        for (const auto& [path, v] : served_) drop(v, false, dirs);
         served_.clear();
         if (child_ > 0) {
             ::kill(child_, SIGKILL);

@@ -193,27 +193,66 @@ ssize_t recv_packet(int sock, std::string& packet, UniqueFd& fd) {
 
 // ---------------------------------------------------------------- sockets
 
-UniqueFd open_parent_nofollow(const std::string& path, std::string* leaf) {
+namespace {
+// The walk of open_parent_nofollow; with a cache, every directory on the way
+// is looked up there first and added after it was checked.
+int walk_parent(const std::string& path, std::string* leaf, DirCache* cache, UniqueFd& owned) {
     std::vector<std::string> comps = path::components(path);
     if (path.empty() || path[0] != '/' || comps.empty()) throw UnsafePath(path, "is not an absolute file path");
-    UniqueFd cur = sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/");
+    for (const auto& c : comps)
+        if (c == "." || c == "..") throw UnsafePath(path, "holds a '.' or '..' component");
     std::string walked;
+    int cur = -1;
+    UniqueFd tmp;
+    if (cache) {
+        auto it = cache->find("/");
+        if (it == cache->end()) it = cache->emplace("/", sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/")).first;
+        cur = it->second.get();
+    } else {
+        tmp = sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/");
+        cur = tmp.get();
+    }
     for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
         const std::string& c = comps[i];
-        if (c == "." || c == "..") throw UnsafePath(path, "holds a '.' or '..' component");
         walked += "/" + c;
+        if (cache) {
+            auto it = cache->find(walked);
+            if (it != cache->end()) {
+                cur = it->second.get();
+                continue;
+            }
+        }
         // O_PATH|O_NOFOLLOW opens a symlink itself; fstat tells.
-        int fd = ::openat(cur.get(), c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int fd = ::openat(cur, c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) throw SysError("cannot open", walked, errno);
         UniqueFd next(fd);
         struct stat st = sys::fstat_fd(next.get(), walked);
         if (S_ISLNK(st.st_mode)) throw SymlinkNotAllowed(walked);
         if (!S_ISDIR(st.st_mode)) throw UnsafePath(walked, "is not a directory");
-        cur = std::move(next);
+        // Bounded: 10,000 jails with a dev each must not hold 10,000 more fds.
+        if (cache && cache->size() < 1024) {
+            cur = next.get();
+            cache->emplace(walked, std::move(next));
+        } else {
+            tmp = std::move(next);
+            cur = tmp.get();
+        }
     }
-    if (comps.back() == "." || comps.back() == "..") throw UnsafePath(path, "holds a '.' or '..' component");
     if (leaf) *leaf = comps.back();
+    owned = std::move(tmp);
     return cur;
+}
+}  // namespace
+
+UniqueFd open_parent_nofollow(const std::string& path, std::string* leaf) {
+    UniqueFd owned;
+    (void)walk_parent(path, leaf, nullptr, owned);
+    return owned;
+}
+
+int open_parent_cached(const std::string& path, std::string* leaf, DirCache& cache) {
+    UniqueFd unused;
+    return walk_parent(path, leaf, &cache, unused);
 }
 
 namespace {
@@ -241,13 +280,14 @@ private:
 };
 }  // namespace
 
-BoundSocket create_socket(const std::string& path) {
+BoundSocket create_socket(const std::string& path, DirCache* cache) {
     std::string leaf;
-    UniqueFd dir = open_parent_nofollow(path, &leaf);
+    UniqueFd owned;
+    const int dirfd = walk_parent(path, &leaf, cache, owned);
     if (leaf.size() > 100) throw SysError("cannot bind", path, ENAMETOOLONG);
     // unlinkat never follows: a symlink planted at the leaf is removed
     // itself, its target is untouched. A directory there is left alone.
-    if (::unlinkat(dir.get(), leaf.c_str(), 0) < 0 && errno != ENOENT)
+    if (::unlinkat(dirfd, leaf.c_str(), 0) < 0 && errno != ENOENT)
         throw SysError("cannot remove the old", path, errno);
 
     int s = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -259,7 +299,7 @@ BoundSocket create_socket(const std::string& path) {
     int rc;
     {
         UmaskGuard um(0111);  // 0666: every jailed program may log
-        if (proc_address(dir.get(), leaf, sa, len)) {
+        if (proc_address(dirfd, leaf, sa, len)) {
             rc = ::bind(s, reinterpret_cast<sockaddr*>(&sa), len);
         } else {
             errno = ENAMETOOLONG;
@@ -269,7 +309,7 @@ BoundSocket create_socket(const std::string& path) {
             // No /proc: bind relative to the checked directory instead (the
             // parent process is single-threaded; the cwd is restored).
             UniqueFd here = sys::open_at(AT_FDCWD, ".", O_PATH | O_DIRECTORY, 0, ".");
-            if (::fchdir(dir.get()) < 0) throw SysError("cannot enter the directory of", path, errno);
+            if (::fchdir(dirfd) < 0) throw SysError("cannot enter the directory of", path, errno);
             std::memset(&sa, 0, sizeof sa);
             sa.sun_family = AF_UNIX;
             std::memcpy(sa.sun_path, leaf.c_str(), leaf.size() + 1);
@@ -283,20 +323,21 @@ BoundSocket create_socket(const std::string& path) {
         }
     }
     if (rc < 0) throw SysError("cannot bind", path, errno);
-    auto st = sys::lstat_at(dir.get(), leaf);
+    auto st = sys::lstat_at(dirfd, leaf);
     if (!st || !S_ISSOCK(st->st_mode)) throw SysError("cannot find the new socket", path, ENOENT);
     b.dev = st->st_dev;
     b.ino = st->st_ino;
     return b;
 }
 
-bool remove_socket(const std::string& path, dev_t dev, ino_t ino) {
+bool remove_socket(const std::string& path, dev_t dev, ino_t ino, DirCache* cache) {
     std::string leaf;
-    UniqueFd dir = open_parent_nofollow(path, &leaf);
-    auto st = sys::lstat_at(dir.get(), leaf);
+    UniqueFd owned;
+    const int dirfd = walk_parent(path, &leaf, cache, owned);
+    auto st = sys::lstat_at(dirfd, leaf);
     if (!st || !S_ISSOCK(st->st_mode)) return false;
     if (dev != 0 && (st->st_dev != dev || st->st_ino != ino)) return false;
-    if (::unlinkat(dir.get(), leaf.c_str(), 0) < 0) {
+    if (::unlinkat(dirfd, leaf.c_str(), 0) < 0) {
         if (errno == ENOENT) return false;
         throw SysError("cannot remove", path, errno);
     }

@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "jk/fd.hpp"
@@ -122,19 +123,29 @@ struct BoundSocket {
     ino_t ino = 0;
 };
 
+// The directories opened by one batch of socket creations (start-up, one
+// SIGHUP), keyed by their path: 10,000 sockets under /home/*/dev walk "/"
+// and "/home" once, not 10,000 times. Each fd was checked when it was
+// opened (no symlink, a directory); drop the cache after the batch so a
+// later batch sees later changes.
+using DirCache = std::unordered_map<std::string, UniqueFd>;
+
 // Opens the directory holding `path` (absolute) from "/" without following a
 // symlink in any component; *leaf gets the last component. Throws
 // SymlinkNotAllowed, UnsafePath (not a directory) or SysError (missing...).
 UniqueFd open_parent_nofollow(const std::string& path, std::string* leaf);
 
+// The same walk through a DirCache; the fd stays owned by the cache.
+int open_parent_cached(const std::string& path, std::string* leaf, DirCache& cache);
+
 // Creates the datagram socket `path` (MUST 1), non-blocking, close-on-exec.
 // Throws as open_parent_nofollow, or SysError for socket/bind.
-BoundSocket create_socket(const std::string& path);
+BoundSocket create_socket(const std::string& path, DirCache* cache = nullptr);
 
 // Unlinks `path` when it is still the socket file (dev, ino) we created
 // (dev == 0: whatever socket is there). Never follows a symlink. Returns
 // false when there was nothing of ours to remove. Throws like open_parent.
-bool remove_socket(const std::string& path, dev_t dev, ino_t ino);
+bool remove_socket(const std::string& path, dev_t dev, ino_t ino, DirCache* cache = nullptr);
 
 // A non-blocking datagram socket connected to the host syslog socket at
 // `path`, with a send buffer large enough for the largest datagram.
