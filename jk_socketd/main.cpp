@@ -263,6 +263,10 @@ public:
         }
         report(LOG_NOTICE, "serving " + std::to_string(served_.size()) + " of " + std::to_string(specs_.size()) +
                                " sockets, relaying to " + o_.target + " as an unprivileged child");
+        if (served_.empty() && !o_.socket.empty()) {
+            report(LOG_ERR, "the --socket socket could not be created; stopping");
+            return stop(exit_failure);
+        }
         if (served_.empty()) report(LOG_WARNING, "no socket could be created (SIGHUP retries)");
         if (status_fd) {
             unsigned char c = exit_ok;

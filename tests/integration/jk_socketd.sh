@@ -331,6 +331,10 @@ kill -INT "$DPID"; wait "$DPID"; DRC=$?
 assert_eq "SIGINT: exit 0" 0 "$DRC"
 assert_missing "SIGINT: the socket is removed" "$J7/dev/log"
 
+run_cmd "$JK_SOCKETD" -n --target="$TARGET" --socket="$J5/dev/log"
+assert_rc "--socket whose directory is a symlink: exit 1" 1
+canary_check "--socket through a symlinked JAIL/dev: nothing outside touched"
+
 # ------------------------------------------------------------ each dies with the other
 start_daemon deaths --socket="$J7/dev/log"
 wait_for 5 test -S "$J7/dev/log"

@@ -254,6 +254,18 @@ TEST_CASE("socketd: sockets are created without following symlinks", "[socketd][
         CHECK(::lstat((j / "host/log").c_str(), &st) != 0);
         CHECK(::lstat((j / "host/file").c_str(), &st) == 0);
     }
+    SECTION("a batch walks through a DirCache and still refuses symlinks") {
+        jk::test::sh("ln -s " + (j / "host") + " " + (j / "jail/devlink"));
+        DirCache dirs;
+        BoundSocket a = create_socket(j / "jail/dev/a", &dirs);
+        BoundSocket b = create_socket(j / "jail/dev/b", &dirs);
+        CHECK(dirs.count(j / "jail/dev") == 1);
+        CHECK_THROWS_AS(create_socket(j / "jail/devlink/c", &dirs), jk::SymlinkNotAllowed);
+        CHECK(remove_socket(j / "jail/dev/a", a.dev, a.ino, &dirs));
+        CHECK(remove_socket(j / "jail/dev/b", b.dev, b.ino, &dirs));
+        struct stat st {};
+        CHECK(::lstat((j / "host/c").c_str(), &st) != 0);
+    }
     SECTION("a missing directory is an error, not created") {
         CHECK_THROWS_AS(create_socket(j / "nojail/dev/log"), jk::SysError);
     }
