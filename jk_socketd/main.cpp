@@ -497,6 +497,14 @@ int serve(const jk_socketd::Options& o) {
     if (::stat(o.target.c_str(), &st) != 0)
         throw jk::Error("cannot reach the syslog socket " + o.target + ": " + std::strerror(errno), exit_failure);
     if (!S_ISSOCK(st.st_mode)) throw jk::Error("the syslog target " + o.target + " is not a socket", exit_failure);
+    try {
+        (void)sd::connect_target(o.target);
+    } catch (const jk::SysError& e) {
+        // jailkit fell back to an unframed stream connection; we relay
+        // datagrams only (jk_socketd(8), COMPATIBILITY).
+        if (e.err() == EPROTOTYPE)
+            throw jk::Error("the syslog target " + o.target + " is not a datagram socket", exit_failure);
+    }
     (void)relay_identity(o.user);  // fail before detaching
     raise_fd_limit(specs.size());
 

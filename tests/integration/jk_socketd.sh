@@ -132,6 +132,13 @@ assert_rc "no sockets configured: exit 1" 1
 printf '[%s/dev/log]\n' "$J1" >"$INI"
 run_cmd "$JK_SOCKETD" -n --target="$T_ROOT/no-such.sock"
 assert_rc "no syslog socket at start: exit 1 (as jailkit)" 1
+python3 -c 'import socket, sys, time; s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(); time.sleep(30)' "$T_ROOT/stream.sock" &
+STREAM=$!
+on_exit kill "$STREAM"
+wait_for 5 test -S "$T_ROOT/stream.sock"
+run_cmd "$JK_SOCKETD" -n --target="$T_ROOT/stream.sock"
+assert_rc "a stream socket as target is refused (no unframed fallback): exit 1" 1
+kill "$STREAM"
 run_cmd "$JK_SOCKETD" -n --target="$TARGET" --user=root
 assert_rc "--user=root is refused (never relay as root): exit 1" 1
 run_cmd "$JK_SOCKETD" -n --target="$TARGET" --user=no-such-user-jk
