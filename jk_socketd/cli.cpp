@@ -11,7 +11,8 @@ const char* usage_text() {
            "Create a syslog socket inside each jail and relay what jailed programs log\n"
            "there to the host's syslog, with a rate limit per socket.\n"
            "\n"
-           "The sockets are the sections of " JK_SYSCONFDIR "/jk_socketd.ini; SIGHUP\n"
+           "The sockets are the sections of " JK_SYSCONFDIR
+           "/jk_socketd.ini; SIGHUP\n"
            "re-reads it, SIGTERM removes the sockets and stops.\n"
            "\n"
            "  -n, --nodetach        stay in the foreground, diagnostics to stderr\n"

@@ -11,16 +11,16 @@ inline constexpr const char* default_configfile = JK_SYSCONFDIR "/jk_socketd.ini
 inline constexpr const char* default_target = "/dev/log";
 
 struct Options {
-    bool nodetach = false;        // -n: foreground, diagnostics to stderr
-    std::string pidfile;          // -p: empty when not given
+    bool nodetach = false;  // -n: foreground, diagnostics to stderr
+    std::string pidfile;    // -p: empty when not given
     bool help = false;
     bool version = false;
-    std::string socket;           // --socket: serve this one socket, no ini
-    std::optional<double> base;   // --base (with --socket)
-    std::optional<double> peak;   // --peak / --peek (with --socket)
-    std::optional<double> interval;  // --interval (with --socket)
+    std::string socket;                   // --socket: serve this one socket, no ini
+    std::optional<double> base;           // --base (with --socket)
+    std::optional<double> peak;           // --peak / --peek (with --socket)
+    std::optional<double> interval;       // --interval (with --socket)
     std::string target = default_target;  // --target: the host syslog socket
-    std::string user;             // --user: empty = jk_socketd if it exists, else nobody
+    std::string user;                     // --user: empty = jk_socketd if it exists, else nobody
 };
 
 // Parses argv (argv[0] is the program name). Throws jk::UsageError (exit 1)

@@ -53,9 +53,12 @@ bool g_syslog = false;  // and to syslog (when detaching)
 void report(int prio, const std::string& msg) {
     if (g_syslog) jk::log::syslog_only(prio, msg);
     if (g_stderr) {
-        if (prio <= LOG_ERR) jk::log::err(msg);
-        else if (prio == LOG_WARNING) jk::log::warn(msg);
-        else std::fprintf(stderr, "%s: %s\n", jk::program_name(), msg.c_str());
+        if (prio <= LOG_ERR)
+            jk::log::err(msg);
+        else if (prio == LOG_WARNING)
+            jk::log::warn(msg);
+        else
+            std::fprintf(stderr, "%s: %s\n", jk::program_name(), msg.c_str());
     }
 }
 
@@ -89,8 +92,8 @@ std::vector<sd::SocketSpec> command_line_spec(const jk_socketd::Options& o) {
     std::string why;
     auto path = sd::normalize_socket_path(o.socket, &why);
     if (!path) throw jk::UsageError("--socket " + jk::quoted(o.socket) + " " + why);
-    return {sd::clamp(*path, sd::RawLimits{o.base, o.peak, std::nullopt, o.interval ? o.interval
-                                                                                    : std::optional<double>(sd::cli_interval_default)})};
+    return {sd::clamp(*path, sd::RawLimits{o.base, o.peak, std::nullopt,
+                                           o.interval ? o.interval : std::optional<double>(sd::cli_interval_default)})};
 }
 
 jk::privilege::Identity relay_identity(const std::string& wanted) {
@@ -473,8 +476,10 @@ private:
             if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
             auto m = sd::decode(packet);
             if (!m) continue;
-            if (m->type == sd::MsgType::log) report(m->priority, "relay: " + m->text);
-            else if (m->type == sd::MsgType::need_target) connect_target(false);
+            if (m->type == sd::MsgType::log)
+                report(m->priority, "relay: " + m->text);
+            else if (m->type == sd::MsgType::need_target)
+                connect_target(false);
         }
         return true;
     }
@@ -489,7 +494,8 @@ private:
 };
 
 int serve(const jk_socketd::Options& o) {
-    if (::geteuid() != 0) throw jk::Error("you are not root: jk_socketd creates sockets in root-owned jails", exit_failure);
+    if (::geteuid() != 0)
+        throw jk::Error("you are not root: jk_socketd creates sockets in root-owned jails", exit_failure);
     jk::log::open("jk_socketd", LOG_DAEMON);
     g_syslog = !o.nodetach;
     std::vector<sd::SocketSpec> specs = o.socket.empty() ? load_specs() : command_line_spec(o);

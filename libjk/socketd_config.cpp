@@ -11,9 +11,13 @@
 namespace jk::socketd {
 
 namespace {
-bool in_range(const std::optional<double>& v, double lo, double hi) { return v && *v >= lo && *v <= hi; }
+bool in_range(const std::optional<double>& v, double lo, double hi) {
+    return v && *v >= lo && *v <= hi;
+}
 
-std::string where(const config::Section& s, int line) { return s.file() + ":" + std::to_string(line) + ": "; }
+std::string where(const config::Section& s, int line) {
+    return s.file() + ":" + std::to_string(line) + ": ";
+}
 }  // namespace
 
 std::optional<double> parse_number(std::string_view text) {
@@ -25,10 +29,14 @@ std::optional<double> parse_number(std::string_view text) {
     bool digit = false, dot = false;
     for (std::size_t i = b; i < e; ++i) {
         char c = text[i];
-        if (c >= '0' && c <= '9') digit = true;
-        else if (c == '.' && !dot) dot = true;
-        else if ((c == '-' || c == '+') && i == b) continue;
-        else return std::nullopt;
+        if (c >= '0' && c <= '9')
+            digit = true;
+        else if (c == '.' && !dot)
+            dot = true;
+        else if ((c == '-' || c == '+') && i == b)
+            continue;
+        else
+            return std::nullopt;
     }
     if (!digit) return std::nullopt;
     std::string s(text.substr(b, e - b));
@@ -45,9 +53,12 @@ SocketSpec clamp(std::string path, const RawLimits& raw) {
     auto peak_ok = [&](const std::optional<double>& v) {
         return in_range(v, peak_min, peak_max) && static_cast<long long>(*v) >= s.base;
     };
-    if (peak_ok(raw.peak)) s.peak = static_cast<long long>(*raw.peak);
-    else if (peak_ok(raw.peek)) s.peak = static_cast<long long>(*raw.peek);
-    else s.peak = peak_default;
+    if (peak_ok(raw.peak))
+        s.peak = static_cast<long long>(*raw.peak);
+    else if (peak_ok(raw.peek))
+        s.peak = static_cast<long long>(*raw.peek);
+    else
+        s.peak = peak_default;
     // 2048 may itself be below a large base: the limiter treats peak < base as
     // peak == base (never more permissive than base).
     if (s.peak < s.base) s.peak = s.base;
@@ -85,7 +96,8 @@ std::vector<SocketSpec> sockets_from_ini(const config::IniFile& ini, std::vector
             warnings.push_back(where(sec, sec.line()) + "socket " + *path + " is configured twice, ignoring");
             continue;
         }
-        for (auto& w : config::unknown_keys(sec, {"base", "peak", "peek", "interval"})) warnings.push_back(std::move(w));
+        for (auto& w : config::unknown_keys(sec, {"base", "peak", "peek", "interval"}))
+            warnings.push_back(std::move(w));
         auto number = [&](std::string_view key) -> std::optional<double> {
             const config::Entry* e = sec.find(key);
             if (!e) return std::nullopt;

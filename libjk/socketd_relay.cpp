@@ -28,7 +28,8 @@ namespace jk::socketd {
 
 // ---------------------------------------------------------------- rate limit
 
-RateLimiter::RateLimiter(long long base, long long peak, double interval_seconds) : base_(0), peak_(0), interval_ns_(1) {
+RateLimiter::RateLimiter(long long base, long long peak, double interval_seconds)
+    : base_(0), peak_(0), interval_ns_(1) {
     set_limits(base, peak, interval_seconds);
 }
 
@@ -183,8 +184,10 @@ ssize_t recv_packet(int sock, std::string& packet, UniqueFd& fd) {
         for (std::size_t i = 0; i < count; ++i) {
             int f;
             std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            if (!fd.valid()) fd = UniqueFd(f);
-            else ::close(f);
+            if (!fd.valid())
+                fd = UniqueFd(f);
+            else
+                ::close(f);
         }
     }
     packet.resize(static_cast<std::size_t>(n));
@@ -206,7 +209,8 @@ int walk_parent(const std::string& path, std::string* leaf, DirCache* cache, Uni
     UniqueFd tmp;
     if (cache) {
         auto it = cache->find("/");
-        if (it == cache->end()) it = cache->emplace("/", sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/")).first;
+        if (it == cache->end())
+            it = cache->emplace("/", sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/")).first;
         cur = it->second.get();
     } else {
         tmp = sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/");
@@ -287,8 +291,7 @@ BoundSocket create_socket(const std::string& path, DirCache* cache) {
     if (leaf.size() > 100) throw SysError("cannot bind", path, ENAMETOOLONG);
     // unlinkat never follows: a symlink planted at the leaf is removed
     // itself, its target is untouched. A directory there is left alone.
-    if (::unlinkat(dirfd, leaf.c_str(), 0) < 0 && errno != ENOENT)
-        throw SysError("cannot remove the old", path, errno);
+    if (::unlinkat(dirfd, leaf.c_str(), 0) < 0 && errno != ENOENT) throw SysError("cannot remove the old", path, errno);
 
     int s = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0) throw SysError("cannot create a socket for", path, errno);
@@ -629,8 +632,8 @@ private:
             const std::int64_t now = now_ns();
             if (len > buf_.size()) {
                 ++stats_.dropped_oversize;
-                warn_limited("dropped a message of " + std::to_string(len) + " bytes on " + s.path +
-                             " (larger than " + std::to_string(buf_.size()) + ")");
+                warn_limited("dropped a message of " + std::to_string(len) + " bytes on " + s.path + " (larger than " +
+                             std::to_string(buf_.size()) + ")");
             } else {
                 (void)forward(buf_.data(), len);
             }
@@ -683,6 +686,8 @@ private:
 
 }  // namespace
 
-RelayStats run_relay(int control) { return Relay(control).run(); }
+RelayStats run_relay(int control) {
+    return Relay(control).run();
+}
 
 }  // namespace jk::socketd

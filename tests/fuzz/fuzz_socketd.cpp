@@ -82,7 +82,10 @@ JK_FUZZ_TARGET({
     if (input.empty()) return 0;
     const auto mode = static_cast<unsigned char>(input[0]) % 3;
     const std::string_view rest = input.substr(1);
-    if (mode == 0) ini(rest);
-    else if (mode == 1) limiter(rest);
-    else packet(rest);
+    if (mode == 0)
+        ini(rest);
+    else if (mode == 1)
+        limiter(rest);
+    else
+        packet(rest);
 })

@@ -8,7 +8,9 @@ using jk::test::Args;
 using jk_socketd::parse_args;
 
 namespace {
-int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
+int usage_exit(const Args& a) {
+    return jk::test::usage_exit(parse_args, a);
+}
 }  // namespace
 
 TEST_CASE("jk_socketd: jailkit's options", "[jk_socketd]") {
@@ -50,7 +52,7 @@ TEST_CASE("jk_socketd: jailkit's options", "[jk_socketd]") {
 TEST_CASE("jk_socketd: refused command lines", "[jk_socketd]") {
     CHECK(usage_exit({"jk_socketd", "--bogus"}) == 1);
     CHECK(usage_exit({"jk_socketd", "operand"}) == 1);
-    CHECK(usage_exit({"jk_socketd", "--base=100"}) == 1);           // without --socket
+    CHECK(usage_exit({"jk_socketd", "--base=100"}) == 1);  // without --socket
     CHECK(usage_exit({"jk_socketd", "--interval=1"}) == 1);
     CHECK(usage_exit({"jk_socketd", "--socket=rel/log"}) == 1);
     CHECK(usage_exit({"jk_socketd", "--socket=/a", "--socket=/b"}) == 1);

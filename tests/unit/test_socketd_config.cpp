@@ -37,9 +37,9 @@ TEST_CASE("socketd: jailkit's clamping", "[socketd]") {
         CHECK(clamp("/x", RawLimits{{}, 100, {}, {}}).peak == 2048);  // below the default base 511
         CHECK(clamp("/x", RawLimits{{}, 1e7, {}, {}}).peak == 10000000);
         CHECK(clamp("/x", RawLimits{{}, 1e7 + 1, {}, {}}).peak == 2048);
-        CHECK(clamp("/x", RawLimits{{}, {}, 4096, {}}).peak == 4096);      // the old spelling
-        CHECK(clamp("/x", RawLimits{{}, 5000, 4096, {}}).peak == 5000);    // peak wins
-        CHECK(clamp("/x", RawLimits{{}, 50, 4096, {}}).peak == 4096);      // bad peak: peek
+        CHECK(clamp("/x", RawLimits{{}, {}, 4096, {}}).peak == 4096);    // the old spelling
+        CHECK(clamp("/x", RawLimits{{}, 5000, 4096, {}}).peak == 5000);  // peak wins
+        CHECK(clamp("/x", RawLimits{{}, 50, 4096, {}}).peak == 4096);    // bad peak: peek
         CHECK(clamp("/x", RawLimits{{}, 50, 50, {}}).peak == 2048);
         // 2048 below a large base: never more permissive than base.
         CHECK(clamp("/x", RawLimits{500000, {}, {}, {}}).peak == 500000);
@@ -81,10 +81,11 @@ TEST_CASE("socketd: socket paths", "[socketd]") {
 
 TEST_CASE("socketd: the ini as jk_init writes it", "[socketd]") {
     std::vector<std::string> w;
-    auto s = parse("# jk_socketd.ini\n[/home/j1/dev/log]\nbase=512\npeak=2048\ninterval=10\n"
-                   "; a comment\n[/home/j2/dev/log]\nbase = 100\npeek = 300\n"
-                   "[/home/j3/dev/log]\n",
-                   w);
+    auto s = parse(
+        "# jk_socketd.ini\n[/home/j1/dev/log]\nbase=512\npeak=2048\ninterval=10\n"
+        "; a comment\n[/home/j2/dev/log]\nbase = 100\npeek = 300\n"
+        "[/home/j3/dev/log]\n",
+        w);
     REQUIRE(s.size() == 3);
     CHECK(s[0] == SocketSpec{"/home/j1/dev/log", 512, 2048, 10.0});
     CHECK(s[1] == SocketSpec{"/home/j2/dev/log", 100, 300, 5.0});
@@ -94,10 +95,11 @@ TEST_CASE("socketd: the ini as jk_init writes it", "[socketd]") {
 
 TEST_CASE("socketd: warnings for what is ignored or replaced", "[socketd]") {
     std::vector<std::string> w;
-    auto s = parse("[/a/dev/log]\nbase=5\ncolour=red\ninterval=fast\n"
-                   "[/a//dev/log/]\nbase=100\n"
-                   "[relative/log]\n[DEFAULT]\nbase=1\n[/b/../c]\n",
-                   w);
+    auto s = parse(
+        "[/a/dev/log]\nbase=5\ncolour=red\ninterval=fast\n"
+        "[/a//dev/log/]\nbase=100\n"
+        "[relative/log]\n[DEFAULT]\nbase=1\n[/b/../c]\n",
+        w);
     REQUIRE(s.size() == 1);
     CHECK(s[0].base == 511);
     CHECK(s[0].interval == 5.0);

@@ -54,7 +54,7 @@ TEST_CASE("socketd rate limiter: jailkit's rounds", "[socketd]") {
     SECTION("over base twice in a row: the second round is paused") {
         RateLimiter r(1000, 2000, 1.0);
         CHECK(r.on_datagram(1500, 0).pause_until_ns == 0);  // round 1: over base, allowed once
-        auto v = r.on_datagram(1500, sec);                    // round 2 starts at 1 s
+        auto v = r.on_datagram(1500, sec);                  // round 2 starts at 1 s
         CHECK_FALSE(v.over_peak);
         CHECK(v.pause_until_ns == 2 * sec);
         // round 3 follows a peak round too
@@ -139,8 +139,8 @@ TEST_CASE("socketd: control messages", "[socketd]") {
 
 TEST_CASE("socketd relay loop: whole datagrams, rate pause, removal", "[socketd]") {
     auto [parent, child] = pair_of(SOCK_SEQPACKET);
-    auto [target_in, target_out] = pair_of(SOCK_DGRAM);   // relay sends on target_in
-    auto [jail_w, jail_r] = pair_of(SOCK_DGRAM);           // a "jail socket": relay reads jail_r
+    auto [target_in, target_out] = pair_of(SOCK_DGRAM);  // relay sends on target_in
+    auto [jail_w, jail_r] = pair_of(SOCK_DGRAM);         // a "jail socket": relay reads jail_r
     int big = 1 << 20;
     ::setsockopt(jail_w.get(), SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
     ::setsockopt(target_in.get(), SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
@@ -188,8 +188,8 @@ TEST_CASE("socketd relay loop: whole datagrams, rate pause, removal", "[socketd]
         while (recv_within(target_out.get(), 100)) ++early;
         CHECK(early == 4);  // 400000 > peak 300000: the 4th goes, then the pause
         REQUIRE(::send(jail_w.get(), "late", 4, 0) == 4);
-        CHECK_FALSE(recv_within(target_out.get(), 150));    // paused
-        auto late = recv_within(target_out.get(), 1500);     // the round ends
+        CHECK_FALSE(recv_within(target_out.get(), 150));  // paused
+        auto late = recv_within(target_out.get(), 1500);  // the round ends
         REQUIRE(late);
         CHECK(*late == "late");
         cleanup();

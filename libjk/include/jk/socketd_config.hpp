@@ -29,7 +29,7 @@ inline constexpr double interval_min = 0.01, interval_max = 60.0, interval_defau
 inline constexpr double cli_interval_default = 10.0;
 
 struct SocketSpec {
-    std::string path;          // absolute, normalised ("//" and trailing "/" removed)
+    std::string path;  // absolute, normalised ("//" and trailing "/" removed)
     long long base = base_default;
     long long peak = peak_default;
     double interval = interval_default;  // seconds

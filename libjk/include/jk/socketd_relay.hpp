@@ -96,8 +96,8 @@ struct ControlMsg {
     std::uint32_t id = 0;  // socket id (add, update, remove)
     long long base = 0, peak = 0;
     double interval = 0;
-    int priority = 0;      // log
-    std::string text;      // add: the path (for messages); log: the line
+    int priority = 0;  // log
+    std::string text;  // add: the path (for messages); log: the line
 };
 
 // Largest encoded message (a path or a log line is cut to fit).
