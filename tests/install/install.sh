@@ -19,4 +19,7 @@ for spec in "$@"; do
   check "the installed $tool answers --version" "'$dest$dir/$tool' --version | grep -q '^$tool '"
 done
 check "jk_init.ini installed in $confdir" "[ -f '$dest$confdir/jk_init.ini' ]"
+unit=$(find "$dest" -name jk_socketd.service -path '*/systemd/system/*' | head -n1)
+check "jk_socketd.service installed in a systemd/system directory" "[ -n '$unit' ]"
+check "the unit starts the installed jk_socketd" "grep -qx 'ExecStart=$sbindir/jk_socketd -n' '$unit'"
 exit $fail

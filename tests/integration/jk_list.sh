@@ -7,6 +7,7 @@ source "$(dirname "$0")/../lib/common.sh"
 skip_unless_root
 need_tool JK_LIST
 need_tool JK_CHROOTSH
+need_tool JK_CHROOTLAUNCH
 need_tool JK_INIT
 need_cmd setpriv python3 pgrep
 setup_root
@@ -28,7 +29,7 @@ printf '%s:x:%s:%s::/home/%s:/bin/bash\n' "$U" "$UID_U" "$GID_U" "$U" >>"$A/etc/
 printf '%s:x:%s:\n' "$U" "$GID_U" >>"$A/etc/group"
 
 # Unique arguments find our processes among everyone else's.
-M1="3000.$$1" M2="3000.$$2" M3="3000.$$3" M4="3000.$$4"
+M1="3000.$$1" M2="3000.$$2" M3="3000.$$3" M4="3000.$$4" M5="3000.$$5"
 PIDS=()
 stop_all() { local p; for p in $(pgrep -f "3000\.$$[0-9]"); do kill "$p"; done; }
 on_exit stop_all
@@ -37,6 +38,8 @@ chroot --userspec="$UID_X:$GID_X" "$A" /bin/sh -c "exec sleep $M1" &
 chroot --userspec="$UID_X:$GID_X" "$B" /bin/sh -c "exec sleep $M2" &
 chroot --userspec="$UID_U:$GID_U" "$A" /bin/sh -c "exec sleep '$M3'" &
 setpriv --reuid="$U" --regid="$GID_U" --init-groups env -i USER="$U" "$JK_CHROOTSH" -c "exec sleep $M4" </dev/null >/dev/null 2>&1 &
+# A daemon started by jk_chrootlaunch (as X, in A).
+"$JK_CHROOTLAUNCH" -j "$A" -u "$X" -x /usr/bin/dash -- -c "exec sleep $M5" </dev/null >/dev/null 2>&1 &
 
 pid_of() {
     local p i
@@ -46,7 +49,7 @@ pid_of() {
     done
     fatal "no jailed process 'sleep $1'"
 }
-P1=$(pid_of "$M1") P2=$(pid_of "$M2") P3=$(pid_of "$M3") P4=$(pid_of "$M4")
+P1=$(pid_of "$M1") P2=$(pid_of "$M2") P3=$(pid_of "$M3") P4=$(pid_of "$M4") P5=$(pid_of "$M5")
 SLEEP=$(readlink -f "$A/usr/bin/sleep")
 
 # line_of OUTPUT PID : the table line of PID (leading blanks removed).
@@ -61,6 +64,7 @@ assert_match "chroot'ed process: pid, user, jail, exe and arguments" \
 assert_match "process in jail B" "^$P2 +$X +$B +.*sleep sleep $M2\$" "$(line_of "$R_OUT" "$P2")"
 assert_match "the jk_chrootsh login's command, as U in jail A" "^$P4 +$U +$A +.*sleep sleep $M4\$" "$(line_of "$R_OUT" "$P4")"
 assert_match "U's chroot'ed process" "^$P3 +$U +$A +" "$(line_of "$R_OUT" "$P3")"
+assert_match "the jk_chrootlaunch daemon, as X in jail A" "^$P5 +$X +$A +.*sleep sleep $M5\$" "$(line_of "$R_OUT" "$P5")"
 assert_eq "jk_list itself is not listed" "" "$(line_of "$R_OUT" "$$")"
 
 # Sorted by jail, then pid: A's lines (ours) come before B's.
