@@ -18,19 +18,22 @@ const char* usage_text() {
            "  -c, --configfile=FILE  read FILE (default " JK_SYSCONFDIR "/jk_check.ini)\n"
            "  -v, --verbose          also say what is skipped\n"
            "      --json             print one JSON document instead of lines\n"
+           "      --lint[=DIR]       report configuration traps in the ini files of DIR\n"
+           "                         (default " JK_SYSCONFDIR ") instead of checking jails\n"
            "  -h, --help             show this help and exit\n"
            "      --version          show the version and exit\n"
            "\n"
            "Exit status: 0 nothing found, 1 bad usage or configuration, 2 problems\n"
-           "were found.\n";
+           "were found (with --lint: configuration traps).\n";
 }
 
 Options parse_args(const std::vector<std::string>& argv) {
-    enum { opt_version = 256, opt_json };
+    enum { opt_version = 256, opt_json, opt_lint };
     static const option long_options[] = {
         {"configfile", required_argument, nullptr, 'c'}, {"verbose", no_argument, nullptr, 'v'},
         {"json", no_argument, nullptr, opt_json},        {"help", no_argument, nullptr, 'h'},
-        {"version", no_argument, nullptr, opt_version},  {nullptr, 0, nullptr, 0},
+        {"version", no_argument, nullptr, opt_version},  {"lint", optional_argument, nullptr, opt_lint},
+        {nullptr, 0, nullptr, 0},
     };
 
     Options o;
@@ -44,11 +47,17 @@ Options parse_args(const std::vector<std::string>& argv) {
             case 'h': o.help = true; break;
             case opt_json: o.json = true; break;
             case opt_version: o.version = true; break;
+            case opt_lint:
+                if (arg != nullptr && *arg == '\0') throw jk::UsageError("option '--lint' needs a directory name");
+                o.lint = true;
+                if (arg != nullptr) o.lint_dir = arg;
+                break;
             default: throw jk::UsageError("unexpected option");
         }
     });
     for (const auto& p : positional)
         if (p.empty()) throw jk::UsageError("an empty jail path was given");
+    if (o.lint && !positional.empty()) throw jk::UsageError("--lint checks configuration, not jails: give no JAIL");
     o.jails = std::move(positional);
     return o;
 }

@@ -3,6 +3,7 @@
 // and turns the findings into the exit status.
 #include "jk/main.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include "jk/check.hpp"
 #include "jk/config.hpp"
 #include "jk/error.hpp"
+#include "jk/lint.hpp"
 #include "jk/users.hpp"
 #include "jk_check/cli.hpp"
 
@@ -84,6 +86,30 @@ int check(const jk_check::Options& o) {
     return total == 0 ? clean : findings;
 }
 
+// --lint: every known ini file present in the directory (a missing one is
+// fine: each tool has defaults). A file that cannot be read is an error (1).
+int lint(const jk_check::Options& o) {
+    struct stat st {};
+    if (::stat(o.lint_dir.c_str(), &st) != 0) throw jk::SysError("cannot read " + o.lint_dir, errno);
+    if (!S_ISDIR(st.st_mode)) throw jk::SysError("cannot read " + o.lint_dir, ENOTDIR);
+    std::size_t total = 0;
+    for (std::string_view name : jk::lint::known_files()) {
+        const std::string path = o.lint_dir + "/" + std::string(name);
+        std::string text;
+        try {
+            text = jk::config::read_config_text(path);
+        } catch (const jk::SysError& e) {
+            if (e.err() == ENOENT) continue;
+            throw;
+        }
+        for (const auto& f : jk::lint::lint_text(text, path, name)) {
+            std::printf("%s\n", f.text().c_str());
+            ++total;
+        }
+    }
+    return total == 0 ? clean : findings;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +123,6 @@ int main(int argc, char** argv) {
             std::printf("jk_check %s\n", JK_VERSION);
             return 0;
         }
-        return check(o);
+        return o.lint ? lint(o) : check(o);
     });
 }
