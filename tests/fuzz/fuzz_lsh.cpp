@@ -3,6 +3,7 @@
 // wordexp mode is left out: it reads the file system (globs, ~user).
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "jk/config.hpp"
 #include "jk/lsh_command.hpp"
@@ -26,9 +27,31 @@ void one_input(std::string_view input) {
         ini_text.assign(input.substr(0, nul));
         command.assign(input.substr(nul + 1));
     }
-    (void)jk::lsh::split_command(command);
+    const auto split = jk::lsh::split_command(command);
     (void)jk::lsh::printable(command, 64);
+    // The argument rules on their own: the words after the first against
+    // every tool's built-in rules (each pattern kind, rsync capabilities).
+    if (split.status == jk::lsh::SplitResult::Status::ok && !split.words.empty()) {
+        const std::vector<std::string> args(split.words.begin() + 1, split.words.end());
+        for (const char* tool : {"/usr/bin/rsync", "/usr/bin/scp", "/usr/bin/git", "/usr/bin/git-upload-pack",
+                                 "/usr/bin/git-receive-pack", "/usr/bin/git-upload-archive", "/usr/bin/find",
+                                 "/bin/tar"}) {
+            const auto rules = jk::lsh::builtin_rules(tool);
+            if (!rules) __builtin_trap();
+            const auto v = jk::lsh::check_arguments(*rules, args);
+            if (!v.allowed && v.reason.empty()) __builtin_trap();
+        }
+        (void)jk::lsh::matches_allow(split.words[0], args.empty() ? "" : args[0]);
+        (void)jk::lsh::matches_deny(split.words[0], args.empty() ? "" : args[0], true);
+    }
     const auto ini = jk::config::IniFile::parse(ini_text, "jk_lsh.ini");
+    if (split.status == jk::lsh::SplitResult::Status::ok && !split.words.empty()) {
+        try {
+            if (const auto rules = jk::lsh::rules_for(ini, split.words[0]))
+                (void)jk::lsh::check_arguments(*rules, split.words);
+        } catch (const jk::Error&) {
+        }
+    }
     const jk::lsh::User user{"alice", 1000, "/home/alice", "/usr/sbin/jk_lsh", "users"};
     const auto d = jk::lsh::decide(ini, user, command, {"TERM=x", "LD_PRELOAD=y", "LC_ALL=C"},
                                    [](const std::string& p) { return p.size() % 3 != 0; });

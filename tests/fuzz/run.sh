@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each on its seed corpus (the committed
 # text seeds plus, for the binary formats, the host's own ELF files and
-# ld.so.cache copied into a scratch corpus at run time).
-#   usage: bash tests/fuzz/run.sh FUZZ_BUILDDIR [SECONDS]
+# ld.so.cache copied into a scratch corpus at run time), JOBS targets at a
+# time (default 2: CI has two cores, so the whole run takes about
+# targets * SECONDS / 2).
+#   usage: bash tests/fuzz/run.sh FUZZ_BUILDDIR [SECONDS] [JOBS]
+# Per target it prints the executions, the coverage (cov: edges, ft:
+# features) and the corpus size at the end; a crash, leak, timeout or
+# sanitizer report fails the run, prints the log's tail and copies the
+# reproducer (crash-*, leak-*, timeout-*, oom-*) to the current directory.
+# Reproduce one with: FUZZ_BUILDDIR/tests/fuzz/fuzz_NAME ./crash-HASH-NAME
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=$1 seconds=${2:-60}
+build=$1 seconds=${2:-60} jobs=${3:-2}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# UBSan findings stop the target (libFuzzer then saves the input) instead
+# of being printed and forgotten.
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 # Every fuzz_* target the build has (tests/fuzz/meson.build declares them).
 targets=()
 for exe in "$build"/tests/fuzz/fuzz_*; do
@@ -18,17 +29,55 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/$t"
   if [ -d "$here/corpus/$t" ]; then cp -r "$here/corpus/$t/." "$work/$t/"; fi
 done
-cp /etc/ld.so.cache "$work/ldso/host-cache"
-for f in /usr/bin/true /usr/bin/ls /usr/lib/x86_64-linux-gnu/libc.so.6; do head -c 65536 "$f" > "$work/elf/$(basename "$f")"; done
+[ -d "$work/ldso" ] && cp /etc/ld.so.cache "$work/ldso/host-cache"
+if [ -d "$work/elf" ]; then
+  for f in /usr/bin/true /usr/bin/ls /usr/lib/x86_64-linux-gnu/libc.so.6; do
+    [ -f "$f" ] && head -c 65536 "$f" > "$work/elf/$(basename "$f")"
+  done
+fi
+
+# One target; prints its whole report at once when done (jobs run side by
+# side, so the lines of two targets never interleave) and leaves its exit
+# status in $work/$t.rc.
+run_one() {
+  local t=$1 rc=0 out
+  "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$work/artifacts-$t/" "$work/$t" >"$work/$t.out" 2>"$work/$t.log" || rc=$?
+  echo "$rc" > "$work/$t.rc"
+  out="== fuzz_$t ($seconds s)"$'\n'
+  local done_line execs
+  done_line=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$work/$t.log" | tail -1 || true)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t.log" | tail -1)
+  out+="   executions: ${execs:-?}  $(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*' <<<"$done_line" || echo 'cov: ?')"$'\n'
+  out+="   corpus: $(find "$work/$t" -type f | wc -l) files"$'\n'
+  if [ "$rc" -ne 0 ]; then
+    out+="   FAILED (exit $rc):"$'\n'"$(tail -40 "$work/$t.log")"$'\n'
+  fi
+  printf '%s' "$out"
+}
+
+mkdir -p "${targets[@]/#/$work/artifacts-}"
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_one "$t" &
+  running=$((running + 1))
+done
+wait || true
+
 status=0
 for t in "${targets[@]}"; do
-  echo "== fuzz_$t ($seconds s)"
-  if ! "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -artifact_prefix="$work/crash-$t-" "$work/$t" 2>"$work/$t.log"; then
+  rc=$(cat "$work/$t.rc" 2>/dev/null || echo 1)
+  if [ "$rc" -ne 0 ]; then
     status=1
-    tail -40 "$work/$t.log"
-    cp "$work"/crash-"$t"-* . 2>/dev/null || true
+    echo "fuzz_$t FAILED (exit $rc)" >&2
   fi
-  grep -E '^#[0-9]+.*(DONE|pulse)' "$work/$t.log" | tail -1 || true
+  for a in "$work/artifacts-$t"/*; do
+    [ -f "$a" ] || continue
+    cp "$a" "./${a##*/}-$t" && echo "fuzz_$t: reproducer saved as ./${a##*/}-$t" >&2
+  done
 done
 exit $status
