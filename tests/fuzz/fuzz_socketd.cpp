@@ -1,5 +1,6 @@
 // jk_socketd's pure parts. The first byte picks what the rest is:
-//   0: jk_socketd.ini text -> socket list (clamping, paths, duplicates);
+//   0: jk_socketd.ini text -> socket list (clamping, paths, duplicates),
+//      and the text as one socket path and one number;
 //   1: a rate limiter fed with (size, time step) records;
 //   2: a control packet (decode, then encode must give the packet back).
 // Each checks the invariants the daemon relies on.
@@ -24,6 +25,12 @@ void check(bool ok) {
 }
 
 void ini(std::string_view text) {
+    // The pieces sockets_from_ini is built from, on the raw bytes too.
+    if (const auto p = sd::normalize_socket_path(text)) {
+        check(!p->empty() && (*p)[0] == '/' && p->find("//") == std::string::npos);
+        check(sd::normalize_socket_path(*p) == *p);
+    }
+    if (const auto n = sd::parse_number(text)) check(std::isfinite(*n));
     const auto file = jk::config::IniFile::parse(text, "jk_socketd.ini");
     std::vector<std::string> warnings;
     const auto specs = sd::sockets_from_ini(file, warnings);
