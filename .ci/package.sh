@@ -1,3 +1,172 @@
 #!/usr/bin/env bash
-# placeholder: filled by its issue-6/7 work
-exit 0
+# CI stage "Debian package" (the last stage of .ci/run; root, a fresh Debian 12
+# with Debian's jailkit 2.23 installed by .ci/deps.sh):
+#   1. build the jailkit-ng .deb (dpkg-buildpackage -b, from a copy of the
+#      tree: the build writes debian/ and its .deb into the parent directory);
+#   2. with jailkit 2.23: a jail, an sftp-only and a bash user, the
+#      administrator's /etc/jailkit edits, logins through sshd
+#      (tests/package/migration_setup.sh);
+#   3. install the .deb over jailkit (apt-get, keeping modified conffiles):
+#      jailkit removed, our tools at its paths with its modes, the unit
+#      enabled, the conffiles ours, purging jailkit's leftovers harmless;
+#   4. the same users log in, then the documented jail upgrade (jk_update)
+#      and the logins again (tests/package/migration_check.sh);
+#   5. the jailkit overview's sftp/scp example with the installed tools
+#      (tests/package/seed_example.sh).
+# Any failure fails the stage. JK_PACKAGE_RESTORE=1 (a development machine)
+# puts Debian's jailkit and the previous /etc/jailkit back at the end.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+t0=$SECONDS
+W=$(mktemp -d /var/tmp/jk-package.XXXXXX)
+chmod 0755 "$W"
+STATE=$W/migration-state.sh
+FAIL=0 NUM=0
+
+step() { printf '\n--- package: %s (%ds)\n' "$1" $((SECONDS - t0)); }
+ok() { NUM=$((NUM + 1)); printf 'ok %d - %s\n' "$NUM" "$1"; }
+not_ok() { NUM=$((NUM + 1)); FAIL=$((FAIL + 1)); printf 'not ok %d - %s\n' "$NUM" "$1"; }
+check() {  # check DESC CMD...
+    local d=$1; shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+check_eq() {  # check_eq DESC EXPECTED GOT
+    if [[ $2 == "$3" ]]; then ok "$1"; else not_ok "$1"; printf '#   expected: %s\n#   got:      %s\n' "$2" "$3"; fi
+}
+status_of() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | tr -d ' ' || true; }
+owner_of() { dpkg-query -S "$1" 2>/dev/null | cut -d: -f1 || true; }
+
+restore() {
+    step "restore (JK_PACKAGE_RESTORE=1): Debian's jailkit and the previous /etc/jailkit"
+    [[ -n $(status_of jailkit-ng) ]] && dpkg --purge jailkit-ng >/dev/null
+    [[ -n $(status_of jailkit) ]] && dpkg --purge jailkit >/dev/null
+    apt-get install -y -q -o Dpkg::Options::=--force-confold jailkit >/dev/null
+    rm -rf /etc/jailkit
+    tar -C /etc -xpf "$W/etc-jailkit.tar"
+    check_eq "jailkit is installed again" ii "$(status_of jailkit)"
+    check_eq "/usr/sbin/jk_chrootsh is jailkit's again" jailkit "$(owner_of /usr/sbin/jk_chrootsh)"
+    check_eq "... setuid root" "4755 root:root" "$(stat -c '%a %U:%G' /usr/sbin/jk_chrootsh)"
+}
+
+on_exit() {
+    local rc=$?
+    set +e
+    # Users, jail and jk_socketd.ini section of a run that stopped half-way.
+    [[ -f $STATE ]] && JK_MIGRATION_STATE=$STATE bash tests/package/migration_check.sh --cleanup >/dev/null 2>&1
+    [[ ${JK_PACKAGE_RESTORE:-0} == 1 && -f $W/etc-jailkit.tar ]] && restore
+    rm -rf "$W"
+    ((FAIL == 0)) || rc=1
+    printf '\npackage: %d checks, %d failed, %ds\n' "$NUM" "$FAIL" $((SECONDS - t0))
+    exit "$rc"
+}
+trap on_exit EXIT
+
+# ---------------------------------------------------------------- 1. build
+
+step "build the package"
+check_eq "Debian's jailkit 2.23 is installed before the test" ii "$(status_of jailkit)"
+tar -C /etc -cpf "$W/etc-jailkit.tar" jailkit
+mkdir "$W/src"
+# The tree without build directories (earlier CI stages leave them) or .git.
+tar -C "$repo" --exclude='./build*' --exclude='./obj-*' --exclude=./.git -cf - . | tar -C "$W/src" -xf -
+if ! (cd "$W/src" && DEB_BUILD_OPTIONS="parallel=2 nocheck" dpkg-buildpackage -us -uc -b >"$W/build.log" 2>&1); then
+    tail -n 60 "$W/build.log"
+    not_ok "dpkg-buildpackage -us -uc -b"
+    exit 1
+fi
+ok "dpkg-buildpackage -us -uc -b"
+deb=$(ls "$W"/jailkit-ng_*_"$(dpkg --print-architecture)".deb)
+version=$(dpkg-deb -f "$deb" Version)
+for f in Conflicts Replaces Provides; do check_eq "the package's $f" jailkit "$(dpkg-deb -f "$deb" "$f")"; done
+check_eq "the package's conffiles: every /etc/jailkit/*.ini jailkit 2.23 had" \
+    "$(printf '/etc/jailkit/%s\n' jk_check.ini jk_chrootsh.ini jk_init.ini jk_lsh.ini jk_socketd.ini jk_uchroot.ini jk_update.ini)" \
+    "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles | sort)"
+
+# ---------------------------------------------------------------- 2. jailkit 2.23 in use
+
+step "with jailkit 2.23: a jail, two users, the administrator's edits, logins"
+JK_MIGRATION_STATE=$STATE bash tests/package/migration_setup.sh
+
+# ---------------------------------------------------------------- 3. install over it
+
+step "install jailkit-ng $version over jailkit 2.23"
+declare -A SUM_BEFORE=()
+for f in /etc/jailkit/*.ini; do SUM_BEFORE[$f]=$(sha256sum <"$f"); done
+apt-get install -y -q -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$deb" >"$W/install.log" 2>&1 \
+    || { cat "$W/install.log"; not_ok "apt-get install ./jailkit-ng_${version}_*.deb"; exit 1; }
+ok "apt-get install ./jailkit-ng_${version}_*.deb (--force-confold)"
+grep -E '^(Removing|Configuration file|Installing new version)' "$W/install.log" | sed 's/^/#   /' || true
+check_eq "jailkit-ng is installed" ii "$(status_of jailkit-ng)"
+st=$(status_of jailkit)
+check "Debian's jailkit is removed (status: ${st:-none})" test "$st" != ii
+check_eq "the binaries of jailkit 2.23 are gone (dpkg -L jailkit lists no /usr/sbin file)" "" \
+    "$(dpkg-query -L jailkit 2>/dev/null | grep '^/usr/s\?bin/' || true)"
+
+# Every tool at jailkit 2.23's path, owned by the package, with its mode.
+declare -A MODE=([jk_chrootsh]=4755 [jk_uchroot]=4755 [jk_procmailwrapper]=4755)
+for t in jk_check jk_chrootlaunch jk_chrootsh jk_cp jk_init jk_jailuser jk_list jk_lsh jk_socketd jk_update \
+         jk_uchroot jk_procmailwrapper; do
+    case $t in jk_uchroot|jk_procmailwrapper) p=/usr/bin/$t ;; *) p=/usr/sbin/$t ;; esac
+    check_eq "$p: jailkit-ng's, mode ${MODE[$t]:-755} root:root, --version $version" \
+        "jailkit-ng ${MODE[$t]:-755} root:root $t $version" \
+        "$(owner_of "$p") $(stat -c '%a %U:%G' "$p" 2>&1) $("$p" --version 2>&1 | head -n1)"
+done
+for t in jk_chrootsh jk_uchroot jk_procmailwrapper; do
+    [[ $t == jk_chrootsh ]] && p=/usr/sbin/$t || p=/usr/bin/$t
+    check "man page of $t installed" bash -c "dpkg-query -L jailkit-ng | grep -q '/man[18]/$t\.[18]\.gz\$'"
+done
+
+# The configuration: the administrator's files byte for byte, jailkit's
+# untouched defaults replaced by ours, all of them owned by jailkit-ng now.
+for f in "${!SUM_BEFORE[@]}"; do
+    case ${f##*/} in jk_chrootsh.ini|jk_lsh.ini|jk_socketd.ini)
+        check_eq "$f (modified by the administrator) is byte-identical" "${SUM_BEFORE[$f]}" "$(sha256sum <"$f")"
+        check "... and jailkit-ng's version is beside it as $f.dpkg-dist" test -f "$f.dpkg-dist" ;;
+    esac
+    check_eq "$f belongs to jailkit-ng" jailkit-ng "$(owner_of "$f")"
+done
+check "/etc/jailkit/jk_init.ini (not modified) is jailkit-ng's now" cmp -s /etc/jailkit/jk_init.ini "$W/src/ini/jk_init.ini"
+check "/etc/jailkit/jk_socketd.ini still registers the jail's log socket" \
+    grep -q "^\[$(. "$STATE"; printf '%s' "$J")/dev/log\]\$" /etc/jailkit/jk_socketd.ini
+# Purging what is left of jailkit (an administrator's `apt purge jailkit`)
+# must not delete configuration jailkit-ng now owns.
+declare -A SUM_AFTER=()
+for f in /etc/jailkit/*.ini; do SUM_AFTER[$f]=$(sha256sum <"$f"); done
+if [[ -n $(status_of jailkit) ]]; then
+    dpkg --purge jailkit >/dev/null 2>&1
+    check_eq "dpkg --purge jailkit (its leftovers)" "" "$(status_of jailkit)"
+fi
+for f in "${!SUM_AFTER[@]}"; do
+    check_eq "$f is still there, unchanged, after purging jailkit" "${SUM_AFTER[$f]}" "$(sha256sum <"$f" 2>&1)"
+done
+
+# The jk_socketd unit: installed, enabled (no systemd in CI: the symlink and
+# deb-systemd-helper's state), its start condition true now that a jail
+# declared a socket.
+unit=/lib/systemd/system/jk_socketd.service
+check "$unit installed" test -f "$unit"
+check "... ExecStart=/usr/sbin/jk_socketd -n" grep -qx 'ExecStart=/usr/sbin/jk_socketd -n' "$unit"
+check_eq "... enabled: multi-user.target.wants symlink" "$unit" \
+    "$(readlink /etc/systemd/system/multi-user.target.wants/jk_socketd.service || true)"
+check "... enabled according to deb-systemd-helper" deb-systemd-helper --quiet was-enabled jk_socketd.service
+cond=$(sed -n 's/^ExecCondition=//p' "$unit")
+check "... its ExecCondition holds (jk_socketd.ini declares a socket)" bash -c "$cond"
+example_ini=$W/src/debian/ini/jk_socketd.ini
+check "... and would skip the unit for an example-only jk_socketd.ini" \
+    bash -c "! ${cond//\/etc\/jailkit\/jk_socketd.ini/$example_ini}"
+printf '#   dpkg -L jailkit-ng:\n'; dpkg-query -L jailkit-ng | grep -v '^/usr/share/man/' | sed 's/^/#     /'
+
+# ---------------------------------------------------------------- 4. the same users
+
+step "after the upgrade: the same users, jk_update of the jail"
+JK_MIGRATION_STATE=$STATE bash tests/package/migration_check.sh
+[[ ! -f $STATE ]] || { not_ok "migration_check.sh removed its users and jail"; exit 1; }
+
+# ---------------------------------------------------------------- 5. the seed example
+
+step "the jailkit overview's sftp/scp example with the installed tools"
+bash tests/package/seed_example.sh
+
+step "done"
