@@ -2,6 +2,7 @@
 """Each tool's --help option list against its man page's OPTIONS section.
 
 Usage: help_vs_man.py PAGE TOOL [PAGE TOOL]...
+       help_vs_man.py --help-options TOOL   (print TOOL's options)
 
 Every short (-c) and long (--configfile) option named at the start of a
 --help line must be a tag (.TP head line) of the page's OPTIONS section, and
@@ -81,6 +82,10 @@ def help_options(tool: str) -> set:
 
 
 def main(argv):
+    if len(argv) == 2 and argv[0] == "--help-options":
+        # For tests/docs/completion.sh: the options of one tool, one a line.
+        print("\n".join(sorted(help_options(argv[1]))))
+        return 0
     if len(argv) < 2 or len(argv) % 2:
         print("usage: help_vs_man.py PAGE TOOL [PAGE TOOL]...", file=sys.stderr)
         return 1
