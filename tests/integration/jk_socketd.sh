@@ -434,8 +434,15 @@ wait "$FLOOD"
 diag "VmRSS during the flood: child ${peak_rss_child} kB, parent ${peak_rss_parent} kB"
 check "the relay survived the flood" kill -0 "$CHILD"
 check "the parent survived the flood" kill -0 "$DPID"
-check "the relay's memory stays bounded (< 32 MB)" test "$peak_rss_child" -lt 32768
-check "the parent's memory stays bounded (< 32 MB)" test "$peak_rss_parent" -lt 32768
+if [[ -n ${JK_TEST_SANITIZED:-} ]]; then
+    # Under ASan (.ci/sanitize.sh) RSS is mostly shadow memory and the 256 MB
+    # free quarantine, not the program's; the plain build's run checks this.
+    ok "# SKIP the relay's memory bound: not measurable under ASan"
+    ok "# SKIP the parent's memory bound: not measurable under ASan"
+else
+    check "the relay's memory stays bounded (< 32 MB)" test "$peak_rss_child" -lt 32768
+    check "the parent's memory stays bounded (< 32 MB)" test "$peak_rss_parent" -lt 32768
+fi
 logger -u "$JB/dev/s5" -- "after flood $T_TAG"
 check "messages still arrive after the flood" wait_received "after flood $T_TAG\$" 10
 stop_daemon
