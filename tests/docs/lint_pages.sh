@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every man page must be warning-free for both formatters: mandoc's linter
 # (-W warning: warnings and errors) and groff through man-db (--warnings).
-# Any output at all fails the test; so does a page neither tool could read.
+# Any output at all fails the test; so does a page neither tool could read,
+# and a page without one of the required sections.
 # Usage: lint_pages.sh PAGE...
 set -u
 fail=0
@@ -30,6 +31,22 @@ for page in "$@"; do
         echo "not ok $n - man --warnings $page (rc $rc)"; printf '%s\n' "$out"; fail=1
     else
         echo "ok $n - man --warnings $page"
+    fi
+    n=$((n + 1))
+    # The sections every page has (issue 7): a tool's page documents its
+    # command line, exit codes, files, real uses, security and differences.
+    case ${page##*/} in
+        jailkit.7) want=("DESCRIPTION" "FILES" "EXAMPLES" "SECURITY" "COMPATIBILITY" "SEE ALSO") ;;
+        *) want=("SYNOPSIS" "DESCRIPTION" "OPTIONS" "EXIT STATUS" "FILES" "EXAMPLES" "SECURITY" "COMPATIBILITY" "SEE ALSO") ;;
+    esac
+    missing=()
+    for sec in "${want[@]}"; do
+        grep -qxE "\.SH \"?$sec\"?" "$page" || missing+=("$sec")
+    done
+    if (( ${#missing[@]} )); then
+        echo "not ok $n - $page lacks: ${missing[*]}"; fail=1
+    else
+        echo "ok $n - $page has ${want[*]}"
     fi
 done
 exit "$fail"
