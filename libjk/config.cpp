@@ -548,15 +548,18 @@ std::string read_config_fd(int fd, const std::string& what, const LoadOptions& o
     // Bounded even for regular files: the size can grow after fstat, and a
     // pipe or device has no size at all.
     std::string out;
-    char buf[65536];
+    // On the heap: the setuid tools read their ini and the jail's passwd
+    // here under the caller's RLIMIT_STACK, and a 64 KiB frame overflowed a
+    // small one (SIGSEGV as root).
+    std::vector<char> buf(65536);
     for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
         if (n < 0) {
             if (errno == EINTR) continue;
             throw SysError("cannot read", what, errno);
         }
         if (n == 0) return out;
-        out.append(buf, static_cast<std::size_t>(n));
+        out.append(buf.data(), static_cast<std::size_t>(n));
         if (out.size() > options.max_size) throw ConfigError(what, 0, too_large(options.max_size));
     }
 }
