@@ -69,8 +69,12 @@ assert_not_contains "... has nothing left to replace" "$J/usr/sbin/jk_lsh" "$R_O
 
 mig_logins "jailkit-ng throughout (after jk_update)"
 
-run_cmd /usr/sbin/jk_check "$J"
+# The jail's jk_lsh.ini differs from the host's on purpose: an administrator
+# says so in jk_check.ini (jailkit's own example ignores JAIL/etc), since
+# jk_check, unlike jailkit's, exits non-zero on findings (README.Debian).
+printf '[%s]\nignorepathoncompare = %s/etc, %s/home\n' "$J" "$J" "$J" >"$T_ROOT/jk_check.ini"
+run_cmd /usr/sbin/jk_check -c "$T_ROOT/jk_check.ini" "$J"
 diag "jk_check JAIL: rc $R_RC: $(head -c 1500 <<<"$R_OUT$R_ERR")"
-assert_rc "jk_check JAIL finds nothing to report after the upgrade" 0
+assert_rc "jk_check JAIL (JAIL/etc, JAIL/home not compared) finds nothing after the upgrade" 0
 
 finish

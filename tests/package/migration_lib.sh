@@ -17,7 +17,8 @@ mig_load_state() {
     # shellcheck disable=SC1090
     source "$JK_MIGRATION_STATE"
     [[ $T_ROOT == /*/jk-test.* && -d $T_ROOT ]] || fatal "state names no test root: $T_ROOT"
-    trap 'mig_socketd_unregister; mig_remove_homes; rm -f "$JK_MIGRATION_STATE"; _cleanup' EXIT
+    # _cleanup exits with the status it finds: the test's, not rm's.
+    trap 'T_RC=$?; mig_socketd_unregister; mig_remove_homes; rm -f "$JK_MIGRATION_STATE"; (exit $T_RC); _cleanup' EXIT
     trap 'exit 130' INT TERM
 }
 
