@@ -15,11 +15,13 @@ const char* usage_text() {
            "Without JAIL, every section of the configuration file is a jail, and so\n"
            "is the jail part of every home directory in /etc/passwd holding '/./'.\n"
            "\n"
-           "  -c, --configfile=FILE  read FILE (default " JK_SYSCONFDIR "/jk_check.ini)\n"
+           "  -c, --configfile=FILE  read FILE (default " JK_SYSCONFDIR
+           "/jk_check.ini)\n"
            "  -v, --verbose          also say what is skipped\n"
            "      --json             print one JSON document instead of lines\n"
            "      --lint[=DIR]       report configuration traps in the ini files of DIR\n"
-           "                         (default " JK_SYSCONFDIR ") instead of checking jails\n"
+           "                         (default " JK_SYSCONFDIR
+           ") instead of checking jails\n"
            "  -h, --help             show this help and exit\n"
            "      --version          show the version and exit\n"
            "\n"
@@ -30,9 +32,12 @@ const char* usage_text() {
 Options parse_args(const std::vector<std::string>& argv) {
     enum { opt_version = 256, opt_json, opt_lint };
     static const option long_options[] = {
-        {"configfile", required_argument, nullptr, 'c'}, {"verbose", no_argument, nullptr, 'v'},
-        {"json", no_argument, nullptr, opt_json},        {"help", no_argument, nullptr, 'h'},
-        {"version", no_argument, nullptr, opt_version},  {"lint", optional_argument, nullptr, opt_lint},
+        {"configfile", required_argument, nullptr, 'c'},
+        {"verbose", no_argument, nullptr, 'v'},
+        {"json", no_argument, nullptr, opt_json},
+        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, opt_version},
+        {"lint", optional_argument, nullptr, opt_lint},
         {nullptr, 0, nullptr, 0},
     };
 

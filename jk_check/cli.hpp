@@ -15,7 +15,7 @@ struct Options {
     bool json = false;
     bool help = false;
     bool version = false;
-    bool lint = false;                   // --lint[=DIR]: report configuration traps instead of checking jails
+    bool lint = false;  // --lint[=DIR]: report configuration traps instead of checking jails
     std::string lint_dir = JK_SYSCONFDIR;
     std::vector<std::string> jails;  // positional: checked instead of the ini's sections
 };

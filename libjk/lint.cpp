@@ -34,8 +34,8 @@ const std::vector<Schema>& schemas() {
           "users", "groups", "devices", "emptydirs", "includesections"}},
         {"jk_chrootsh.ini",
          Dialect::c_tool,
-         {"env", "relax_home_group_permissions", "relax_home_other_permissions", "relax_home_group",
-          "relax_home_owner", "injail_shell", "injail_login_shell", "skip_injail_passwd_check", "allow_setuid"},
+         {"env", "relax_home_group_permissions", "relax_home_other_permissions", "relax_home_group", "relax_home_owner",
+          "injail_shell", "injail_login_shell", "skip_injail_passwd_check", "allow_setuid"},
          {"env"}},
         {"jk_lsh.ini",
          Dialect::c_tool,
@@ -48,7 +48,10 @@ const std::vector<Schema>& schemas() {
          {"procmail", "relax_home_group_permissions", "relax_home_other_permissions", "relax_home_group",
           "relax_home_owner"},
          {}},
-        {"jk_update.ini", Dialect::python_tool, {"skips", "directories", "hardlinks", "hardlink"}, {"skips", "directories"}},
+        {"jk_update.ini",
+         Dialect::python_tool,
+         {"skips", "directories", "hardlinks", "hardlink"},
+         {"skips", "directories"}},
         {"jk_check.ini",
          Dialect::python_tool,
          {std::begin(check::known_keys), std::end(check::known_keys)},
@@ -58,8 +61,8 @@ const std::vector<Schema>& schemas() {
 }
 
 // jk_lsh.ini's "[arguments PROGRAM]" sections (lsh_rules.hpp).
-const std::vector<std::string_view> lsh_rule_keys = {"require_first",      "require_any", "allow_options", "deny",
-                                                     "rsync_capabilities", "old_style_options"};
+const std::vector<std::string_view> lsh_rule_keys = {"require_first", "require_any",        "allow_options",
+                                                     "deny",          "rsync_capabilities", "old_style_options"};
 const std::vector<std::string_view> lsh_rule_lists = {"require_first", "require_any", "allow_options", "deny"};
 
 const Schema& schema(std::string_view basename) {
@@ -76,7 +79,9 @@ bool contains(const std::vector<std::string_view>& v, std::string_view k) {
     return std::find(v.begin(), v.end(), k) != v.end();
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (is_blank(s.front()) || s.front() == '\r')) s.remove_prefix(1);
@@ -116,8 +121,7 @@ std::string_view prefix_of(std::string_view k, const std::vector<std::string_vie
     return {};
 }
 
-void lint_sections(const config::IniFile& ini, const Schema& sc, std::string_view basename,
-                   std::vector<Finding>& out) {
+void lint_sections(const config::IniFile& ini, const Schema& sc, std::string_view basename, std::vector<Finding>& out) {
     const std::string& file = ini.filename();
     for (const auto& s : ini.sections()) {
         const bool rules = is_lsh_rule_section(basename, s.name());
@@ -143,14 +147,14 @@ void lint_sections(const config::IniFile& ini, const Schema& sc, std::string_vie
             if (basename == "jk_init.ini" && (e.key == "need_logsocket" || e.key == "need_proc") &&
                 is_false_word(e.value))
                 out.push_back({file, e.line,
-                               "'" + e.raw_key + " = " + e.value +
-                                   "' in section [" + s.name() +
+                               "'" + e.raw_key + " = " + e.value + "' in section [" + s.name() +
                                    "]: jailkit 2.23 took any non-empty value as true (and edited " +
                                    (e.key == "need_proc" ? "/etc/fstab" : "jk_socketd.ini") +
                                    "); this tool reads it as false: delete the line to mean false everywhere"});
             if (sc.dialect == Dialect::c_tool) {
                 const std::size_t hash = e.value.find('#');
-                if (hash != std::string::npos && (hash == 0 || is_blank(e.value[hash - 1]) || e.value[hash - 1] == '\n'))
+                if (hash != std::string::npos &&
+                    (hash == 0 || is_blank(e.value[hash - 1]) || e.value[hash - 1] == '\n'))
                     out.push_back({file, e.line,
                                    "the value of '" + e.raw_key + "' holds '" + e.value.substr(hash) +
                                        "': not a comment, it is part of the value (as it was for jailkit 2.23); "
@@ -184,8 +188,10 @@ void lint_lines(std::string_view text, const std::string& file, Dialect dialect,
             const std::string norm = config::normalize_section_name(inner);
             if (!norm.empty() && inner != norm)
                 out.push_back({file, lineno,
-                               "section header [" + std::string(inner) + "] has extra blanks: jailkit 2.23 never "
-                               "matched it, this tool reads it as [" + norm + "]; write [" + norm + "]"});
+                               "section header [" + std::string(inner) +
+                                   "] has extra blanks: jailkit 2.23 never "
+                                   "matched it, this tool reads it as [" +
+                                   norm + "]; write [" + norm + "]"});
         }
     }
 }
@@ -207,7 +213,9 @@ bool is_known_file(std::string_view basename) {
     return std::any_of(all.begin(), all.end(), [&](const Schema& s) { return s.file == basename; });
 }
 
-Dialect dialect_of(std::string_view basename) { return schema(basename).dialect; }
+Dialect dialect_of(std::string_view basename) {
+    return schema(basename).dialect;
+}
 
 std::vector<std::string_view> keys_for(std::string_view basename, std::string_view section) {
     if (is_lsh_rule_section(basename, section)) return lsh_rule_keys;

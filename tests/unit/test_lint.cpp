@@ -1,6 +1,4 @@
 // jk_check --lint: the pure lint functions (jk/lint.hpp) and the option.
-#include "jk/lint.hpp"
-
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -8,6 +6,7 @@
 #include "jk/check.hpp"
 #include "jk/config.hpp"
 #include "jk/init.hpp"
+#include "jk/lint.hpp"
 #include "jk/login.hpp"
 #include "jk/procmail.hpp"
 #include "jk/socketd_config.hpp"
@@ -174,7 +173,8 @@ TEST_CASE("lint: the key lists match the modules that read the files", "[lint]")
     }
     SECTION("jk_chrootsh.ini") {
         std::vector<std::pair<std::string, std::string>> kv;
-        for (const auto& k : keys("jk_chrootsh.ini")) kv.emplace_back(k, k == "injail_shell" ? "/bin/sh" : k == "env" ? "HOME" : "no");
+        for (const auto& k : keys("jk_chrootsh.ini"))
+            kv.emplace_back(k, k == "injail_shell" ? "/bin/sh" : k == "env" ? "HOME" : "no");
         auto ini = ini_with("[DEFAULT]", "c", kv);
         std::vector<std::string> w;
         (void)jk::login::read_settings(ini.find("DEFAULT"), w);
@@ -182,7 +182,8 @@ TEST_CASE("lint: the key lists match the modules that read the files", "[lint]")
     }
     SECTION("jk_procmailwrapper.ini") {
         std::vector<std::pair<std::string, std::string>> kv;
-        for (const auto& k : keys("jk_procmailwrapper.ini")) kv.emplace_back(k, k == "procmail" ? "/usr/bin/procmail" : "no");
+        for (const auto& k : keys("jk_procmailwrapper.ini"))
+            kv.emplace_back(k, k == "procmail" ? "/usr/bin/procmail" : "no");
         auto ini = ini_with("[DEFAULT]", "p", kv);
         std::vector<std::string> w;
         (void)jk::procmail::read_settings(ini.find("DEFAULT"), w);
