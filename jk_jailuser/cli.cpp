@@ -21,7 +21,7 @@ const char* usage_text() {
            "  -n, --noninteractive   never ask: no home is moved without -m, and\n"
            "                         a bad jail ends the run with exit status 33\n"
            "  -v, --verbose          say more\n"
-           "  -h, --help             show this help and exit\n"
+           "  -h, -?, --help         show this help and exit\n"
            "      --version          show the version and exit\n"
            "\n"
            "Exit status: 0 done (also for users that do not exist), 1 bad usage,\n"

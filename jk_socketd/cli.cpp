@@ -19,7 +19,7 @@ const char* usage_text() {
            "  -p, --pidfile=FILE    write the daemon's pid to FILE\n"
            "      --socket=PATH     serve only this socket, do not read the ini\n"
            "      --base=N          with --socket: bytes per interval (default 511)\n"
-           "      --peak=N          with --socket: bytes in a peak round (default 2048)\n"
+           "      --peak=N, --peek=N  with --socket: bytes in a peak round (default 2048)\n"
            "      --interval=SEC    with --socket: the interval in seconds (default 10)\n"
            "      --target=PATH     the host syslog socket (default /dev/log)\n"
            "      --user=NAME       relay as NAME (default jk_socketd if it exists,\n"

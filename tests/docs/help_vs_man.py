@@ -19,10 +19,7 @@ OPT = re.compile(r"(?<![\w-])(--[A-Za-z0-9][A-Za-z0-9-]*|-[A-Za-z0-9?])(?![\w])"
 # Options a tool accepts and its page documents but its --help does not
 # list. Each is a finding reported to the tool's owner (the --help text is
 # theirs); remove the entry once --help lists the option.
-ALIASES = {
-    "jk_jailuser": {"-?"},  # accepted like -h (jk_jailuser/cli.cpp), as jk_cp's --help lists it
-    "jk_socketd": {"--peek"},  # jailkit's spelling of --peak (jk_socketd/cli.cpp)
-}
+ALIASES: dict[str, set[str]] = {}
 
 
 def unescape(roff: str) -> str:
