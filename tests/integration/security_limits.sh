@@ -132,14 +132,8 @@ for tool in chrootsh uchroot procmail; do
             assert_missing "$d: nothing delivered on the host (/var/mail/U)" "/var/mail/$U"
         else
             if ((R_RC == 0)); then
-                # Exit 0 with an empty output: bash itself could not start the probe
-                # (e.g. RLIMIT_AS); then nothing ran, which is no half-done login.
-                got=$(squeeze <<<"$R_OUT")
-                if [[ -z "$got" || "$got" == "$WANT" || "$got" == "R uid=$UID_U euid=$UID_U" ]]; then
-                    ok "$d: exit 0, and whatever ran inside ran as the user with nothing left"
-                else
-                    not_ok "$d: exit 0, and whatever ran inside ran as the user with nothing left"; diag "$got"
-                fi
+                assert_eq "$d: exit 0, and the program inside runs as the user with nothing left" \
+                    "$WANT" "$(squeeze <<<"$R_OUT")"
             else
                 assert_not_contains "$d: refused with exit $R_RC (no signal) and nothing privileged ran" \
                     "euid=0" "$R_OUT"
@@ -235,8 +229,10 @@ def dumpcheck(argv, sig, comm):
             pass
 
 def storm(n, argv):
+    tool = os.path.basename(argv[0])[:15]
     """N runs of argv; at a random moment each gets SIGSTOP (then SIGCONT),
-    SIGTERM, SIGSTOP+SIGTERM+SIGCONT, or SIGKILL. Prints one line per
+    SIGTERM, SIGSTOP+SIGTERM+SIGCONT, or SIGKILL. A run stopped while still
+    the tool must refuse PTRACE_ATTACH (EPERM). Prints one line per
     unexpected outcome and a summary."""
     me = os.getuid()
     stats = {}
@@ -250,10 +246,27 @@ def storm(n, argv):
         try:
             if action in ("stopcont", "stopterm"):
                 os.kill(pid, signal.SIGSTOP)
-                time.sleep(0.001)
-                st = status(pid)
+                for _ in range(50):
+                    st = status(pid)
+                    if st.get("State", ["T"])[0] in ("T", "Z"):
+                        break
+                    time.sleep(0.001)
                 u = st.get("Uid", [])
-                state = "gone" if not u else ("root-euid" if u[1] == "0" else "user")
+                name = st.get("Name", [""])[0]
+                if not u:
+                    state = "gone"
+                elif name != tool:
+                    state = "exec'd"   # the user's own program now
+                else:
+                    state = "tool-euid0" if u[1] == "0" else "tool-dropped"
+                    # Stopped inside the tool: attaching must fail, before
+                    # the drop (other ids) and after it (not dumpable).
+                    r = libc.ptrace(PTRACE_ATTACH, pid, None, None)
+                    if r == 0:
+                        print("ATTACHED to the stopped tool: run %d (%s)" % (i, state)); bad += 1
+                        libc.ptrace(PTRACE_DETACH, pid, None, None)
+                    elif ctypes.get_errno() != errno.EPERM:
+                        print("attach: unexpected errno %d: run %d" % (ctypes.get_errno(), i)); bad += 1
                 seen_states[state] = seen_states.get(state, 0) + 1
                 if action == "stopterm":
                     os.kill(pid, signal.SIGTERM); sent = signal.SIGTERM
@@ -308,8 +321,10 @@ for tool in chrootsh uchroot; do
     probe storm 150 "${argv[@]}"
     diag "$tool signal storm: $(grep -E '^(outcomes|stopped-in)' <<<"$R_OUT")"
     assert_eq "$tool signal storm: the probe ran" 0 "$R_RC"
-    assert_eq "$tool signal storm: only the signals sent end a run, no hang, no exit >= 128" "bad=0" \
-        "$(grep -E '^(bad=|unexpected|hang|exit)' <<<"$R_OUT" | sort | tr '\n' ' ' | sed 's/ $//')"
+    assert_eq "$tool signal storm: only the signals sent end a run, no hang, no exit >= 128, no attach to a stopped tool" "bad=0" \
+        "$(grep -E '^(bad=|unexpected|hang|exit|ATTACHED|attach)' <<<"$R_OUT" | sort | tr '\n' ' ' | sed 's/ $//')"
+    assert_match "$tool signal storm: some runs were stopped inside the tool (and refused the attach)" \
+        "tool-(euid0|dropped):[0-9]+" "$R_OUT"
     assert_match "$tool signal storm: some logins completed" "exit0:[0-9]+" "$R_OUT"
 done
 sleep 0.5
