@@ -151,7 +151,11 @@ check "$unit installed" test -f "$unit"
 check "... ExecStart=/usr/sbin/jk_socketd -n" grep -qx 'ExecStart=/usr/sbin/jk_socketd -n' "$unit"
 check_eq "... enabled: multi-user.target.wants symlink" "$unit" \
     "$(readlink /etc/systemd/system/multi-user.target.wants/jk_socketd.service || true)"
-check_eq "... enabled according to deb-systemd-helper" enabled "$(deb-systemd-helper is-enabled jk_socketd.service 2>&1)"
+# deb-systemd-helper answers only "from dpkg": these two are read-only queries.
+check_eq "... enabled according to deb-systemd-helper" enabled \
+    "$(DPKG_MAINTSCRIPT_PACKAGE=jailkit-ng deb-systemd-helper is-enabled jk_socketd.service 2>&1)"
+check "... and recorded as installed by the package (purge removes the links)" \
+    env DPKG_MAINTSCRIPT_PACKAGE=jailkit-ng deb-systemd-helper debian-installed jk_socketd.service
 cond=$(sed -n 's/^ExecCondition=//p' "$unit")
 check "... its ExecCondition holds (jk_socketd.ini declares a socket)" bash -c "$cond"
 example_ini=$W/src/debian/ini/jk_socketd.ini
