@@ -31,7 +31,7 @@ if [ ! -f "$builddir/build.ninja" ]; then
   # -Wl,--no-undefined cannot link a sanitized shared object.
   meson setup "$builddir" -Dwerror=true -Dtests=true -Dbuildtype=debug \
     -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all >/dev/null
+    -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all
 fi
 ninja -C "$builddir" >/dev/null
 t_build=$((SECONDS - t0))
