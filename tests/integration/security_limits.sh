@@ -19,7 +19,9 @@
 #      SIGSEGV/SIGABRT/SIGQUIT leave no core dump. A copy of sleep run by
 #      the same user the same way is the control: attachable, /proc/PID the
 #      user's, core dumped - so the checks do fail for a dumpable process.
-source "$(dirname "$0")/../lib/common.sh"
+# This script swaps and rewrites paths as root: without its helpers (run
+# from another directory) it must not take a single step.
+source "$(dirname "$0")/../lib/common.sh" || { echo "Bail out! cannot load tests/lib/common.sh"; exit 1; }
 enter_private_mounts "$@"
 skip_unless_root
 need_tool JK_CHROOTSH
@@ -56,7 +58,9 @@ chmod 0644 "$T_CONF/jk_uchroot.ini"
 printf 'DEFAULT=$HOME/Mailbox\n' | install -m 0644 -o "$U" -g "$U" /dev/stdin "$J/home/$U/.procmailrc"
 # A directory the user may write (the control's cores land there).
 install -d -m 0700 -o "$U" -g "$U" "$T_ROOT/work"
-CANARY=$(canary_new secret)
+# In this shell, not in $(...): the record must stay in this shell's _CANARY.
+canary_new secret >/dev/null; CANARY=$T_ROOT/host/secret
+[[ -n ${_CANARY[$CANARY]:-} ]] || fatal "the canary $CANARY was not recorded"
 
 as_user() { setpriv --reuid="$U" --regid="$GID_U" --init-groups "$@"; }
 

@@ -18,7 +18,9 @@
 # (content, inode, mode, owner, link count, mtime, ctime; directory
 # listings). No tool run may crash or hang. A control proves the racer wins
 # real races: a naive check-then-copy as root writes through the symlink.
-source "$(dirname "$0")/../lib/common.sh"
+# This script swaps and rewrites paths as root: without its helpers (run
+# from another directory) it must not take a single step.
+source "$(dirname "$0")/../lib/common.sh" || { echo "Bail out! cannot load tests/lib/common.sh"; exit 1; }
 skip_unless_root
 need_tool JK_CP
 need_tool JK_INIT
@@ -105,8 +107,9 @@ race_stop() {
 # ---------------------------------------------------------------- victims
 U=$(make_user)
 # victim DIR FILE... : a host directory (0700, owned by U) with canary files
-# (0600? canary_new makes 0640; chown to U) of the given names; every entry
-# and the directory itself are recorded.
+# (0600, owned by U) of the given names; every entry and the directory itself
+# are recorded. Called in this shell, never in $(...): the records live in
+# this shell's _CANARY array (tests/lib/common.sh).
 victim() {
     local d=$1 f p; shift
     install -d -m 0700 -o "$U" -g "$U" "$T_ROOT/host/$d"
@@ -119,21 +122,29 @@ victim() {
     done
     touch -d '2001-02-03 04:05:06' "$T_ROOT/host/$d"
     _CANARY[$T_ROOT/host/$d]=$(_canary_state "$T_ROOT/host/$d")
-    printf '%s\n' "$T_ROOT/host/$d"
 }
 
 J=$(make_jail race)
+[[ -n $T_ROOT && $J == "$T_ROOT"/jails/race ]] || fatal "no jail under the test root"
 "$JK_INIT" -c "$JK_INIT_INI" -j "$J" basicshell uidbasics >"$T_ROOT/init.out" 2>&1 \
     || fatal "jk_init failed: $(cat "$T_ROOT/init.out")"
 [[ -d $J/usr/bin && ! -L $J/usr/bin && -d $J/$LIBDIR && ! -L $J/$LIBDIR && -f $J/etc/passwd ]] \
     || fatal "unexpected jail layout after jk_init"
 
-VBIN=$(victim vbin true ls bash sh cat env id)
-VLIB=$(victim vlib libc.so.6 libtinfo.so.6 ld-linux-x86-64.so.2 libselinux.so.1 libpcre2-8.so.0)
-VETC=$(victim vetc passwd group ld.so.cache bash.bashrc profile nsswitch.conf)
-VUPD=$(victim vupd a b gone)
-VHOME=$(victim vhome "$U" file)
-VPW=$(victim vpw passwd group)
+victim vbin true ls bash sh cat env id; VBIN=$T_ROOT/host/vbin
+victim vlib libc.so.6 libtinfo.so.6 ld-linux-x86-64.so.2 libselinux.so.1 libpcre2-8.so.0; VLIB=$T_ROOT/host/vlib
+victim vetc passwd group ld.so.cache bash.bashrc profile nsswitch.conf; VETC=$T_ROOT/host/vetc
+victim vupd a b gone; VUPD=$T_ROOT/host/vupd
+victim vhome "$U" file; VHOME=$T_ROOT/host/vhome
+victim vpw passwd group; VPW=$T_ROOT/host/vpw
+# The canary check itself must see a change: a recorded file is written and
+# must differ from its record (then it is dropped).
+victim selftest probe
+echo changed >>"$T_ROOT/host/selftest/probe"
+assert_ne "self-test: the canary records exist and see a write" \
+    "$(_canary_state "$T_ROOT/host/selftest/probe")" "${_CANARY[$T_ROOT/host/selftest/probe]:-$(_canary_state "$T_ROOT/host/selftest/probe")}"
+assert_eq "self-test: all 33 victim files and directories are recorded" 33 "${#_CANARY[@]}"
+host_unwatch "$T_ROOT/host/selftest/probe" "$T_ROOT/host/selftest"
 host_watch "$T_ROOT/host" /usr/bin "/$LIBDIR" /usr/bin/true /usr/bin/ls "$(realpath "/$LIBDIR/libc.so.6")"
 
 # rel FROM TO : the relative path from directory FROM to TO ("../.." up
@@ -150,6 +161,7 @@ ln -s "$VETC" "$J/.r-etc"
 # i.e. the victim must be written within a few seconds. Proves the racer
 # really opens the window the tools have to close.
 JC=$(make_jail control)
+[[ $JC == "$T_ROOT"/jails/control ]] || fatal "no control jail under the test root"
 mkdir -p "$JC/usr/bin"
 install -d -m 0700 "$T_ROOT/ctl" && echo original >"$T_ROOT/ctl/true"
 ln -s "$T_ROOT/ctl" "$JC/.r-bin"
