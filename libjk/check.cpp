@@ -718,7 +718,7 @@ private:
             b.add(inner, different_size(hp, inner));
             return;
         }
-        constexpr std::size_t block = 64 * 1024;
+        constexpr std::size_t block = std::size_t{64} * 1024;
         std::vector<char> x(block), y(block);
         for (;;) {
             ssize_t nx = read_full(jfd, x.data(), block);

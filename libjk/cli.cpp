@@ -11,6 +11,7 @@ std::vector<std::string> parse(const std::vector<std::string>& argv, const char*
     std::vector<std::string> storage(argv.begin(), argv.end());
     if (storage.empty()) storage.emplace_back("jk");
     std::vector<char*> args;
+    args.reserve(storage.size() + 1);
     for (auto& s : storage) args.push_back(s.data());
     args.push_back(nullptr);
     const int argc = static_cast<int>(storage.size());

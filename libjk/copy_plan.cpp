@@ -48,7 +48,7 @@ bool worth_scanning(const std::string& path, const struct stat& st) {
 
 }  // namespace
 
-Planner::Planner(Options options, DependencyFinder deps) : options_(options), deps_(std::move(deps)) {}
+Planner::Planner(Options options, DependencyFinder deps) : options_(std::move(options)), deps_(std::move(deps)) {}
 
 void Planner::push(Step step) {
     step.replace = replace_ && step.explicit_arg;

@@ -14,10 +14,10 @@ std::string sys_message(const std::string& action, const std::string& path, int 
 }
 }  // namespace
 
-SysError::SysError(std::string action, std::string path, int err)
+SysError::SysError(const std::string& action, std::string path, int err)
     : Error(sys_message(action, path, err)), err_(err), path_(std::move(path)) {}
 
-SysError::SysError(std::string action, int err) : Error(sys_message(action, "", err)), err_(err) {}
+SysError::SysError(const std::string& action, int err) : Error(sys_message(action, "", err)), err_(err) {}
 
 ConfigError::ConfigError(std::string file, int line, const std::string& message)
     : Error(line > 0 ? file + ":" + std::to_string(line) + ": " + message : file + ": " + message),

@@ -15,6 +15,7 @@ namespace jk::process {
 Outcome run(const std::vector<std::string>& argv) {
     if (argv.empty() || argv[0].empty() || argv[0][0] != '/') throw Error("internal: program path must be absolute");
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";

@@ -40,6 +40,7 @@ namespace jk::elf {
 std::vector<std::string> hwcap_subdirs(const std::vector<std::string>& glibc_hwcaps,
                                        const std::vector<std::string>& legacy_hwcaps, const std::string& platform) {
     std::vector<std::string> out;
+    out.reserve(glibc_hwcaps.size());
     for (const std::string& n : glibc_hwcaps) out.push_back("glibc-hwcaps/" + n + "/");
     // Legacy part: every subset of (hwcaps..., platform, "tls"), the subsets
     // counted down in binary with the last component as the highest bit and
@@ -108,7 +109,8 @@ std::optional<std::string> expand_dst(std::string_view input, const DstValues& v
 namespace {
 
 [[maybe_unused]] std::string at_platform() {
-    const char* p = reinterpret_cast<const char*>(::getauxval(AT_PLATFORM));
+    // The auxv ABI hands the AT_PLATFORM string's address over as an unsigned long.
+    const char* p = reinterpret_cast<const char*>(::getauxval(AT_PLATFORM));  // NOLINT(performance-no-int-to-ptr)
     return p ? std::string(p) : std::string();
 }
 

@@ -24,8 +24,8 @@ private:
 // A failed system call. what() reads "<action> '<path>': <strerror>".
 class SysError : public Error {
 public:
-    SysError(std::string action, std::string path, int err);
-    SysError(std::string action, int err);
+    SysError(const std::string& action, std::string path, int err);
+    SysError(const std::string& action, int err);
     int err() const noexcept { return err_; }
     const std::string& path() const noexcept { return path_; }
 

@@ -117,8 +117,8 @@ class Resolver {
 public:
     // Requires: config.abis lists the ABIs to resolve for.
     explicit Resolver(SearchConfig config);
-    Resolver(Resolver&&) noexcept;
-    Resolver& operator=(Resolver&&) noexcept;
+    Resolver(Resolver&& other) noexcept;
+    Resolver& operator=(Resolver&& other) noexcept;
     ~Resolver();
 
     // This host: /etc/ld.so.cache, /etc/ld.so.conf and host_abis().
