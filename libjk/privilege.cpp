@@ -20,8 +20,6 @@
 
 #include "jk/main.hpp"
 
-extern char** environ;
-
 namespace jk::privilege {
 
 namespace {
@@ -118,7 +116,8 @@ void close_fds_from(int first) {
 Prologue setuid_prologue() {
     make_std_fds_valid();
     close_fds_from(3);
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // A dumpable setuid process can be ptraced or core-dumped by its caller: refuse to go on.
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw SysError("cannot make the process non-dumpable", errno);
     reset_signals();
 
     Prologue p;
@@ -248,8 +247,8 @@ void ensure_own_session() {
     // Die the way the child died, so the caller sees the same signal.
     int sig = WTERMSIG(status);
     ::signal(sig, SIG_DFL);
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    ::raise(sig);
+    // Only die by the signal when that cannot leave a core file of this setuid process.
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0) ::raise(sig);
     ::_exit(128 + sig);
 }
 
