@@ -162,9 +162,8 @@ jk::UniqueFd detach() {
     if (::chdir("/") != 0) ::_exit(exit_failure);
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
-        ::dup2(null, 0);
-        ::dup2(null, 1);
-        ::dup2(null, 2);
+        // A daemon left holding the caller's terminal as 0-2 is worse than no daemon.
+        if (::dup2(null, 0) < 0 || ::dup2(null, 1) < 0 || ::dup2(null, 2) < 0) ::_exit(exit_failure);
         if (null > 2) ::close(null);
     }
     g_stderr = false;
@@ -206,7 +205,8 @@ void write_pidfile(const std::string& file) {
         ::close(4);
         jk::privilege::drop_to(who);
         // A credential change clears the parent-death signal: set it after.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+            fail(std::string("prctl(PR_SET_PDEATHSIG): ") + std::strerror(errno));
         if (::getppid() != parent) ::_exit(0);
         (void)sd::run_relay(control);
         ::_exit(0);

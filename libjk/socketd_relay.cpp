@@ -381,9 +381,8 @@ enum : std::uint64_t { tag_control = 0, tag_inner = 1, tag_target = 2 };
 
 class Relay {
 public:
-    explicit Relay(int control) : control_(control), buf_(relay_buffer_size) {
-        outer_ = make_epoll();
-        inner_ = make_epoll();
+    explicit Relay(int control)
+        : control_(control), outer_(make_epoll()), inner_(make_epoll()), buf_(relay_buffer_size) {
         watch(outer_.get(), control_, tag_control, EPOLLIN);
         watch(outer_.get(), inner_.get(), tag_inner, EPOLLIN);
     }
