@@ -33,8 +33,6 @@
 #include "jk/privilege.hpp"
 #include "jk_lsh/cli.hpp"
 
-extern char** environ;
-
 namespace {
 
 using namespace jk::lsh;
@@ -51,6 +49,7 @@ bool is_regular_file(const std::string& p) {
 
 std::vector<char*> c_array(std::vector<std::string>& v) {
     std::vector<char*> out;
+    out.reserve(v.size() + 1);
     for (auto& s : v) out.push_back(s.data());
     out.push_back(nullptr);
     return out;

@@ -474,7 +474,7 @@ IniFile IniFile::parse(std::string_view text, const std::string& filename, const
     // Report the earliest line at fault, whichever side found it.
     if (rc > 0 && (!st.error || rc < st.error->line()))
         throw ConfigError(filename, rc, "malformed line (rejected by the INI parser)");
-    if (st.error) throw *st.error;
+    if (st.error) throw ConfigError(*st.error);
     if (rc < 0) throw ConfigError(filename, 0, "the INI parser failed (out of memory)");
     return ini;
 }

@@ -39,7 +39,8 @@ public:
     TempEntry(const TempEntry&) = delete;
     TempEntry& operator=(const TempEntry&) = delete;
     ~TempEntry() {
-        if (!committed_) ::unlinkat(dirfd_, name_.c_str(), 0);
+        // Best-effort cleanup of our own temporary name; nothing to report from a destructor.
+        if (!committed_) (void)::unlinkat(dirfd_, name_.c_str(), 0);
     }
     const std::string& name() const { return name_; }
     void commit_as(const std::string& leaf, const std::string& what) {

@@ -296,7 +296,8 @@ void Jail::replace_file(std::string_view inner, std::string_view content, mode_t
         if (::renameat(parent.dir.get(), tmp.c_str(), parent.dir.get(), parent.leaf.c_str()) != 0)
             throw SysError("cannot rename into place", shown, errno);
     } catch (...) {
-        ::unlinkat(parent.dir.get(), tmp.c_str(), 0);
+        // Best effort: the error being rethrown is the one to report.
+        (void)::unlinkat(parent.dir.get(), tmp.c_str(), 0);
         throw;
     }
 }

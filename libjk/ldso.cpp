@@ -238,7 +238,8 @@ private:
     [[noreturn]] void fail(const std::string& reason) const { throw ConfigError(path_, 0, reason); }
 
     std::string string_at(std::size_t base, std::uint32_t off, const char* what) const {
-        if (!fits(base, off, b_.size()) || base + off >= b_.size())
+        // fits(start, length, size): the string table starts at base and off is a length into it.
+        if (!fits(base, off, b_.size()) || base + off >= b_.size())  // NOLINT(readability-suspicious-call-argument)
             fail(std::string(what) + " offset " + std::to_string(off) + " is outside the file");
         std::size_t start = base + off;
         std::size_t nul = b_.find('\0', start);

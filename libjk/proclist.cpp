@@ -194,7 +194,7 @@ std::string json_string(std::string_view s) {
         if (s[i] == '"' || s[i] == '\\') {
             out += '\\';
             out += s[i++];
-        } else if (u < 0x20 || u == 0x7f) {
+        } else if (u < 0x20 || u == 0x7f) {  // NOLINT(bugprone-branch-clone): same escape as a bad UTF-8 byte
             std::snprintf(buf, sizeof buf, "\\u%04x", u);
             out += buf;
             ++i;
