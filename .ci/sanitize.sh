@@ -33,7 +33,7 @@ if [ ! -f "$builddir/build.ninja" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all
 fi
-ninja -C "$builddir" >/dev/null
+ninja -C "$builddir"
 t_build=$((SECONDS - t0))
 echo "sanitized build (ASan+UBSan, debug) in ${t_build} s: $builddir"
 
