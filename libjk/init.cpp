@@ -174,6 +174,12 @@ std::string log_socket_name(const std::string& jail) {
 }
 
 std::optional<std::string> add_log_socket(std::string_view text, const std::string& jail) {
+    // A line break would let the jail's name write lines of its own into
+    // jk_socketd.ini (root's daemon config); ']' would end the section name
+    // early, registering another path. Neither can be written as a header.
+    if (jail.find_first_of(std::string_view("\n\r]\0", 4)) != std::string::npos)
+        throw Error("cannot register " + quoted(log_socket_name(jail)) +
+                    " in jk_socketd.ini: a line break or ']' cannot be written in a section name");
     const std::string header = "[" + log_socket_name(jail) + "]";
     std::string_view rest = text;
     while (!rest.empty()) {

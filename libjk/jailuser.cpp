@@ -54,6 +54,9 @@ std::string clean_path(std::string_view path) {
 }
 
 HomeMapping map_home(const std::string& host_home, const std::string& jail) {
+    // "/" holds every home and cannot take users (open_jail refuses it too);
+    // the mapping below would make "/root" the relative "root".
+    if (jail == "/") throw Error("the jail cannot be the root directory");
     if (host_home.empty()) throw Error("has no home directory in /etc/passwd");
     if (auto jh = users::split_jail_home(host_home)) {
         // Already "/./"-style: the part after the marker is the home inside

@@ -91,7 +91,8 @@ std::string log_socket_name(const std::string& jail);
 // `socketd_text` with the jail's socket section appended
 // ("\n[<jail>/dev/log]\nbase=512\npeak=2048\ninterval=10\n"), or nullopt when
 // a line holding exactly that header (blanks around it ignored) is already
-// there, so registering twice changes nothing.
+// there, so registering twice changes nothing. Throws Error for a jail whose
+// name holds a line break or ']' (it cannot be a section header).
 std::optional<std::string> add_log_socket(std::string_view socketd_text, const std::string& jail);
 
 // ---------------------------------------------------------------- system

@@ -76,7 +76,8 @@ std::string clean_path(std::string_view path);
 //   JAIL/X, JAIL     -> /X, / (inside the jail without the marker)
 //   OTHER/./X        -> X, moved from OTHER/X
 //   /H               -> /H, moved from /H
-// Throws Error for an empty, relative or ".."-holding home.
+// Throws Error for an empty, relative or ".."-holding home, and for the
+// jail "/" (it cannot take users).
 struct HomeMapping {
     std::string inner;
     std::optional<std::string> move_source;
