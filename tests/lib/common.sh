@@ -324,13 +324,25 @@ _canary_state() {
     printf '%s %s\n' "$s" "$h"
 }
 
+# Tests call X=$(canary_new name): the record must outlive that subshell, so
+# it also goes to a file canary_check reads.
 canary_new() {
-    local p="$T_ROOT/host/$1"
+    local p="$T_ROOT/host/$1" state
     head -c 64 /dev/urandom | base64 >"$p"
     chmod 0640 "$p"
     touch -d '2001-02-03 04:05:06' "$p"
-    _CANARY[$p]=$(_canary_state "$p")
+    state=$(_canary_state "$p")
+    _CANARY[$p]=$state
+    printf '%s\t%s\n' "$p" "$state" >>"$T_ROOT/.canaries"
     printf '%s\n' "$p"
+}
+
+_canary_load() {
+    local p state
+    [[ -f "$T_ROOT/.canaries" ]] || return 0
+    while IFS=$'\t' read -r p state; do
+        [[ -n ${_CANARY[$p]+x} ]] || _CANARY[$p]=$state
+    done <"$T_ROOT/.canaries"
 }
 
 declare -A _SHARED=()
@@ -352,6 +364,7 @@ host_absent() {
 
 canary_check() {
     local p now bad=0 msg=""
+    _canary_load
     for p in "${!_CANARY[@]}"; do
         if [[ -n ${_SHARED[$p]:-} ]]; then now=$(_canary_state "$p" shared); else now=$(_canary_state "$p"); fi
         if [[ "$now" != "${_CANARY[$p]}" ]]; then
@@ -362,7 +375,7 @@ canary_check() {
     if ((bad == 0)); then ok "$1"; else not_ok "$1"; diag "$msg"; fi
 }
 
-canary_reset() { _CANARY=(); }
+canary_reset() { _CANARY=(); rm -f "$T_ROOT/.canaries"; }
 
 # ---------------------------------------------------------------- misc
 
