@@ -362,7 +362,8 @@ bool register_log_socket(const std::string& config_dir, const std::string& jail)
         if (::renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0)
             throw SysError("cannot rename into place", shown, errno);
     } catch (...) {
-        ::unlinkat(dir.get(), tmp.c_str(), 0);
+        // Best effort: the error being rethrown is the one to report.
+        (void)::unlinkat(dir.get(), tmp.c_str(), 0);
         throw;
     }
     return true;

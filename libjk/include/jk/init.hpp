@@ -137,10 +137,11 @@ void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, boo
 // absent) atomically. Returns false when it was already registered.
 bool register_log_socket(const std::string& config_dir, const std::string& jail);
 
-// The whole of jk_init for `jail` (as given) and `sections`. Requires root
+// The whole of jk_init for `jail_arg` (as given) and `section_names`. Requires root
 // (the caller checks). Throws Error carrying one of the Exit codes: 3 for a
 // missing config file or an unsafe jail, 4 for what --strict refuses;
 // ConfigError / SysError (exit 1) for other failures.
-void run(const Options& options, const std::string& jail, const std::vector<std::string>& sections, const Sink& sink);
+void run(const Options& options, const std::string& jail_arg, const std::vector<std::string>& section_names,
+         const Sink& sink);
 
 }  // namespace jk::init

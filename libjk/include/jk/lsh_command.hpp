@@ -33,8 +33,8 @@ struct SplitResult {
     std::string reason;              // when not ok: what and where, for the log
 };
 
-// Pure; never throws except std::bad_alloc. Any length.
-SplitResult split_command(std::string_view line);
+// Splits the command line `s`. Pure; never throws except std::bad_alloc. Any length.
+SplitResult split_command(std::string_view s);
 
 // wordexp(line, WRDE_NOCMD), with wordfree guaranteed. Uses the process
 // environment ($VAR) and the file system (globs, ~user), so it is not pure.

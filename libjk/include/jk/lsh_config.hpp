@@ -97,7 +97,7 @@ struct Environment {
 // as LD_* or GCONV_PATH is ignored with a warning); for the git binaries
 // last, GIT_CONFIG_PARAMETERS (core.hooksPath=/dev/null) and
 // GIT_CONFIG_GLOBAL=/dev/null, which nothing overrides.
-Environment build_environment(const User& user, const Settings& settings, const std::vector<std::string>& inherited,
+Environment build_environment(const User& user, const Settings& st, const std::vector<std::string>& inherited,
                               bool git_family);
 
 // Whether `name` may never be set through `environment` (LD_*, GCONV_PATH...).
