@@ -113,9 +113,12 @@ std::vector<SocketSpec> sockets_from_ini(const config::IniFile& ini, std::vector
                 warnings.push_back(where(sec, e->line) + "'" + e->raw_key + "' = " + e->value +
                                    " is out of range, using " + now);
         };
-        note("base", raw.base.has_value(), raw.base && static_cast<long long>(*raw.base) == s.base,
+        // Compared as doubles: a value beyond long long's range (peak=1e57)
+        // must not be converted (undefined behaviour); trunc keeps the
+        // integer comparison clamp() made.
+        note("base", raw.base.has_value(), raw.base && std::trunc(*raw.base) == static_cast<double>(s.base),
              std::to_string(s.base));
-        note("peak", raw.peak.has_value(), raw.peak && static_cast<long long>(*raw.peak) == s.peak,
+        note("peak", raw.peak.has_value(), raw.peak && std::trunc(*raw.peak) == static_cast<double>(s.peak),
              std::to_string(s.peak));
         note("interval", raw.interval.has_value(), raw.interval && *raw.interval == s.interval,
              std::to_string(s.interval));

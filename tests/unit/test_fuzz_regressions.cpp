@@ -7,6 +7,7 @@
 #include "jk/error.hpp"
 #include "jk/init.hpp"
 #include "jk/jailuser.hpp"
+#include "jk/socketd_config.hpp"
 #include "jk/users.hpp"
 
 // fuzz_init: a jail name holding a line break was written into
@@ -44,4 +45,24 @@ TEST_CASE("the jailuser planner refuses the jail /", "[jailuser][fuzz]") {
     // A real jail still maps its own subdirectories to absolute inner homes.
     CHECK(jk::jailuser::map_home("/j/home/a", "/j").inner == "/home/a");
     CHECK(jk::jailuser::map_home("/j", "/j").inner == "/");
+}
+
+// fuzz_socketd (UBSan): a peak or base too large for long long was
+// converted to long long to decide whether to warn - undefined behaviour.
+TEST_CASE("jk_socketd.ini numbers beyond long long are warned about, not converted", "[socketd][fuzz]") {
+    const auto ini = jk::config::IniFile::parse(
+        "[/x]\nbase=-2\npe?ak=1e5\nintervaal=n16172\n"
+        "peak=2003333333333333333333333333333333333333333333333333333300\n"
+        "[/y]\nbase=100000000000000000000000000000000\npeak=512.9\n",
+        "jk_socketd.ini");
+    std::vector<std::string> warnings;
+    const auto specs = jk::socketd::sockets_from_ini(ini, warnings);
+    REQUIRE(specs.size() == 2);
+    CHECK(specs[0].peak <= jk::socketd::peak_max);
+    CHECK(specs[1].base >= jk::socketd::base_min);
+    CHECK(specs[1].base <= jk::socketd::base_max);
+    int out_of_range = 0;
+    for (const auto& w : warnings)
+        if (w.find("out of range") != std::string::npos) ++out_of_range;
+    CHECK(out_of_range >= 3);  // base=-2, the huge peak, base=1e32 written out
 }
