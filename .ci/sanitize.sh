@@ -47,8 +47,16 @@ export JK_TEST_SANITIZED=1
 echo "setuid tools (jk_chrootsh, jk_uchroot, jk_procmailwrapper) run SANITIZED as root 4755 copies:"
 echo "  the ASan/UBSan runtime does not refuse a setuid start (see the comment in .ci/sanitize.sh)"
 
+# security_limits runs the setuid tools under ulimit -v / -s and strace:
+# ASan cannot reserve its shadow under ulimit -v, needs more than a 16 KiB
+# stack, and LeakSanitizer cannot run under ptrace. Those are limits of the
+# runtime, not findings, so that one test runs only in the plain build
+# (stage "test suite"); every other test runs here.
+mapfile -t tests < <(meson test -C "$builddir" --list 2>/dev/null |
+  sed -n 's|^[^ ]* / ||p' | grep -vx 'security_limits')
+echo "sanitized run: ${#tests[@]} tests (all but security_limits)"
 rc=0
-meson test -C "$builddir" --print-errorlogs --num-processes 2 || rc=$?
+meson test -C "$builddir" --print-errorlogs --num-processes 2 "${tests[@]}" || rc=$?
 python3 - "$builddir/meson-logs/testlog.json" <<'PY'
 import json, sys
 counts = {"OK": 0, "FAIL": 0, "SKIP": 0}
