@@ -273,13 +273,34 @@ std::string temp_name_for(const std::string& leaf) {
     return ".jk-" + leaf.substr(0, 200) + "." + suffix;
 }
 
+namespace {
+
+// Gives the anonymous O_TMPFILE file behind fd the name `name` in dir.
+// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which root has; /proc is the
+// fallback for the rest.
+bool link_tmpfile(int fd, int dir, const std::string& name) {
+    if (::linkat(fd, "", dir, name.c_str(), AT_EMPTY_PATH) == 0) return true;
+    if (errno == EEXIST) return false;
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    if (::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+    if (errno == EEXIST) return false;
+    throw SysError("cannot link a temporary file into", name, errno);
+}
+
+}  // namespace
+
 void Jail::replace_file(std::string_view inner, std::string_view content, mode_t mode, uid_t uid,
                         gid_t gid) const {
     Parent parent = open_parent(inner);
     const std::string shown = host_path(inner);
+    // The content is written to an anonymous file (O_TMPFILE) and only named
+    // once complete, just before the rename: a run killed while writing
+    // leaves nothing behind. Filesystems without O_TMPFILE get a named
+    // temporary file instead.
+    UniqueFd out(::openat(parent.dir.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+    const bool anonymous = out.valid();
     std::string tmp;
-    UniqueFd out;
-    for (int attempt = 0; !out; ++attempt) {
+    for (int attempt = 0; !anonymous && !out; ++attempt) {
         tmp = temp_name_for(parent.leaf);
         int fd = ::openat(parent.dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0) {
@@ -293,11 +314,21 @@ void Jail::replace_file(std::string_view inner, std::string_view content, mode_t
         if (::fchown(out.get(), uid, gid) != 0) throw SysError("cannot chown", shown, errno);
         if (::fchmod(out.get(), mode) != 0) throw SysError("cannot chmod", shown, errno);
         if (::fsync(out.get()) != 0) throw SysError("cannot sync", shown, errno);
+        for (int attempt = 0; anonymous; ++attempt) {
+            // tmp names our file only once the link succeeded: the catch
+            // below must never unlink someone else's entry.
+            std::string name = temp_name_for(parent.leaf);
+            if (link_tmpfile(out.get(), parent.dir.get(), name)) {
+                tmp = std::move(name);
+                break;
+            }
+            if (attempt > 16) throw SysError("cannot name a temporary file for", shown, EEXIST);
+        }
         if (::renameat(parent.dir.get(), tmp.c_str(), parent.dir.get(), parent.leaf.c_str()) != 0)
             throw SysError("cannot rename into place", shown, errno);
     } catch (...) {
         // Best effort: the error being rethrown is the one to report.
-        (void)::unlinkat(parent.dir.get(), tmp.c_str(), 0);
+        if (!tmp.empty()) (void)::unlinkat(parent.dir.get(), tmp.c_str(), 0);
         throw;
     }
 }
