@@ -2,8 +2,13 @@
 # Installs what building and testing the suite needs on a fresh Debian 12.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+# dpkg's own conffile prompt is not debconf's: keep an administrator's edited
+# /etc/jailkit files without asking, and finish any installation a previous
+# run (or an interrupted package stage) left half-configured.
+dpkg_opts=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+dpkg --configure -a --force-confdef --force-confold
 apt-get update -q
-apt-get install -y -q --no-install-recommends \
+apt-get install -y -q --no-install-recommends "${dpkg_opts[@]}" \
   g++ clang libclang-rt-14-dev meson ninja-build pkg-config \
   libinih-dev libcap-dev libacl1-dev catch2 \
   python3 perl git openssh-client openssh-server openssh-sftp-server rsync iproute2 procmail \

@@ -4,15 +4,19 @@
 # ld.so.cache copied into a scratch corpus at run time), JOBS targets at a
 # time (default 2: CI has two cores, so the whole run takes about
 # targets * SECONDS / 2: 17 targets at 60 s are about 9 minutes).
-#   usage: bash tests/fuzz/run.sh FUZZ_BUILDDIR [SECONDS] [JOBS]
-# Per target it prints the executions, the coverage (cov: edges, ft:
-# features) and the corpus size at the end; a crash, leak, timeout or
+#   usage: bash tests/fuzz/run.sh FUZZ_BUILDDIR [SECONDS] [JOBS] [MIN_CPU_SECONDS]
+# With MIN_CPU_SECONDS, a target that got less CPU than that in SECONDS of
+# wall time (a loaded machine) runs again on the corpus it grew, until it
+# has: wall time is what libFuzzer bounds, CPU time is what a campaign is
+# measured in.
+# Per target it prints the executions, the CPU time it got, the coverage
+# (cov: edges, ft: features) and the corpus size at the end; a crash, leak, timeout or
 # sanitizer report fails the run, prints the log's tail and copies the
 # reproducer (crash-*, leak-*, timeout-*, oom-*) to the current directory.
 # Reproduce one with: FUZZ_BUILDDIR/tests/fuzz/fuzz_NAME ./crash-HASH-NAME
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=$1 seconds=${2:-60} jobs=${3:-2}
+build=$1 seconds=${2:-60} jobs=${3:-2} min_cpu=${4:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # UBSan findings stop the target (libFuzzer then saves the input) instead
@@ -39,16 +43,31 @@ fi
 # One target; prints its whole report at once when done (jobs run side by
 # side, so the lines of two targets never interleave) and leaves its exit
 # status in $work/$t.rc.
+# CPU seconds (user + system) this shell's finished children have used:
+# bash's `times` prints them on its second line as "XmY.YYYs XmY.YYYs". It
+# must run in this shell, not in a pipeline's subshell: hence the file.
+children_cpu() {
+  times >"$1"
+  sed -n 2p "$1" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%d", s }'
+}
+
 run_one() {
-  local t=$1 rc=0 out
-  "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts-$t/" "$work/$t" >"$work/$t.out" 2>"$work/$t.log" || rc=$?
+  local t=$1 rc=0 out cpu=0 execs=0 rounds=0 n
+  while :; do
+    rounds=$((rounds + 1))
+    "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$work/artifacts-$t/" "$work/$t" >"$work/$t.out" 2>>"$work/$t.log" || rc=$?
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t.log" | tail -1)
+    execs=$((execs + ${n:-0}))
+    children_cpu "$work/$t.times" >"$work/$t.cpu"; cpu=$(cat "$work/$t.cpu")
+    [ "$rc" -eq 0 ] && [ "$cpu" -lt "$min_cpu" ] || break
+    : >"$work/$t.log.prev" && tail -c 200000 "$work/$t.log" >"$work/$t.log.prev" && mv "$work/$t.log.prev" "$work/$t.log"
+  done
   echo "$rc" > "$work/$t.rc"
-  out="== fuzz_$t ($seconds s)"$'\n'
-  local done_line execs
+  out="== fuzz_$t ($seconds s wall x $rounds, $cpu CPU s)"$'\n'
+  local done_line
   done_line=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$work/$t.log" | tail -1 || true)
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t.log" | tail -1)
-  out+="   executions: ${execs:-?}  $(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*' <<<"$done_line" || echo 'cov: ?')"$'\n'
+  out+="   executions: $execs  $(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*' <<<"$done_line" || echo 'cov: ?')"$'\n'
   out+="   corpus dir: $(find "$work/$t" -type f | wc -l) files (seeds included)"$'\n'
   if [ "$rc" -ne 0 ]; then
     out+="   FAILED (exit $rc):"$'\n'"$(tail -40 "$work/$t.log")"$'\n'
