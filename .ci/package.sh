@@ -13,8 +13,10 @@
 #      and the logins again (tests/package/migration_check.sh);
 #   5. the jailkit overview's sftp/scp example with the installed tools
 #      (tests/package/seed_example.sh).
-# Any failure fails the stage. JK_PACKAGE_RESTORE=1 (a development machine)
-# puts Debian's jailkit and the previous /etc/jailkit back at the end.
+# Any failure fails the stage. The machine is left as it was found, whatever
+# happens: jailkit-ng purged, Debian's jailkit reinstalled if it was there,
+# /etc/jailkit restored byte for byte (CI may run again on the same machine,
+# and a half-configured package would break the next apt-get).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -24,6 +26,7 @@ W=$(mktemp -d /var/tmp/jk-package.XXXXXX)
 chmod 0755 "$W"
 STATE=$W/migration-state.sh
 FAIL=0 NUM=0
+JAILKIT_BEFORE=unrecorded  # dpkg status of jailkit when the stage began
 
 step() { printf '\n--- package: %s (%ds)\n' "$1" $((SECONDS - t0)); }
 ok() { NUM=$((NUM + 1)); printf 'ok %d - %s\n' "$NUM" "$1"; }
@@ -38,16 +41,31 @@ check_eq() {  # check_eq DESC EXPECTED GOT
 status_of() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | tr -d ' ' || true; }
 owner_of() { dpkg-query -S "$1" 2>/dev/null | cut -d: -f1 || true; }
 
-restore() {
-    step "restore (JK_PACKAGE_RESTORE=1): Debian's jailkit and the previous /etc/jailkit"
-    [[ -n $(status_of jailkit-ng) ]] && dpkg --purge jailkit-ng >/dev/null
-    [[ -n $(status_of jailkit) ]] && dpkg --purge jailkit >/dev/null
-    apt-get install -y -q -o Dpkg::Options::=--force-confold jailkit >/dev/null
+dpkg_opts=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+
+# Debian's jailkit 2.23 as a fresh installation leaves it: its own
+# conffiles, no leftovers of an earlier run of this stage.
+fresh_jailkit() {
+    [[ -z $(status_of jailkit-ng) ]] || dpkg --purge jailkit-ng >/dev/null
+    [[ -z $(status_of jailkit) ]] || dpkg --purge jailkit >/dev/null
     rm -rf /etc/jailkit
-    tar -C /etc -xpf "$W/etc-jailkit.tar"
-    check_eq "jailkit is installed again" ii "$(status_of jailkit)"
-    check_eq "/usr/sbin/jk_chrootsh is jailkit's again" jailkit "$(owner_of /usr/sbin/jk_chrootsh)"
-    check_eq "... setuid root" "4755 root:root" "$(stat -c '%a %U:%G' /usr/sbin/jk_chrootsh)"
+    apt-get install -y -q "${dpkg_opts[@]}" jailkit >/dev/null
+}
+
+restore() {
+    [[ $JAILKIT_BEFORE != unrecorded ]] || return 0
+    step "restore: the machine's jailkit and /etc/jailkit as they were"
+    if [[ $JAILKIT_BEFORE == ii ]]; then
+        fresh_jailkit
+        check_eq "jailkit is installed again" ii "$(status_of jailkit)"
+        check_eq "/usr/sbin/jk_chrootsh is jailkit's again" jailkit "$(owner_of /usr/sbin/jk_chrootsh)"
+    else
+        [[ -z $(status_of jailkit-ng) ]] || dpkg --purge jailkit-ng >/dev/null
+        [[ -z $(status_of jailkit) ]] || dpkg --purge jailkit >/dev/null
+    fi
+    rm -rf /etc/jailkit
+    [[ ! -f $W/etc-jailkit.tar ]] || tar -C /etc -xpf "$W/etc-jailkit.tar"
+    check_eq "no package left half-installed" "" "$(dpkg-query -W -f='${db:Status-Abbrev}\n' 2>/dev/null | grep -v '^.i ' | grep -v '^rc\|^un' || true)"
 }
 
 on_exit() {
@@ -55,7 +73,7 @@ on_exit() {
     set +e
     # Users, jail and jk_socketd.ini section of a run that stopped half-way.
     [[ -f $STATE ]] && JK_MIGRATION_STATE=$STATE bash tests/package/migration_check.sh --cleanup >/dev/null 2>&1
-    [[ ${JK_PACKAGE_RESTORE:-0} == 1 && -f $W/etc-jailkit.tar ]] && restore
+    restore
     rm -rf "$W"
     ((FAIL == 0)) || rc=1
     printf '\npackage: %d checks, %d failed, %ds\n' "$NUM" "$FAIL" $((SECONDS - t0))
@@ -66,8 +84,10 @@ trap on_exit EXIT
 # ---------------------------------------------------------------- 1. build
 
 step "build the package"
-check_eq "Debian's jailkit 2.23 is installed before the test" ii "$(status_of jailkit)"
-tar -C /etc -cpf "$W/etc-jailkit.tar" jailkit
+JAILKIT_BEFORE=$(status_of jailkit)
+[[ ! -d /etc/jailkit ]] || tar -C /etc -cpf "$W/etc-jailkit.tar" jailkit
+fresh_jailkit
+check_eq "Debian's jailkit 2.23 is installed, fresh, before the test" ii "$(status_of jailkit)"
 mkdir "$W/src"
 # The tree without build directories (earlier CI stages leave them) or .git.
 tar -C "$repo" --exclude='./build*' --exclude='./obj-*' --exclude=./.git -cf - . | tar -C "$W/src" -xf -
@@ -94,7 +114,7 @@ JK_MIGRATION_STATE=$STATE bash tests/package/migration_setup.sh
 step "install jailkit-ng $version over jailkit 2.23"
 declare -A SUM_BEFORE=()
 for f in /etc/jailkit/*.ini; do SUM_BEFORE[$f]=$(sha256sum <"$f"); done
-apt-get install -y -q -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$deb" >"$W/install.log" 2>&1 \
+apt-get install -y -q "${dpkg_opts[@]}" "$deb" >"$W/install.log" 2>&1 \
     || { cat "$W/install.log"; not_ok "apt-get install ./jailkit-ng_${version}_*.deb"; exit 1; }
 ok "apt-get install ./jailkit-ng_${version}_*.deb (--force-confold)"
 grep -E '^(Removing|Configuration file|Installing new version)' "$W/install.log" | sed 's/^/#   /' || true
