@@ -204,6 +204,11 @@ _cleanup() {
     fi
     for p in "${T_CLEAN_PATHS[@]}"; do [[ "$p" == */jk-test.* ]] && rm -rf --one-file-system "$p"; done
     if [[ -n "$T_ROOT" && -d "$T_ROOT" && "$T_ROOT" == /*/jk-test.* ]]; then
+        # A /proc or bind mount a test made in a jail would stop
+        # `rm --one-file-system` at its mount point and leave the root behind:
+        # unmount them, deepest first (mountinfo's 5th field, octal-escaped).
+        awk -v root="$T_ROOT/" 'index($5, root) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+            while IFS= read -r m; do umount -l "$(printf '%b' "$m")" >/dev/null 2>&1; done
         # Immutable or odd modes set by a test must not leave litter behind.
         chattr -R -i "$T_ROOT" >/dev/null 2>&1
         rm -rf --one-file-system "$T_ROOT"
