@@ -45,8 +45,7 @@ Options parse_args(const std::vector<std::string>& argv) {
     std::vector<std::string> positional = jk::cli::parse(argv, "c:vh", long_options, [&](int c, const char* arg) {
         switch (c) {
             case 'c':
-                if (*arg == '\0') throw jk::UsageError("option '-c/--configfile' needs a file name");
-                jk::cli::assign_once(o.configfile, o.configfile_given, arg, "-c/--configfile");
+                jk::cli::assign_nonempty_once(o.configfile, o.configfile_given, arg, "-c/--configfile", "a file name");
                 break;
             case 'v': o.verbose = true; break;
             case 'h': o.help = true; break;

@@ -34,24 +34,13 @@ Options parse_args(const std::vector<std::string>& argv) {
 
     Options o;
     bool jail_given = false, exec_given = false;
-    auto once_opt = [](std::optional<std::string>& v, const char* arg, const char* name) {
-        if (*arg == '\0') throw jk::UsageError(std::string("option '") + name + "' needs a value");
-        if (v && *v != arg) throw jk::UsageError(std::string("option '") + name + "' given twice");
-        v = arg;
-    };
     o.args = jk::cli::parse(argv, "j:u:g:p:x:h", long_options, [&](int c, const char* arg) {
         switch (c) {
-            case 'j':
-                if (*arg == '\0') throw jk::UsageError("option '-j/--jail' needs a directory");
-                jk::cli::assign_once(o.jail, jail_given, arg, "-j/--jail");
-                break;
-            case 'x':
-                if (*arg == '\0') throw jk::UsageError("option '-x/--exec' needs a program");
-                jk::cli::assign_once(o.executable, exec_given, arg, "-x/--exec");
-                break;
-            case 'u': once_opt(o.user, arg, "-u/--user"); break;
-            case 'g': once_opt(o.group, arg, "-g/--group"); break;
-            case 'p': once_opt(o.pidfile, arg, "-p/--pidfile"); break;
+            case 'j': jk::cli::assign_nonempty_once(o.jail, jail_given, arg, "-j/--jail", "a directory"); break;
+            case 'x': jk::cli::assign_nonempty_once(o.executable, exec_given, arg, "-x/--exec", "a program"); break;
+            case 'u': jk::cli::assign_nonempty_once(o.user, arg, "-u/--user", "a user name"); break;
+            case 'g': jk::cli::assign_nonempty_once(o.group, arg, "-g/--group", "a group name"); break;
+            case 'p': jk::cli::assign_nonempty_once(o.pidfile, arg, "-p/--pidfile", "a file name"); break;
             case 'h': o.help = true; break;
             case opt_version: o.version = true; break;
             default: throw jk::UsageError("unexpected option");

@@ -13,9 +13,11 @@ const char* usage_text() {
            "into the jail.\n"
            "\n"
            "  -j, --jail=JAIL        the jail directory (absolute)\n"
-           "  -s, --shell=SHELL      the shell inside the jail (default " JK_SBINDIR "/jk_lsh)\n"
+           "  -s, --shell=SHELL      the shell inside the jail (default " JK_SBINDIR
+           "/jk_lsh)\n"
            "      --chrootsh=PATH    the login shell set on the host\n"
-           "                         (default " JK_SBINDIR "/jk_chrootsh)\n"
+           "                         (default " JK_SBINDIR
+           "/jk_chrootsh)\n"
            "  -m, --move             move the home directory into the jail\n"
            "      --nomove           accepted for compatibility, does nothing\n"
            "  -n, --noninteractive   never ask: no home is moved without -m, and\n"
@@ -32,8 +34,8 @@ const char* usage_text() {
 namespace {
 
 void absolute_path(std::string& value, bool& given, const char* arg, const char* option) {
-    if (*arg != '/') throw jk::UsageError(std::string("option '") + option + "' needs an absolute path, got " +
-                                          jk::quoted(arg));
+    if (*arg != '/')
+        throw jk::UsageError(std::string("option '") + option + "' needs an absolute path, got " + jk::quoted(arg));
     jk::cli::assign_once(value, given, arg, option);
 }
 
@@ -57,10 +59,7 @@ Options parse_args(const std::vector<std::string>& argv) {
     Options o;
     std::vector<std::string> positional = jk::cli::parse(argv, "j:s:mnvh?", long_options, [&](int c, const char* arg) {
         switch (c) {
-            case 'j':
-                if (*arg == '\0') throw jk::UsageError("option '-j/--jail' needs a directory");
-                jk::cli::assign_once(o.jail, o.jail_given, arg, "-j/--jail");
-                break;
+            case 'j': jk::cli::assign_nonempty_once(o.jail, o.jail_given, arg, "-j/--jail", "a directory"); break;
             case 's': absolute_path(o.shell, o.shell_given, arg, "-s/--shell"); break;
             case opt_chrootsh: absolute_path(o.chrootsh, o.chrootsh_given, arg, "--chrootsh"); break;
             case 'm': o.move = true; break;

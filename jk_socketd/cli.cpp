@@ -68,10 +68,7 @@ Options parse_args(const std::vector<std::string>& argv) {
     std::vector<std::string> operands = jk::cli::parse(argv, "np:h", long_options, [&](int c, const char* arg) {
         switch (c) {
             case 'n': o.nodetach = true; break;
-            case 'p':
-                if (*arg == '\0') throw jk::UsageError("option '-p/--pidfile' needs a file name");
-                jk::cli::assign_once(o.pidfile, pid_given, arg, "-p/--pidfile");
-                break;
+            case 'p': jk::cli::assign_nonempty_once(o.pidfile, pid_given, arg, "-p/--pidfile", "a file name"); break;
             case 'h': o.help = true; break;
             case opt_version: o.version = true; break;
             case opt_socket:
@@ -83,10 +80,7 @@ Options parse_args(const std::vector<std::string>& argv) {
             case opt_target:
                 jk::cli::assign_once(target, target_given, absolute(arg, "--target").c_str(), "--target");
                 break;
-            case opt_user:
-                if (*arg == '\0') throw jk::UsageError("option '--user' needs a user name");
-                jk::cli::assign_once(o.user, user_given, arg, "--user");
-                break;
+            case opt_user: jk::cli::assign_nonempty_once(o.user, user_given, arg, "--user", "a user name"); break;
             default: throw jk::UsageError("unexpected option");
         }
     });

@@ -33,13 +33,9 @@ Options parse_args(const std::vector<std::string>& argv) {
     bool exec_given = false;
     o.args = jk::cli::parse(argv, "j:x:h", long_options, [&](int c, const char* arg) {
         switch (c) {
-            case 'j':
-                if (*arg == '\0') throw jk::UsageError("option '-j/--jail' needs a directory");
-                jk::cli::assign_once(o.jail, jail_given, arg, "-j/--jail");
-                break;
+            case 'j': jk::cli::assign_nonempty_once(o.jail, jail_given, arg, "-j/--jail", "a directory"); break;
             case 'x':
-                if (*arg == '\0') throw jk::UsageError("option '-x/--executable' needs a program");
-                jk::cli::assign_once(o.executable, exec_given, arg, "-x/--executable");
+                jk::cli::assign_nonempty_once(o.executable, exec_given, arg, "-x/--executable", "a program");
                 break;
             case 'h': o.help = true; break;
             case opt_version: o.version = true; break;

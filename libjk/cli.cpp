@@ -1,6 +1,7 @@
 #include "jk/cli.hpp"
 
 #include <string_view>
+#include <utility>
 
 #include "jk/error.hpp"
 
@@ -45,6 +46,18 @@ void assign_once(std::string& value, bool& given, const char* arg, const char* o
     if (given && value != arg) throw UsageError(std::string("option '") + option + "' given twice");
     value = arg;
     given = true;
+}
+
+void assign_nonempty_once(std::string& value, bool& given, const char* arg, const char* option, const char* what) {
+    if (*arg == '\0') throw UsageError(std::string("option '") + option + "' needs " + what);
+    assign_once(value, given, arg, option);
+}
+
+void assign_nonempty_once(std::optional<std::string>& value, const char* arg, const char* option, const char* what) {
+    bool given = value.has_value();
+    std::string stored = value.value_or(std::string());
+    assign_nonempty_once(stored, given, arg, option, what);
+    value = std::move(stored);
 }
 
 LoneOption lone_option(const std::vector<std::string>& argv) {

@@ -7,6 +7,7 @@
 #include <getopt.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ std::vector<std::string> parse(const std::vector<std::string>& argv, const char*
 // the same value is harmless; with another value it is a UsageError naming
 // `option` (e.g. "-j/--jail"), since either choice would surprise someone.
 void assign_once(std::string& value, bool& given, const char* arg, const char* option);
+
+// The same for an option whose empty argument means nothing (`-j ''`): a
+// UsageError "option '-j/--jail' needs a directory" when `what` is
+// "a directory".
+void assign_nonempty_once(std::string& value, bool& given, const char* arg, const char* option, const char* what);
+void assign_nonempty_once(std::optional<std::string>& value, const char* arg, const char* option, const char* what);
 
 // Tools whose arguments all belong to someone else (a login shell's, the
 // procmail wrapper's) answer only a lone --help or --version.
