@@ -293,13 +293,8 @@ std::string base_name(std::string_view p) {
     const std::string conf = std::string(JK_SYSCONFDIR) + "/jk_uchroot.ini";
     std::optional<config::IniFile> ini = login::load_config(JK_SYSCONFDIR, "jk_uchroot.ini");
     if (!ini) throw Error("abort, the configuration file " + conf + " does not exist", x::usage);
-    std::vector<std::string> warnings = ini->warnings();
-    UchrootSettings s;
-    try {
-        s = read_uchroot_settings(ini->select_for_user(who.name, who.group_name), warnings);
-    } catch (const ConfigError& e) {
-        throw Error(std::string("abort, ") + e.what(), x::unsafe_config);
-    }
+    std::vector<std::string> warnings;
+    const UchrootSettings s = login::settings_for(*ini, who, warnings, read_uchroot_settings);
     for (const auto& w : warnings) report(LOG_WARNING, w);
     if (!s.allowed_jails || s.allowed_jails->empty())
         throw Error("abort, no allowed_jails for user " + id + " in " + conf, x::usage);

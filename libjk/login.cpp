@@ -435,14 +435,7 @@ namespace {
     std::vector<std::string> warnings;
     std::optional<config::IniFile> ini = load_config(JK_SYSCONFDIR, "jk_chrootsh.ini");
     Settings s;
-    if (ini) {
-        for (const auto& w : ini->warnings()) warnings.push_back(w);
-        try {
-            s = read_settings(ini->select_for_user(who.name, who.group_name), warnings);
-        } catch (const ConfigError& e) {
-            throw Refused(unsafe_config, std::string("abort, ") + e.what());
-        }
-    }
+    if (ini) s = settings_for(*ini, who, warnings, read_settings);
     for (const auto& w : warnings) report(LOG_WARNING, w);
 
     if (who.home.empty())

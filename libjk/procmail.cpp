@@ -82,14 +82,7 @@ UniqueFd open_host_procmail(const std::string& path) {
     std::vector<std::string> warnings;
     std::optional<config::IniFile> ini = login::load_config(JK_SYSCONFDIR, config_name);
     Settings s;
-    if (ini) {
-        for (const auto& w : ini->warnings()) warnings.push_back(w);
-        try {
-            s = read_settings(ini->select_for_user(who.name, who.group_name), warnings);
-        } catch (const ConfigError& e) {
-            throw Refused(login::unsafe_config, std::string("abort, ") + e.what());
-        }
-    }
+    if (ini) s = login::settings_for(*ini, who, warnings, read_settings);
     for (const auto& w : warnings) report(LOG_MAIL | LOG_WARNING, w);
 
     const std::optional<users::JailHome> split = jailed_home(who.home);

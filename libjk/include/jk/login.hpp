@@ -110,6 +110,21 @@ Account host_account(const privilege::Caller& caller, const std::optional<std::s
 // Throws Refused(14) when unsafe or malformed.
 std::optional<config::IniFile> load_config(const std::string& dir, const std::string& name);
 
+// The settings that apply to `who` in a loaded config (user > group >
+// DEFAULT), read by `read`, which appends its warnings to `warnings` after
+// the file's own. A value `read` rejects refuses with unsafe_config (14): a
+// setuid tool never guesses what a broken file meant.
+template <class Settings>
+Settings settings_for(const config::IniFile& ini, const Account& who, std::vector<std::string>& warnings,
+                      Settings (*read)(const config::Section*, std::vector<std::string>&)) {
+    for (const auto& w : ini.warnings()) warnings.push_back(w);
+    try {
+        return read(ini.select_for_user(who.name, who.group_name), warnings);
+    } catch (const ConfigError& e) {
+        throw Refused(unsafe_config, std::string("abort, ") + e.what());
+    }
+}
+
 // Opens the home beneath the jail without following a final symlink and
 // checks it: a directory, owned by the user and the user's group, not
 // writable by group or others, each unless the matching relax_ key is set.
@@ -161,12 +176,12 @@ int exit_for(privilege::DropStep step);
 // What enter_and_exec needs, all checked beforehand.
 struct Entry {
     const Jail* jail = nullptr;
-    const UniqueFd* home = nullptr;   // open_home's fd
-    privilege::Identity identity;     // the user, with the caller's groups
+    const UniqueFd* home = nullptr;  // open_home's fd
+    privilege::Identity identity;    // the user, with the caller's groups
     privilege::DropOptions drop;
-    int program_fd = -1;              // open_shell's fd
-    std::string program;              // its path inside the jail
-    std::string what;                 // "shell", "procmail": for messages
+    int program_fd = -1;  // open_shell's fd
+    std::string program;  // its path inside the jail
+    std::string what;     // "shell", "procmail": for messages
     std::vector<std::string> argv;
     std::vector<std::string> env;
     mode_t umask = 022;
