@@ -24,20 +24,16 @@
 set -u
 set -o pipefail
 
-usage() { echo "usage: bash $0 BUILDDIR   (run as root; BUILDDIR holds the built jk_cp and jk_check)" >&2; exit 2; }
-(($# == 1)) || usage
-BUILDDIR=$(cd "$1" 2>/dev/null && pwd) || usage
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_builddir "jk_cp jk_check" "$@"
 JK_CP="$BUILDDIR/jk_cp"
 JK_CHECK="$BUILDDIR/jk_check"
-for t in "$JK_CP" "$JK_CHECK"; do [[ -x "$t" ]] || { echo "no executable $t" >&2; exit 2; }; done
-[[ $(id -u) == 0 ]] || { echo "$0 must run as root" >&2; exit 2; }
 read -r -a TREES <<<"${JK_BENCH_TREES:-/usr/share /usr/bin}"
 RUNS=${JK_BENCH_RUNS:-3}
 JAILKIT=/usr/sbin/jk_check
 JAILKIT_CAP=300
 
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
 bench_root
 
 # timed LABEL CMD... : median seconds of RUNS runs (stdout/stderr discarded

@@ -24,12 +24,10 @@
 set -u
 set -o pipefail
 
-usage() { echo "usage: bash $0 BUILDDIR   (run as root; BUILDDIR holds the built jk_init)" >&2; exit 2; }
-(($# == 1)) || usage
-BUILDDIR=$(cd "$1" 2>/dev/null && pwd) || usage
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_builddir "jk_init" "$@"
 JK="$BUILDDIR/jk_init"
-[[ -x "$JK" ]] || { echo "no executable $JK" >&2; exit 2; }
-[[ $(id -u) == 0 ]] || { echo "$0 must run as root (jk_init refuses otherwise)" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO_INI="$HERE/../ini/jk_init.ini"
 [[ -f "$REPO_INI" ]] || { echo "no $REPO_INI" >&2; exit 2; }
@@ -39,8 +37,6 @@ JAILKIT=/usr/sbin/jk_init
 JAILKIT_INI=/etc/jailkit/jk_init.ini
 JAILKIT_CAP=600
 
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
 bench_root
 mkdir -m 0755 "$BASE/etc"
 CFG="$BASE/etc/jk_init.ini"

@@ -19,20 +19,16 @@
 set -u
 set -o pipefail
 
-usage() { echo "usage: bash $0 BUILDDIR   (run as root; BUILDDIR holds the built jk_cp)" >&2; exit 2; }
-(($# == 1)) || usage
-BUILDDIR=$(cd "$1" 2>/dev/null && pwd) || usage
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_builddir "jk_cp" "$@"
 JK="$BUILDDIR/jk_cp"
-[[ -x "$JK" ]] || { echo "no executable $JK" >&2; exit 2; }
-[[ $(id -u) == 0 ]] || { echo "$0 must run as root (jk_cp refuses otherwise)" >&2; exit 2; }
 N=${JK_BENCH_N:-200}
 RUNS=${JK_BENCH_RUNS:-3}
 JAILKIT=/usr/sbin/jk_cp
 JAILKIT_CAP=300
 
 # Jails under a root-owned 0755 directory (jk_cp refuses a jail below /tmp).
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
 bench_root
 # A fresh empty jail; sync first so that no run pays for an earlier run's writeback.
 fresh_jail() { rm -rf "$BASE/$1"; mkdir -m 0755 "$BASE/$1"; sync; echo "$BASE/$1"; }

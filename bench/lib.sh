@@ -1,7 +1,22 @@
-# Shared by the bench scripts (sourced): a root-owned scratch root for jails
-# and timing helpers. Sets BASE and removes it on exit.
+# Shared by the bench scripts (sourced): their argument, a root-owned
+# scratch root for jails, and timing helpers.
 
-# BASE: a fresh 0755 directory under a root-owned 0755 /srv or /var/lib
+# The one argument every bench script takes, BUILDDIR, holding the built
+# TOOLs; sets BUILDDIR. Exits 2 with a usage line when the argument is
+# missing or no directory, when a tool is not built, or when not root.
+#   bench_builddir "TOOL..." "$@"
+bench_builddir() {
+    local tools=$1 t
+    shift
+    if (($# != 1)) || ! BUILDDIR=$(cd "$1" 2>/dev/null && pwd); then
+        echo "usage: bash $0 BUILDDIR   (run as root; BUILDDIR holds the built $tools)" >&2
+        exit 2
+    fi
+    for t in $tools; do [[ -x $BUILDDIR/$t ]] || { echo "no executable $BUILDDIR/$t" >&2; exit 2; }; done
+    [[ $(id -u) == 0 ]] || { echo "$0 must run as root (the tools refuse otherwise)" >&2; exit 2; }
+}
+
+# BASE: removed on exit; a fresh 0755 directory under a root-owned 0755 /srv or /var/lib
 # (jails are refused under group/other-writable parents such as /tmp).
 bench_root() {
     BASE=""

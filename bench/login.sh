@@ -22,20 +22,16 @@
 set -u
 set -o pipefail
 
-usage() { echo "usage: bash $0 BUILDDIR   (run as root; BUILDDIR holds the built jk_chrootsh and jk_cp)" >&2; exit 2; }
-(($# == 1)) || usage
-BUILDDIR=$(cd "$1" 2>/dev/null && pwd) || usage
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_builddir "jk_chrootsh jk_cp" "$@"
 JK_CHROOTSH="$BUILDDIR/jk_chrootsh"
 JK_CP="$BUILDDIR/jk_cp"
-for t in "$JK_CHROOTSH" "$JK_CP"; do [[ -x "$t" ]] || { echo "no executable $t" >&2; exit 2; }; done
-[[ $(id -u) == 0 ]] || { echo "$0 must run as root" >&2; exit 2; }
 RUNS=${JK_BENCH_RUNS:-5}
 CALLS=${JK_BENCH_CALLS:-200}
 JAILKIT=/usr/sbin/jk_chrootsh
 LIMITS=(1024 65536)
 
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
 bench_root
 
 USER_NAME=""

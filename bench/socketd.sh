@@ -25,12 +25,10 @@
 set -u
 set -o pipefail
 
-usage() { echo "usage: bash $0 BUILDDIR   (run as root; BUILDDIR holds the built jk_socketd)" >&2; exit 2; }
-(($# == 1)) || usage
-BUILDDIR=$(cd "$1" 2>/dev/null && pwd) || usage
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_builddir "jk_socketd" "$@"
 JK_SOCKETD="$BUILDDIR/jk_socketd"
-[[ -x "$JK_SOCKETD" ]] || { echo "no executable $JK_SOCKETD" >&2; exit 2; }
-[[ $(id -u) == 0 ]] || { echo "$0 must run as root" >&2; exit 2; }
 command -v cc >/dev/null || { echo "$0 needs cc to build the reference relay" >&2; exit 2; }
 MSGS=${JK_BENCH_MSGS:-200000}
 SIZE=${JK_BENCH_SIZE:-128}
@@ -45,8 +43,6 @@ if [[ -z ${JK_BENCH_PRIVATE_NS:-} ]]; then
     exec unshare --mount --propagation private -- bash "$0" "$@"
 fi
 
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
 bench_root
 PIDS=()
 cleanup() {

@@ -17,18 +17,15 @@
 set -u
 set -o pipefail
 
-(($# == 1)) || { echo "usage: bash $0 BUILDDIR   (as root)" >&2; exit 2; }
-BUILDDIR=$(cd "$1" 2>/dev/null && pwd) || { echo "no directory $1" >&2; exit 2; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_builddir "jk_cp jk_update" "$@"
 JK_CP="$BUILDDIR/jk_cp"
 JK_UPDATE="$BUILDDIR/jk_update"
-for t in "$JK_CP" "$JK_UPDATE"; do [[ -x "$t" ]] || { echo "no executable $t" >&2; exit 2; }; done
-[[ $(id -u) == 0 ]] || { echo "$0 must run as root" >&2; exit 2; }
 TREE=${JK_BENCH_TREE:-/usr/share}
 RUNS=${JK_BENCH_RUNS:-3}
 JAILKIT=/usr/sbin/jk_update
 
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
 bench_root
 HOSTDIR=$BASE/host/opt/jkbench
 J=$BASE/jail
