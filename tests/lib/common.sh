@@ -421,11 +421,13 @@ private_confdir() {
 
 # install_setuid VAR : copies the built tool named by VAR (e.g. JK_CHROOTSH)
 # to $T_ROOT/bin, root:root 4755 (build trees are not setuid), and points VAR
-# at the copy.
+# at the copy. Fatal when the copy does not carry the bit (a nosuid mount):
+# every check after would test an ordinary program.
 install_setuid() {
     local var=$1 src=${!1}
     install -d -m 0755 -o 0 -g 0 "$T_ROOT/bin" || fatal "cannot create $T_ROOT/bin"
     install -m 4755 -o 0 -g 0 "$src" "$T_ROOT/bin/${src##*/}" || fatal "cannot install $src setuid"
+    [[ -u "$T_ROOT/bin/${src##*/}" ]] || fatal "the setuid copy $T_ROOT/bin/${src##*/} has no setuid bit (nosuid mount?)"
     printf -v "$var" '%s' "$T_ROOT/bin/${src##*/}"
     export "${var?}"
 }
