@@ -22,4 +22,5 @@ check "jk_init.ini installed in $confdir" "[ -f '$dest$confdir/jk_init.ini' ]"
 unit=$(find "$dest" -name jk_socketd.service -path '*/systemd/system/*' | head -n1)
 check "jk_socketd.service installed in a systemd/system directory" "[ -n '$unit' ]"
 check "the unit starts the installed jk_socketd" "grep -qx 'ExecStart=$sbindir/jk_socketd -n' '$unit'"
+check "the unit's start condition reads $confdir/jk_socketd.ini" "grep -q '^ExecCondition=.* $confdir/jk_socketd.ini.\$' '$unit'"
 exit $fail
