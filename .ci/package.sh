@@ -178,7 +178,7 @@ check "... and recorded as installed by the package (purge removes the links)" \
     env DPKG_MAINTSCRIPT_PACKAGE=jailkit-ng deb-systemd-helper debian-installed jk_socketd.service
 cond=$(sed -n 's/^ExecCondition=//p' "$unit")
 check "... its ExecCondition holds (jk_socketd.ini declares a socket)" bash -c "$cond"
-example_ini=$W/src/debian/ini/jk_socketd.ini
+example_ini=$W/src/ini/jk_socketd.ini
 check "... and would skip the unit for an example-only jk_socketd.ini" \
     bash -c "! ${cond//\/etc\/jailkit\/jk_socketd.ini/$example_ini}"
 printf '#   dpkg -L jailkit-ng:\n'; dpkg-query -L jailkit-ng | grep -v '^/usr/share/man/' | sed 's/^/#     /'

@@ -6,6 +6,7 @@ set -euo pipefail
 builddir=$1 sbindir=$2 mandir=$3 confdir=$4
 shift 4
 dest=$(mktemp -d)
+confdir_src=$(cd "$(dirname "$0")/../../ini" && pwd)
 trap 'rm -rf "$dest"' EXIT
 fail=0
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
@@ -18,7 +19,19 @@ for spec in "$@"; do
   check "$tool(8) installed" "[ -f '$dest$mandir/man8/$tool.8' ] || [ -f '$dest$mandir/man1/$tool.1' ]"
   check "the installed $tool answers --version" "'$dest$dir/$tool' --version | grep -q '^$tool '"
 done
-check "jk_init.ini installed in $confdir" "[ -f '$dest$confdir/jk_init.ini' ]"
+for ini in jk_check jk_chrootsh jk_init jk_lsh jk_socketd jk_uchroot jk_update; do
+  check "$ini.ini installed in $confdir" "[ -f '$dest$confdir/$ini.ini' ]"
+done
+# Installing again over an administrator's edits keeps them: the new default
+# goes beside the file as .dist, an unchanged file is left alone.
+echo "[/srv/a/jail/dev/log]" >>"$dest$confdir/jk_socketd.ini"
+edited=$(sha256sum <"$dest$confdir/jk_socketd.ini")
+untouched=$(stat -c %Y.%i "$dest$confdir/jk_init.ini")
+meson install -C "$builddir" --no-rebuild --destdir "$dest" >/dev/null
+check "a second install keeps the edited jk_socketd.ini" "[ \"\$(sha256sum <'$dest$confdir/jk_socketd.ini')\" = '$edited' ]"
+check "... and puts the default beside it as jk_socketd.ini.dist" "cmp -s '$dest$confdir/jk_socketd.ini.dist' '$confdir_src/jk_socketd.ini'"
+check "... and leaves the unchanged jk_init.ini alone (no .dist)" \
+  "[ \"\$(stat -c %Y.%i '$dest$confdir/jk_init.ini')\" = '$untouched' ] && [ ! -e '$dest$confdir/jk_init.ini.dist' ]"
 unit=$(find "$dest" -name jk_socketd.service -path '*/systemd/system/*' | head -n1)
 check "jk_socketd.service installed in a systemd/system directory" "[ -n '$unit' ]"
 check "the unit starts the installed jk_socketd" "grep -qx 'ExecStart=$sbindir/jk_socketd -n' '$unit'"
