@@ -85,6 +85,7 @@ void copy_acl(int src, int dst, bool directory, const std::string& what) {
 void copy_data(int src, int dst, off_t size, const std::string& what) {
     off_t done = 0;
     bool use_cfr = true;
+    std::vector<char> buf;  // only for the read/write fallback
     while (done < size || !use_cfr) {
         if (use_cfr) {
             ssize_t n = ::copy_file_range(src, nullptr, dst, nullptr, static_cast<size_t>(size - done), 0);
@@ -100,15 +101,15 @@ void copy_data(int src, int dst, off_t size, const std::string& what) {
             if (::lseek(src, done, SEEK_SET) < 0 || ::lseek(dst, done, SEEK_SET) < 0)
                 throw SysError("cannot seek in", what, errno);
         }
-        char buf[1 << 16];
-        ssize_t n = ::read(src, buf, sizeof buf);
+        buf.resize(1 << 16);
+        ssize_t n = ::read(src, buf.data(), buf.size());
         if (n < 0) {
             if (errno == EINTR) continue;
             throw SysError("cannot read", what, errno);
         }
         if (n == 0) break;
         for (ssize_t off = 0; off < n;) {
-            ssize_t w = ::write(dst, buf + off, static_cast<size_t>(n - off));
+            ssize_t w = ::write(dst, buf.data() + off, static_cast<size_t>(n - off));
             if (w < 0) {
                 if (errno == EINTR) continue;
                 throw SysError("cannot write", what, errno);

@@ -47,16 +47,22 @@ std::string readlink_at(int dirfd, const std::string& name) {
 }
 
 std::string read_all(int fd, const std::string& what) {
-    std::string out;
-    char buf[65536];
+    // Read straight into the string: no large stack buffer in the setuid
+    // tools, which may start with a tiny RLIMIT_STACK.
+    std::string out(4096, '\0');
+    std::size_t used = 0;
     for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (used == out.size()) out.resize(out.size() * 2);
+        ssize_t n = ::read(fd, out.data() + used, out.size() - used);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw SysError("cannot read", what, errno);
         }
-        if (n == 0) return out;
-        out.append(buf, static_cast<size_t>(n));
+        if (n == 0) {
+            out.resize(used);
+            return out;
+        }
+        used += static_cast<std::size_t>(n);
     }
 }
 
