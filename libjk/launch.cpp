@@ -529,11 +529,11 @@ namespace {
     program.env = environment(pro.environment, d.name, d.home, d.shell);
     program.umask = pro.caller_umask;
 
-    // A daemon launcher: the daemon gets a session of its own before its pid
-    // is written (ensure_own_session may fork; the pidfile names the process
-    // that execs the daemon).
+    // A daemon launcher: the daemon gets a session of its own, without the
+    // caller's terminal, before its pid is written (ensure_own_session may
+    // fork; the pidfile names the process that execs the daemon).
     try {
-        privilege::ensure_own_session();
+        privilege::ensure_own_session(privilege::Terminal::drop);
     } catch (const SysError& e) {
         throw Error(std::string("abort, ") + e.what(), x::exec_failed);
     }

@@ -222,10 +222,12 @@ extern "C" void forward_signal(int sig) {
 }
 }  // namespace
 
-void ensure_own_session() {
-    if (::getsid(0) == ::getpid()) return;
-    // Not a process group leader: setsid works in place, no fork needed.
-    if (::setsid() != -1) return;
+void ensure_own_session(Terminal terminal) {
+    if (::getsid(0) == ::getpid()) {
+        if (terminal == Terminal::keep_own) return;
+    } else if (::setsid() != -1) {
+        return;  // not a process group leader: setsid works in place
+    }
 
     pid_t child = ::fork();
     if (child < 0) throw SysError("cannot fork", errno);

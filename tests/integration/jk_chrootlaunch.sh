@@ -77,6 +77,20 @@ assert_match "... the daemon reported its pid" "^[0-9]+$" "${dpid:-}"
 assert_eq "... the daemon leads its own session" "$dpid" "$dsid"
 assert_eq "... and the pidfile names it (the pid after the fork)" "$dpid" "$(cat "$T_ROOT/run/d.pid" 2>/dev/null)"
 
+# Root runs it as a terminal's session leader (what `ssh -t root@host
+# jk_chrootlaunch ...` does): the daemon must not keep that terminal, or it
+# could push keystrokes into it with TIOCSTI.
+clean_out; rm -f "$T_ROOT/run/d.pid"
+run_cmd python3 -c 'import os, pty, sys
+sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))' \
+    "$JK_CHROOTLAUNCH" -j "$J" -u nobody -p "$T_ROOT/run/d.pid" -x "$BASH_IN" -- \
+    -c "$REPORT; read -r -a f < /proc/self/stat; echo \${f[6]} > /out/tty; exit 5" </dev/null
+assert_eq "started as a terminal's session leader: the exit status is passed on" 5 "$R_RC"
+assert_eq "... the daemon has no controlling terminal (tty_nr 0)" 0 "$(out tty)"
+read -r dpid dsid <<<"$(out sid)"
+assert_eq "... it leads a new session" "$dpid" "$dsid"
+assert_eq "... and the pidfile names it" "$dpid" "$(cat "$T_ROOT/run/d.pid" 2>/dev/null)"
+
 # A long-running daemon: the pidfile names a live process in the jail.
 clean_out; rm -f "$T_ROOT/run/d.pid"
 setsid "$JK_CHROOTLAUNCH" -j "$J" -u nobody -p "$T_ROOT/run/d.pid" -x "$BASH_IN" -- -c 'echo $$ > /out/pid; exec sleep 30' </dev/null >/dev/null 2>&1 &

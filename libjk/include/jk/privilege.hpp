@@ -131,7 +131,12 @@ void drop_to(const Identity& who, const DropOptions& options = {});
 // SIGQUIT and SIGTERM, and exits with the child's status. Without this a
 // jailed program sharing an admin's terminal could push keystrokes into it
 // with TIOCSTI (bubblewrap CVE-2017-5226). Returns in the new session only.
-void ensure_own_session();
+// With Terminal::drop even a session leader forks into a new session: a
+// daemon launched by root from a terminal (`ssh -t root@host jk_chrootlaunch
+// ...` makes it the leader of the terminal's session) must not keep that
+// terminal.
+enum class Terminal { keep_own, drop };
+void ensure_own_session(Terminal terminal = Terminal::keep_own);
 
 // Executes the file behind `fd`, which was opened (typically as root, beneath
 // a jail) and checked by the caller, so no one can swap it between the check
