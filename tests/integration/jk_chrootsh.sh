@@ -267,11 +267,14 @@ exec setpriv --reuid=$U --regid=$GID_U --init-groups env -i USER=$U $JK_CHROOTSH
     'read -r -a f < /proc/self/stat; echo "pid=\${f[0]} sid=\${f[5]} tty=\${f[6]}"; exit 7'
 EOF
 chmod 0755 "$T_ROOT/bin/stat_login"
-out=$(script -qec "$T_ROOT/bin/stat_login" /dev/null | tr -d '\r')
+# script(1) runs its command with $SHELL -c, and dash (/bin/sh, or no SHELL
+# at all, as under CI) forks for it unless told to exec: pin both.
+pty_run() { SHELL=/bin/sh script -qec "$1" /dev/null | tr -d '\r'; }
+out=$(pty_run "exec $T_ROOT/bin/stat_login")
 assert_match "a session leader keeps its session and terminal (sshd's case)" "^pid=([0-9]+) sid=\\1 tty=[1-9][0-9]*\$" "$out"
-out=$(script -qec "bash -c '$T_ROOT/bin/stat_login; true'" /dev/null | tr -d '\r')
+out=$(pty_run "exec bash -c '$T_ROOT/bin/stat_login; true'")
 assert_match "started from someone's terminal: own session, no terminal" "^pid=([0-9]+) sid=\\1 tty=0\$" "$out"
-out=$(script -qec "bash -c 'set -m; $T_ROOT/bin/stat_login; echo rc=\$?'" /dev/null | tr -d '\r')
+out=$(pty_run "exec bash -c 'set -m; $T_ROOT/bin/stat_login; echo rc=\$?'")
 assert_match "started as a process group leader (job control): forked into its own session" \
     $'^pid=([0-9]+) sid=\\1 tty=0\nrc=7$' "$out"
 
