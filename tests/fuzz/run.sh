@@ -14,6 +14,8 @@
 # sanitizer report fails the run, prints the log's tail and copies the
 # reproducer (crash-*, leak-*, timeout-*, oom-*) to the current directory.
 # Reproduce one with: FUZZ_BUILDDIR/tests/fuzz/fuzz_NAME ./crash-HASH-NAME
+# With JK_FUZZ_KEEP_CORPUS=DIR, each target's grown corpus is kept as DIR/NAME
+# (to minimize into tests/fuzz/corpus with libFuzzer's -merge=1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1 seconds=${2:-60} jobs=${3:-2} min_cpu=${4:-0}
@@ -95,6 +97,9 @@ for t in "${targets[@]}"; do
   if [ "$rc" -ne 0 ]; then
     status=1
     echo "fuzz_$t FAILED (exit $rc)" >&2
+  fi
+  if [ -n "${JK_FUZZ_KEEP_CORPUS:-}" ]; then
+    mkdir -p "$JK_FUZZ_KEEP_CORPUS/$t" && cp -r "$work/$t/." "$JK_FUZZ_KEEP_CORPUS/$t/"
   fi
   for a in "$work/artifacts-$t"/*; do
     [ -f "$a" ] || continue
