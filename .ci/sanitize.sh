@@ -57,15 +57,7 @@ mapfile -t tests < <(meson test -C "$builddir" --list 2>/dev/null |
 echo "sanitized run: ${#tests[@]} tests (all but security_limits)"
 rc=0
 meson test -C "$builddir" --print-errorlogs --num-processes 2 "${tests[@]}" || rc=$?
-python3 - "$builddir/meson-logs/testlog.json" <<'PY'
-import json, sys
-counts = {"OK": 0, "FAIL": 0, "SKIP": 0}
-for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
-    key = {"OK": "OK", "EXPECTEDFAIL": "OK", "SKIP": "SKIP"}.get(r, "FAIL")
-    counts[key] += 1
-print(f"sanitized: {counts['OK']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped")
-PY
+python3 tests/lib/count_results.py "$builddir/meson-logs/testlog.json" sanitized
 
 # A report the test did not turn into a failure (a tool whose exit status a
 # test ignores) still fails the stage when it reached the logs.

@@ -12,13 +12,5 @@ fi
 ninja -C "$builddir"
 rc=0
 meson test -C "$builddir" --print-errorlogs --num-processes 2 || rc=$?
-python3 - "$builddir/meson-logs/testlog.json" <<'PY'
-import json, sys
-counts = {"OK": 0, "FAIL": 0, "SKIP": 0}
-for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
-    key = {"OK": "OK", "EXPECTEDFAIL": "OK", "SKIP": "SKIP"}.get(r, "FAIL")
-    counts[key] += 1
-print(f"{counts['OK']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped")
-PY
+python3 tests/lib/count_results.py "$builddir/meson-logs/testlog.json"
 exit "$rc"
