@@ -149,30 +149,12 @@ install -d -m 0755 -o 0 -g 0 "$CONF"
 [[ -d $CONFDIR ]] || install -d -m 0755 -o 0 -g 0 "$CONFDIR"
 mount --bind "$CONF" "$CONFDIR" || { echo "cannot bind-mount $CONF over $CONFDIR" >&2; exit 1; }
 
-# /dev/log for jailkit: the receiver's socket bound over it. Without a
-# /dev/log on the host, /dev becomes a tmpfs holding bind mounts of the real
-# entries plus an empty file to mount on (as tests/lib/common.sh does).
+# /dev/log for jailkit: the receiver's socket bound over it (an empty
+# /dev/log is made to mount on when the host has none).
+# shellcheck source=../tests/lib/dev_log_mountpoint.sh
+source "$(dirname "$0")/../tests/lib/dev_log_mountpoint.sh"
 DEVLOG_READY=0
-prepare_devlog() {
-    local e name realdev
-    if [[ ! -e /dev/log ]]; then
-        exec {realdev}</dev
-        mount -t tmpfs -o mode=0755,nosuid,size=1m jk-bench-dev /dev || return 1
-        for e in /proc/$$/fd/$realdev/* /proc/$$/fd/$realdev/.[!.]*; do
-            [[ -e "$e" || -L "$e" ]] || continue
-            name=${e##*/}
-            [[ "$name" == log ]] && continue
-            if [[ "$name" == ptmx ]]; then ln -s pts/ptmx /dev/ptmx
-            elif [[ -L "$e" ]]; then ln -s "$(readlink "$e")" "/dev/$name"
-            elif [[ -d "$e" ]]; then mkdir "/dev/$name" && mount -c --rbind "$e" "/dev/$name"
-            else touch "/dev/$name" && mount -c --bind "$e" "/dev/$name"
-            fi
-        done
-        exec {realdev}<&-
-        touch /dev/log
-    fi
-    DEVLOG_READY=1
-}
+prepare_devlog() { dev_log_mountpoint jk-bench-dev && DEVLOG_READY=1; }
 
 # jail_sockets N : N jails' worth of sockets under one jail's dev directory
 # (the relay does not care whose directory it is); writes list + ini.

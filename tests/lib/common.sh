@@ -17,6 +17,8 @@
 set -u
 set -o pipefail
 umask 022
+# shellcheck source=dev_log_mountpoint.sh
+source "$(dirname "${BASH_SOURCE[0]}")/dev_log_mountpoint.sh"
 
 T_PASS=0
 T_FAIL=0
@@ -445,33 +447,13 @@ on_exit() { T_ON_EXIT+=("$(printf '%q ' "$@")"); }
 T_SYSLOG=""
 capture_syslog() {
     [[ -n ${JK_TEST_PRIVATE_NS:-} ]] || fatal "capture_syslog needs enter_private_mounts first"
-    local sock=$T_ROOT/log.sock e name realdev
+    local sock=$T_ROOT/log.sock
     T_SYSLOG=$T_ROOT/syslog.txt
     python3 "$(dirname "${BASH_SOURCE[0]}")/syslog_receiver.py" "$sock" "$T_SYSLOG" &
     on_exit kill $!
     for _ in $(seq 100); do [[ -S "$sock" ]] && break; sleep 0.05; done
     [[ -S "$sock" ]] || fatal "the syslog receiver did not start"
-    if [[ ! -S /dev/log ]]; then
-        # The magic link /proc/$$/fd/N still reaches the real /dev once the
-        # tmpfs hides it (mount -c: canonicalizing would follow it back
-        # to the new /dev).
-        exec {realdev}</dev
-        mount -t tmpfs -o mode=0755,nosuid,size=1m jk-test-dev /dev || fatal "cannot mount a tmpfs on /dev"
-        for e in /proc/$$/fd/$realdev/* /proc/$$/fd/$realdev/.[!.]*; do
-            [[ -e "$e" || -L "$e" ]] || continue
-            name=${e##*/}
-            [[ "$name" == log ]] && continue
-            # /dev/ptmx finds its devpts instance beside itself: as a bind
-            # mount it would look in the hidden devtmpfs; the link does not.
-            if [[ "$name" == ptmx ]]; then ln -s pts/ptmx /dev/ptmx
-            elif [[ -L "$e" ]]; then ln -s "$(readlink "$e")" "/dev/$name"
-            elif [[ -d "$e" ]]; then mkdir "/dev/$name" && mount -c --rbind "$e" "/dev/$name"
-            else touch "/dev/$name" && mount -c --bind "$e" "/dev/$name"
-            fi
-        done
-        exec {realdev}<&-
-        touch /dev/log
-    fi
+    [[ -S /dev/log ]] || dev_log_mountpoint jk-test-dev || fatal "cannot mount a tmpfs on /dev"
     mount --bind "$sock" /dev/log || fatal "cannot bind the syslog socket over /dev/log"
 }
 
