@@ -517,7 +517,7 @@ const Section* IniFile::select_for_user(const std::string& user, const std::stri
     return exact("DEFAULT");
 }
 
-std::vector<std::string> unknown_keys(const Section& section, std::initializer_list<std::string_view> known) {
+std::vector<std::string> unknown_keys(const Section& section, std::span<const std::string_view> known) {
     std::set<std::string> allowed;
     for (std::string_view k : known) allowed.insert(normalize_key(k));
     std::vector<std::string> out;

@@ -61,8 +61,7 @@ const std::vector<Schema>& schemas() {
 }
 
 // jk_lsh.ini's "[arguments PROGRAM]" sections (lsh_rules.hpp).
-const std::vector<std::string_view> lsh_rule_keys = {"require_first", "require_any",        "allow_options",
-                                                     "deny",          "rsync_capabilities", "old_style_options"};
+const std::vector<std::string_view> lsh_rule_keys = {std::begin(lsh::rule_keys), std::end(lsh::rule_keys)};
 const std::vector<std::string_view> lsh_rule_lists = {"require_first", "require_any", "allow_options", "deny"};
 
 const Schema& schema(std::string_view basename) {

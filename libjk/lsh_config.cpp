@@ -188,8 +188,7 @@ Decision decide(const config::IniFile& ini, const User& user, const std::string&
         d.warnings.push_back(w);
     for (const config::Section& s : ini.sections())
         if (starts_with(s.name(), rule_section_prefix))
-            for (const auto& w : config::unknown_keys(s, {"require_first", "require_any", "allow_options", "deny",
-                                                          "rsync_capabilities", "old_style_options"}))
+            for (const auto& w : config::unknown_keys(s, rule_keys))
                 d.warnings.push_back(w);
 
     Settings st;

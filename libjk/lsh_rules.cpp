@@ -29,6 +29,29 @@ bool cluster_has(std::string_view letters, char letter, bool rsync_capabilities)
     return false;
 }
 
+// "HOST:FILE": a ':' before any '/', after a non-empty host part.
+bool names_remote_file(std::string_view name) {
+    const std::size_t colon = name.find(':');
+    return colon != std::string_view::npos && colon > 0 && name.substr(0, colon).find('/') == std::string_view::npos;
+}
+
+// The file name an argument gives, in tar's syntax, when it gives one: the
+// argument itself, a --file= value (or an abbreviation's), or what follows
+// 'f' in a short-option cluster ("-fHOST:X", "cvfHOST:X" for old style).
+std::optional<std::string_view> named_file(std::string_view arg, bool first_old_style) {
+    if (starts_with(arg, "--")) {
+        const std::size_t eq = arg.find('=');
+        const std::string_view name = arg.substr(2, eq == std::string_view::npos ? eq : eq - 2);
+        if (eq == std::string_view::npos || name.empty() || !starts_with("file", name)) return std::nullopt;
+        return arg.substr(eq + 1);
+    }
+    const bool cluster = is_cluster(arg) || (first_old_style && !arg.empty() && arg[0] != '-');
+    if (!cluster) return arg;
+    const std::size_t f = arg.find('f', arg[0] == '-' ? 1 : 0);
+    if (f == std::string_view::npos || f + 1 == arg.size()) return std::nullopt;
+    return arg.substr(f + 1);
+}
+
 const std::vector<std::string> git_options = {"--stateless-rpc", "--advertise-refs", "--strict", "--timeout=*",
                                               "--http-backend-info-refs"};
 
@@ -76,8 +99,16 @@ RuleVerdict check_arguments(const ArgRules& rules, const std::vector<std::string
         });
         if (!found) return refuse("", "a required argument is missing");
     }
+    const bool force_local =
+        rules.local_files_only && std::find(args.begin(), args.end(), "--force-local") != args.end();
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
+        if (rules.local_files_only && !force_local) {
+            const auto file = named_file(a, i == 0 && rules.old_style_options);
+            if (file && names_remote_file(*file))
+                return refuse(a, "names a remote file HOST:FILE, which would run a remote shell (add --force-local "
+                                 "for a local name with ':')");
+        }
         for (const std::string& d : rules.deny) {
             if (matches_deny(d, a, rules.rsync_capabilities))
                 return refuse(a, "argument matches the denied option '" + d + "'");
@@ -145,6 +176,7 @@ std::optional<ArgRules> builtin_rules(std::string_view path) {
                   "--info-script*",  "-F",                      "--new-volume-script*", "--rsh-command*",
                   "--rmt-command*"};
         r.old_style_options = true;
+        r.local_files_only = true;
         return r;
     }
     return std::nullopt;
@@ -158,6 +190,7 @@ ArgRules rules_from_section(const config::Section& s) {
     r.deny = s.get_list("deny").value_or(std::vector<std::string>{});
     r.rsync_capabilities = s.get_bool("rsync_capabilities").value_or(false);
     r.old_style_options = s.get_bool("old_style_options").value_or(false);
+    r.local_files_only = s.get_bool("local_files_only").value_or(false);
     return r;
 }
 

@@ -173,6 +173,30 @@ TEST_CASE("find and tar: no options that run programs", "[lsh]") {
     }
 }
 
+TEST_CASE("tar: no remote archive HOST:FILE (tar would run rsh), unless --force-local", "[lsh]") {
+    for (const char* l : {"tar -cf host:x dir", "tar -xf h:a", "tar cf h:a dir", "tar cvfh:a dir", "tar -cfh:a dir",
+                          "tar -cvfh:a dir", "tar --file=h:a -c dir", "tar --fi=h:a -c dir", "tar -c --file h:a dir",
+                          "tar -xf backup-2026-01-01T10:00.tar", "tar -cf - user@host:dir"}) {
+        INFO(l);
+        CHECK_FALSE(tar_ok(l));
+    }
+    for (const char* l : {"tar -cf ./h:a dir", "tar -cf /tmp/h:a dir", "tar -cf - dir/a:b", "tar -cf :a dir",
+                          "tar --force-local -xf backup-2026-01-01T10:00.tar", "tar -cf h:a --force-local dir",
+                          "tar --exclude=a:b -cf - dir", "tar --transform=s/a:/b/ -cf - dir", "tar -C dir -cf - .",
+                          "tar cf - dir"}) {
+        INFO(l);
+        CHECK(tar_ok(l));
+    }
+    // The rule is tar's only unless a section asks for it.
+    CHECK(allowed("cp h:a b", "/bin/cp"));
+    auto r = rules_for(ini("[arguments cpio]\nlocal_files_only = yes\n"), "/bin/cpio");
+    REQUIRE(r);
+    CHECK(r->local_files_only);
+    CHECK_FALSE(r->empty());
+    CHECK_FALSE(check_arguments(*r, {"-o", "-F", "h:a"}).allowed);
+    CHECK(check_arguments(*r, {"-o", "-F", "./h:a"}).allowed);
+}
+
 TEST_CASE("sftp-server and unknown programs have no built-in rules", "[lsh]") {
     CHECK_FALSE(builtin_rules("/usr/lib/openssh/sftp-server"));
     CHECK_FALSE(builtin_rules("/usr/bin/id"));

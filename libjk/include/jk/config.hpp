@@ -47,6 +47,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -173,7 +174,10 @@ std::string read_config_fd(int fd, const std::string& what, const LoadOptions& o
 
 // Warnings "file:line: unknown key 'k' in section [s], ignoring" for every key
 // of `section` not in `known` (compared normalised), so tools can report typos.
-std::vector<std::string> unknown_keys(const Section& section, std::initializer_list<std::string_view> known);
+std::vector<std::string> unknown_keys(const Section& section, std::span<const std::string_view> known);
+inline std::vector<std::string> unknown_keys(const Section& section, std::initializer_list<std::string_view> known) {
+    return unknown_keys(section, std::span<const std::string_view>(known.begin(), known.size()));
+}
 
 // List splitting as get_list does it (',' and newlines, trimmed, no empties).
 std::vector<std::string> split_list(std::string_view value);

@@ -13,6 +13,12 @@
 //                   `-e.iLsfxC`, glued to other flags: -vlogDtpre.iLsfxCIvu).
 //  - old_style_options: a first argument without '-' is also a short-option
 //                   cluster (tar's "tar xIf ...").
+//  - local_files_only: no argument may name a remote file HOST:FILE (a ':'
+//                   with no '/' before it), which tar opens by running
+//                   /usr/bin/rsh (an ssh that reads the user's own
+//                   ~/.ssh/config), unless "--force-local" is given. Checked
+//                   on every argument not starting with '-', on a --file=
+//                   value and on what follows 'f' in a short-option cluster.
 // Every argument is checked, including those after "--": over-refusing a
 // file named like an option is better than missing a program (find reads
 // "-exec" after "--" as an expression).
@@ -53,9 +59,10 @@ struct ArgRules {
     std::vector<std::string> deny;
     bool rsync_capabilities = false;
     bool old_style_options = false;
+    bool local_files_only = false;
 
     bool empty() const {
-        return require_first.empty() && require_any.empty() && !allow_options && deny.empty();
+        return require_first.empty() && require_any.empty() && !allow_options && deny.empty() && !local_files_only;
     }
 };
 
@@ -81,8 +88,9 @@ std::optional<ArgRules> rules_for(const config::IniFile& ini, std::string_view p
 ArgRules rules_from_section(const config::Section& section);
 
 // The keys an "[arguments X]" section may hold.
-inline constexpr std::string_view rule_keys[] = {"require_first", "require_any",       "allow_options",
-                                                 "deny",          "rsync_capabilities", "old_style_options"};
+inline constexpr std::string_view rule_keys[] = {"require_first",     "require_any",       "allow_options",
+                                                 "deny",              "rsync_capabilities", "old_style_options",
+                                                 "local_files_only"};
 
 // The section-name prefix for rule sections.
 inline constexpr std::string_view rule_section_prefix = "arguments ";
