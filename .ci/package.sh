@@ -181,6 +181,28 @@ check "... its ExecCondition holds (jk_socketd.ini declares a socket)" bash -c "
 example_ini=$W/src/ini/jk_socketd.ini
 check "... and would skip the unit for an example-only jk_socketd.ini" \
     bash -c "! ${cond//\/etc\/jailkit\/jk_socketd.ini/$example_ini}"
+# The relay's own system user (postinst), and the installed daemon relaying
+# as it: one datagram through a scratch socket to a scratch receiver.
+relay_entry=$(getent passwd jk_socketd || true)
+IFS=: read -r _ _ relay_uid relay_gid _ relay_home relay_shell <<<"$relay_entry"
+check "the postinst created the system user jk_socketd (uid ${relay_uid:-none} < 1000, no login shell, no home)" \
+    test -n "$relay_entry" -a "${relay_uid:-1000}" -lt 1000 -a "$relay_home" = /nonexistent -a "$relay_shell" = /usr/sbin/nologin
+install -d -m 0755 "$W/relay-jail/dev"
+python3 tests/lib/syslog_receiver.py "$W/relay-target.sock" "$W/relay-out.txt" &
+receiver=$!
+for _ in $(seq 50); do [[ -S $W/relay-target.sock ]] && break; sleep 0.1; done
+/usr/sbin/jk_socketd -n --socket="$W/relay-jail/dev/log" --target="$W/relay-target.sock" 2>"$W/relay.err" &
+daemon=$!
+relay=""
+for _ in $(seq 50); do relay=$(pgrep -P "$daemon" || true); [[ -n $relay && -S $W/relay-jail/dev/log ]] && break; sleep 0.1; done
+check_eq "/usr/sbin/jk_socketd's relay child runs as jk_socketd (uid, gid)" "${relay_uid:-?} ${relay_gid:-?}" \
+    "$(awk '$1 == "Uid:" { u = $3 } $1 == "Gid:" { g = $3 } END { print u, g }' "/proc/${relay:-0}/status" 2>&1)"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"<13>jk-package: relayed", sys.argv[1])' \
+    "$W/relay-jail/dev/log" || true
+for _ in $(seq 50); do grep -q 'jk-package: relayed' "$W/relay-out.txt" 2>/dev/null && break; sleep 0.1; done
+check "... and relays a datagram from JAIL/dev/log to the target" grep -q '<13>jk-package: relayed' "$W/relay-out.txt"
+kill "$daemon" "$receiver" 2>/dev/null || true
+wait "$daemon" "$receiver" 2>/dev/null || true
 printf '#   dpkg -L jailkit-ng:\n'; dpkg-query -L jailkit-ng | grep -v '^/usr/share/man/' | sed 's/^/#     /'
 
 # ---------------------------------------------------------------- 4. the same users

@@ -171,8 +171,12 @@ wait_for 2 test -s "$PIDFILE"
 assert_eq "the pidfile holds the parent's pid" "$DPID" "$(tr -d '\n' <"$PIDFILE")"
 CHILD=$(relay_child "$DPID")
 check "the relay child exists" test -n "$CHILD"
-assert_eq "the relay child runs as nobody (uid)" "65534 65534 65534 65534" "$(status_field "$CHILD" Uid) $(awk '/^Uid:/ { print $3, $4, $5 }' "/proc/$CHILD/status")"
-assert_eq "the relay child's gid is nogroup" "65534" "$(status_field "$CHILD" Gid)"
+# The default relay user: jk_socketd (the Debian package creates it) when the
+# machine has one, else nobody.
+if RELAY_UID=$(id -u jk_socketd 2>/dev/null); then RELAY_GID=$(id -g jk_socketd); else RELAY_UID=65534 RELAY_GID=65534; fi
+assert_eq "the relay child runs as jk_socketd, or nobody without it (uid)" \
+    "$RELAY_UID $RELAY_UID $RELAY_UID $RELAY_UID" "$(status_field "$CHILD" Uid) $(awk '/^Uid:/ { print $3, $4, $5 }' "/proc/$CHILD/status")"
+assert_eq "the relay child's gid is that user's" "$RELAY_GID" "$(status_field "$CHILD" Gid)"
 assert_eq "the relay child has no effective capabilities" "0000000000000000" "$(status_field "$CHILD" CapEff)"
 assert_eq "the relay child has no permitted capabilities" "0000000000000000" "$(status_field "$CHILD" CapPrm)"
 assert_eq "the relay child has no_new_privs" "1" "$(status_field "$CHILD" NoNewPrivs)"
