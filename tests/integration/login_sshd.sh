@@ -322,6 +322,44 @@ run_cmd t_rsync main "$U1" -a @::m/hello.txt "$T_ROOT/cwd/daemon.txt"
 refused "rsync daemon over ssh (host::module) refused"
 no_pwned "rsync daemon over ssh: its pre-xfer exec did not run"
 
+# ---------------------------------------------------------------- 3b. git over ssh
+
+# The git section into the same jail, git-upload-pack and git-receive-pack
+# allowed: a push and a clone through jk_lsh, with hooks planted in the
+# user's repository that must not run (jk_lsh disables hooks for git).
+run_cmd "$JK_INIT" -c "$JK_INIT_INI" -j "$J1" git
+assert_rc "jk_init git (into the sftp jail)" 0
+sed -i 's#^executables = .*#&, /usr/bin/git-upload-pack, /usr/bin/git-receive-pack#' "$J1/etc/jailkit/jk_lsh.ini"
+git init -q --bare --initial-branch=main "$H1/repo.git" || fatal "git init --bare"
+for hook in pre-receive update post-receive post-update; do
+    printf '#!/bin/sh
+id >/home/%s/pwned.%s
+' "$U1" "$hook" >"$H1/repo.git/hooks/$hook"
+    chmod 0755 "$H1/repo.git/hooks/$hook"
+done
+chown -R "$U1:$U1" "$H1/repo.git"
+GW=$T_ROOT/cwd/gitwork
+git init -q --initial-branch=main "$GW" || fatal "git init"
+printf 'pushed through jk_lsh %s
+' "$T_TAG" >"$GW/file.txt"
+git -C "$GW" add file.txt && git -C "$GW" -c user.name=jk-test -c user.email=jk-test@invalid commit -q -m "jk-test $T_TAG" ||
+    fatal "git commit"
+run_cmd t_git main "$U1" -C "$GW" push -q @:repo.git main
+assert_rc "git push over ssh (git-receive-pack through jk_lsh)" 0
+assert_eq "the commit is in the jailed repository" "jk-test $T_TAG" \
+    "$(git --git-dir="$H1/repo.git" log -1 --format=%s main 2>&1)"
+assert_owner "the pushed objects belong to the user" "$H1/repo.git/refs/heads/main" "$U1:$U1"
+no_pwned "git push: the repository's own hooks did not run"
+run_cmd t_git main "$U1" clone -q @:repo.git "$T_ROOT/cwd/gitclone"
+assert_rc "git clone over ssh (git-upload-pack through jk_lsh)" 0
+assert_same_content "git clone: the pushed file" "$GW/file.txt" "$T_ROOT/cwd/gitclone/file.txt"
+for trick in "git-upload-pack --upload-pack=evilhost repo.git" "git -c core.sshCommand=sh upload-pack repo.git" \
+    "git-receive-pack repo.git; sh evilhost"; do
+    run_cmd t_ssh main "$U1" -- "$trick"
+    refused "git trick refused: $trick"
+    no_pwned "git trick ran nothing: $trick"
+done
+
 # ---------------------------------------------------------------- 5. hostile command strings (jk_lsh)
 
 for cmd in 'id; sh' 'sh' '/bin/sh' '$(sh)' '`sh`' '/usr/bin/../../bin/sh' '/usr/bin/../bin/id' \

@@ -173,6 +173,19 @@ t_scp() {
     timeout 60 scp "${opts[@]}" -P "${SSHD_PORT[$name]}" "${args[@]}"
 }
 
+# t_git NAME USER GIT_ARGS... : git with its ssh transport pointed at sshd
+# NAME; "@:" as for t_scp. HOME is the client directory (no user's git
+# config is read, and CI may have no HOME at all).
+t_git() {
+    local name=$1 user=$2 opts a args=() e; shift 2
+    mapfile -t opts < <(ssh_opts "$name" "$user")
+    printf -v e '%q ' ssh "${opts[@]}" -p "${SSHD_PORT[$name]}"
+    for a in "$@"; do
+        if [[ $a == @:* ]]; then args+=("$user@127.0.0.1:${a#@:}"); else args+=("$a"); fi
+    done
+    HOME=$SSH_CLIENT_DIR GIT_SSH_COMMAND=$e GIT_SSH_VARIANT=ssh timeout 120 git "${args[@]}"
+}
+
 # t_rsync NAME USER [ARGS...]: "@:" as for t_scp.
 t_rsync() {
     local name=$1 user=$2 opts a args=() e; shift 2
