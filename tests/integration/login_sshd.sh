@@ -13,6 +13,8 @@
 #      an unsafe jail or home refuses the login;
 #   3. rsync into the sftp jail, and the rsync/scp argument tricks
 #      (COMPAT.md W6: `rsync -e sh evilhost:x`) refused with no side effect;
+#      git push and clone into the same jail, its hooks never run, git's
+#      argument tricks refused;
 #   4. sshd ForceCommand running jk_lsh for a non-jailed user (host config);
 #   5. hostile command strings and environment (AcceptEnv *) through ssh;
 #   6. cleanup: sshd stopped, users gone, mounts gone with the namespace.
