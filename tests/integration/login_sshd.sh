@@ -47,6 +47,9 @@ unset LANG LANGUAGE
 
 setup_root
 private_confdir
+# The host's /dev/log, in this namespace only: jk_chrootsh's log lines (the
+# sshd sessions run here too).
+capture_syslog
 cd "$T_ROOT/cwd" || fatal "cd"
 install_setuid JK_CHROOTSH
 # A plain root-owned copy for ForceCommand (4): the user runs it from the host.
@@ -176,27 +179,14 @@ umask = 022
 EOF
 chown 0:0 "$J1/etc/jailkit/jk_lsh.ini" && chmod 0644 "$J1/etc/jailkit/jk_lsh.ini"
 
-# jk_lsh (and jk_chrootsh after the chroot, when it has no log connection yet)
-# log to the jail's /dev/log; jailkit's jk_socketd relays that socket, here a
-# small listener keeps what arrives. The host has no syslog daemon (no
-# /dev/log, no journald) on the test machine, so this is the only log view.
+# jk_lsh logs to the jail's /dev/log, which jk_socketd would relay to the
+# host; here a receiver keeps what arrives there.
 J1LOG=$T_ROOT/j1-syslog.txt
-: >"$J1LOG"
-if command -v python3 >/dev/null 2>&1; then
-    install -d -m 0755 -o 0 -g 0 "$J1/dev"
-    python3 - "$J1/dev/log" "$J1LOG" <<'EOF' &
-import os, socket, sys
-path, out = sys.argv[1], sys.argv[2]
-try: os.unlink(path)
-except FileNotFoundError: pass
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path); os.chmod(path, 0o666)
-with open(out, "ab", buffering=0) as f:
-    while True:
-        f.write(s.recv(65536).rstrip(b"\0\n") + b"\n")
-EOF
-    on_exit kill "$!"
-fi
+install -d -m 0755 -o 0 -g 0 "$J1/dev"
+python3 "$here/../lib/syslog_receiver.py" "$J1/dev/log" "$J1LOG" &
+on_exit kill "$!"
+for _ in $(seq 100); do [[ -S $J1/dev/log ]] && break; sleep 0.05; done
+[[ -S $J1/dev/log ]] || fatal "the jail's syslog receiver did not start"
 
 U1=$(make_user)
 U1ID=$(uid_of "$U1")
@@ -563,16 +553,14 @@ assert_rc "ForceCommand jk_lsh: rsync tree intact" 0
 log=$(cat "${SSHD_LOG[main]}")
 assert_contains "sshd log: the jailed sftp user's subsystem session" "Starting session: subsystem 'sftp' for $U1 " "$log"
 assert_match "sshd log: publickey logins of the jailed users" "Accepted publickey for $U1 .*Accepted publickey for $U2|Accepted publickey for $U2 .*Accepted publickey for $U1" "$(tr '\n' ' ' <<<"$log")"
-if [[ -s $J1LOG ]]; then
-    diag "jail /dev/log (first lines):"; diag "$(head -n 8 "$J1LOG")"
-    assert_contains "jail syslog: jk_lsh logs the allowed sftp-server" \
-        "executing command '/usr/lib/openssh/sftp-server' for user $U1 ($U1ID)" "$(cat "$J1LOG")"
-    assert_contains "jail syslog: jk_lsh logs the refused /bin/sh" "user $U1 ($U1ID) tried to run '/bin/sh'" "$(cat "$J1LOG")"
-else
-    diag "no syslog line arrived at $J1/dev/log (tools log to the host's /dev/log, absent here)"
-fi
-if [[ -S /dev/log ]]; then diag "host /dev/log exists: jk_chrootsh lines go to the host's syslog (not read by this test)"
-else diag "no /dev/log and no journald on this host: jk_chrootsh's host-side syslog lines are not verifiable"; fi
+assert_contains "jail syslog: jk_lsh logs the allowed sftp-server" \
+    "executing command '/usr/lib/openssh/sftp-server' for user $U1 ($U1ID)" "$(cat "$J1LOG")"
+assert_contains "jail syslog: jk_lsh logs the refused /bin/sh" "user $U1 ($U1ID) tried to run '/bin/sh'" "$(cat "$J1LOG")"
+assert_contains "jail syslog: jk_lsh logs the refused rsync argument trick" "rsync -e sh evilhost:x" "$(cat "$J1LOG")"
+syslog_has "host syslog: jk_chrootsh logs each login (authpriv.info)" \
+    "^<86>.*jk_chrootsh\[[0-9]+\]: now entering jail $J1 for user $U1 \($U1ID\)"
+syslog_has "host syslog: jk_chrootsh logs the group-writable jail it refused (authpriv.err)" \
+    "^<83>.*jk_chrootsh\[[0-9]+\]: .*$J2.* is not a safe jail"
 
 # ---------------------------------------------------------------- 6. cleanup (checked from here: the rest is _cleanup)
 
