@@ -64,6 +64,10 @@ expect "jk_init --configfile = FILE -j /x <TAB>" "$want" "$(comp jk_init --confi
 expect "jk_init --configfile=FILE (one word) -j /x <TAB>" "$want" "$(comp jk_init "--configfile=$ini" -j /x "")"
 expect "jk_init -cFILE -j /x s<TAB>" $'scp\nsftp' "$(comp jk_init "-c$ini" -j /x s)"
 expect "jk_init -c FILE -j /x basicshell <TAB>: more sections" "$want" "$(comp jk_init -c "$ini" -j /x basicshell "")"
+# ~/FILE as the shell would expand it; a shell without HOME (cron, env -i)
+# completes nothing rather than failing.
+expect "jk_init -c ~/FILE -j /x <TAB>: ~ is HOME" "$want" "$(HOME=$scratch; comp jk_init -c "~/my.ini" -j /x "")"
+expect "jk_init -c ~/FILE -j /x <TAB> without HOME: nothing, no error" "" "$(unset HOME; comp jk_init -c "~/my.ini" -j /x "" 2>&1)"
 
 # Without -c: JK_SYSCONFDIR/jk_init.ini (pointed at a scratch directory).
 mkdir "$scratch/conf"
