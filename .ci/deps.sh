@@ -13,4 +13,4 @@ apt-get install -y -q --no-install-recommends "${dpkg_opts[@]}" \
   libinih-dev libcap-dev libacl1-dev catch2 \
   python3 perl git openssh-client openssh-server openssh-sftp-server rsync iproute2 procmail \
   acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar man-db mandoc \
-  clang-tidy cppcheck dpkg-dev debhelper fakeroot bash-completion jailkit
+  clang-tidy clang-format cppcheck dpkg-dev debhelper fakeroot bash-completion jailkit

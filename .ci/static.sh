@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI stage "static analysis": clang-tidy (checks in /.clang-tidy, every
 # finding an error) and cppcheck over libjk and the tools - not the tests or
-# the fuzz targets. Both always run; the stage fails if either finds anything.
+# the fuzz targets - and clang-format (/.clang-format) over every C++ file.
+# All three always run; the stage fails if any finds anything.
 # Runs from a fresh clone as root; about 2 minutes of CPU on 2 cores.
 #   bash .ci/static.sh [build-dir]     (default: build-static)
 set -uo pipefail
@@ -65,11 +66,26 @@ cpp_findings=$(grep -cE '^[^ ]+:[0-9]+:[0-9]+: [a-z]+: ' "$log/cppcheck.txt")
 cpp_secs=$((SECONDS - t0))
 ((cpp_rc != 0 || cpp_findings != 0)) && cat "$log/cppcheck.txt"
 
+# ---- clang-format: every C++ file of the repository, tests and fuzzers too
+t0=$SECONDS
+fmt=$(pick clang-format-14 clang-format) || { echo "static: clang-format is not installed" >&2; exit 1; }
+: >"$log/format.txt"
+while IFS= read -r f; do
+  "$fmt" --style=file "$f" | cmp -s - "$f" || echo "$f" >>"$log/format.txt"
+done < <(cd "$root" && git ls-files '*.cpp' '*.hpp' '*.h' '*.cc')
+fmt_findings=$(wc -l <"$log/format.txt")
+fmt_secs=$((SECONDS - t0))
+if ((fmt_findings != 0)); then
+  echo "files that differ from .clang-format (fix with: clang-format -i FILE):"
+  sed 's/^/  /' "$log/format.txt"
+fi
+
 # ---- summary
 printf '\nstatic analysis over %d files (libjk, jk_*):\n' "${#files[@]}"
 printf '  clang-tidy (%s): %d finding(s), exit %d, %ds\n' "$tidy" "$tidy_findings" "$tidy_rc" "$tidy_secs"
 printf '  cppcheck (%s): %d finding(s), exit %d, %ds\n' "$(cppcheck --version)" "$cpp_findings" "$cpp_rc" "$cpp_secs"
-if ((tidy_rc != 0 || tidy_findings != 0 || cpp_rc != 0 || cpp_findings != 0)); then
+printf '  clang-format (%s): %d file(s) differ, %ds\n' "$("$fmt" --version)" "$fmt_findings" "$fmt_secs"
+if ((tidy_rc != 0 || tidy_findings != 0 || cpp_rc != 0 || cpp_findings != 0 || fmt_findings != 0)); then
   echo "static analysis: FAILED" >&2
   exit 1
 fi

@@ -12,7 +12,8 @@ const char* usage_text() {
            "the user's shell from JAIL/etc/passwd with the same arguments\n"
            "(e.g. -c COMMAND from sshd).\n"
            "\n"
-           "Settings: " JK_SYSCONFDIR "/jk_chrootsh.ini (see jk_chrootsh(8)).\n"
+           "Settings: " JK_SYSCONFDIR
+           "/jk_chrootsh.ini (see jk_chrootsh(8)).\n"
            "\n"
            "      --help      show this help and exit (only as the sole argument)\n"
            "      --version   show the version and exit (only as the sole argument)\n";

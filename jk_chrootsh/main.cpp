@@ -1,6 +1,8 @@
 // jk_chrootsh: the setuid-root login shell that puts a user in their jail
 // (COMPAT.md 2.3). The sequence and every check live in libjk
 // (jk/login.hpp); this file runs the setuid prologue first, then hands over.
+#include "jk/main.hpp"
+
 #include <syslog.h>
 
 #include <cstdio>
@@ -9,21 +11,20 @@
 
 #include "jk/log.hpp"
 #include "jk/login.hpp"
-#include "jk/main.hpp"
 #include "jk/privilege.hpp"
 #include "jk_chrootsh/cli.hpp"
 
 int main(int argc, char** argv) {
-    return jk::privilege::setuid_main(argc, argv, "jk_chrootsh", [](const jk::privilege::Prologue& prologue,
-                                                                   const std::vector<std::string>& args) -> int {
-        switch (jk_chrootsh::parse_action(args)) {
-            case jk_chrootsh::Action::help: std::fputs(jk_chrootsh::usage_text(), stdout); return 0;
-            case jk_chrootsh::Action::version: std::printf("jk_chrootsh %s\n", JK_VERSION); return 0;
-            case jk_chrootsh::Action::login: break;
-        }
-        jk::log::open("jk_chrootsh", LOG_AUTHPRIV);
-        jk::login::run(prologue, args, [](int priority, const std::string& message) {
-            jk::log::syslog_only(priority, message);
+    return jk::privilege::setuid_main(
+        argc, argv, "jk_chrootsh",
+        [](const jk::privilege::Prologue& prologue, const std::vector<std::string>& args) -> int {
+            switch (jk_chrootsh::parse_action(args)) {
+                case jk_chrootsh::Action::help: std::fputs(jk_chrootsh::usage_text(), stdout); return 0;
+                case jk_chrootsh::Action::version: std::printf("jk_chrootsh %s\n", JK_VERSION); return 0;
+                case jk_chrootsh::Action::login: break;
+            }
+            jk::log::open("jk_chrootsh", LOG_AUTHPRIV);
+            jk::login::run(prologue, args,
+                           [](int priority, const std::string& message) { jk::log::syslog_only(priority, message); });
         });
-    });
 }

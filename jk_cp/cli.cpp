@@ -29,21 +29,22 @@ const char* usage_text() {
 Options parse_args(const std::vector<std::string>& argv) {
     enum { opt_version = 256 };
     static const option long_options[] = {
-        {"jail", required_argument, nullptr, 'j'},   {"verbose", no_argument, nullptr, 'v'},
-        {"force", no_argument, nullptr, 'f'},        {"hardlink", no_argument, nullptr, 'k'},
-        {"owner", no_argument, nullptr, 'o'},        {"setuid", no_argument, nullptr, 's'},
-        {"help", no_argument, nullptr, 'h'},         {"version", no_argument, nullptr, opt_version},
+        {"jail", required_argument, nullptr, 'j'},
+        {"verbose", no_argument, nullptr, 'v'},
+        {"force", no_argument, nullptr, 'f'},
+        {"hardlink", no_argument, nullptr, 'k'},
+        {"owner", no_argument, nullptr, 'o'},
+        {"setuid", no_argument, nullptr, 's'},
+        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, opt_version},
         {nullptr, 0, nullptr, 0},
     };
 
     Options o;
     bool jail_given = false;
-    std::vector<std::string> positional =
-        jk::cli::parse(argv, "j:vfkosh?", long_options, [&](int c, const char* arg) {
-            switch (c) {
-            case 'j':
-                jk::cli::assign_once(o.jail, jail_given, arg, "-j/--jail");
-                break;
+    std::vector<std::string> positional = jk::cli::parse(argv, "j:vfkosh?", long_options, [&](int c, const char* arg) {
+        switch (c) {
+            case 'j': jk::cli::assign_once(o.jail, jail_given, arg, "-j/--jail"); break;
             case 'v': o.verbose = true; break;
             case 'f': o.force = true; break;
             case 'k': o.hardlink = true; break;
@@ -53,8 +54,8 @@ Options parse_args(const std::vector<std::string>& argv) {
             case '?': o.help = true; break;
             case opt_version: o.version = true; break;
             default: throw jk::UsageError("unexpected option");
-            }
-        });
+        }
+    });
     if (o.help || o.version) return o;
     if (!jail_given && !positional.empty()) {
         o.jail = positional.front();

@@ -1,4 +1,6 @@
 // jk_cp: copy files with what they need into a chroot jail.
+#include "jk/main.hpp"
+
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -11,7 +13,6 @@
 #include "jk/error.hpp"
 #include "jk/jail.hpp"
 #include "jk/log.hpp"
-#include "jk/main.hpp"
 #include "jk/search_path.hpp"
 #include "jk_cp/cli.hpp"
 
@@ -49,8 +50,8 @@ int copy_into_jail(const jk_cp::Options& o) {
         try {
             return jk::Jail::open(jail_path);
         } catch (const jk::UnsafePath& e) {
-            jk::log::syslog_only(LOG_WARNING, "refusing to copy into unsafe jail " + jk::quoted(jail_path) + ": " +
-                                                  e.what());
+            jk::log::syslog_only(LOG_WARNING,
+                                 "refusing to copy into unsafe jail " + jk::quoted(jail_path) + ": " + e.what());
             throw jk::Error(std::string("ERROR: jail is not safe: ") + e.what(), unsafe_jail);
         }
     }();
@@ -67,7 +68,8 @@ int copy_into_jail(const jk_cp::Options& o) {
     for (const auto& s : sources) planner.add(s);
     jk::copy::Plan plan = planner.take();
     for (const auto& w : plan.warnings) std::fprintf(stderr, "jk_cp: warning: %s\n", w.c_str());
-    for (const auto& m : plan.missing_libraries) std::fprintf(stderr, "jk_cp: warning: library %s not found\n", m.c_str());
+    for (const auto& m : plan.missing_libraries)
+        std::fprintf(stderr, "jk_cp: warning: library %s not found\n", m.c_str());
 
     auto print = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
     jk::copy::install(plan, jail, copy_options, print);

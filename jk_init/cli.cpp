@@ -15,7 +15,8 @@ const char* usage_text() {
            "\n"
            "  -j, --jail=JAIL        the jail directory (else the first non-option\n"
            "                         argument); created 0755 root:root if missing\n"
-           "  -c, --configfile=FILE  the sections file (default " JK_SYSCONFDIR "/jk_init.ini)\n"
+           "  -c, --configfile=FILE  the sections file (default " JK_SYSCONFDIR
+           "/jk_init.ini)\n"
            "  -l, --list             list the sections of the file and exit\n"
            "  -v, --verbose          also report what is skipped or missing\n"
            "  -f, --force            replace files that already exist in the jail\n"
@@ -47,25 +48,20 @@ Options parse_args(const std::vector<std::string>& argv) {
 
     Options o;
     bool jail_given = false, config_given = false;
-    std::vector<std::string> positional =
-        jk::cli::parse(argv, "j:c:lvfkh", long_options, [&](int c, const char* arg) {
-            switch (c) {
-                case 'j':
-                    jk::cli::assign_once(o.jail, jail_given, arg, "-j/--jail");
-                    break;
-                case 'c':
-                    jk::cli::assign_once(o.config_file, config_given, arg, "-c/--configfile");
-                    break;
-                case 'l': o.list = true; break;
-                case 'v': o.verbose = true; break;
-                case 'f': o.force = true; break;
-                case 'k': o.hardlink = true; break;
-                case 'h': o.help = true; break;
-                case opt_strict: o.strict = true; break;
-                case opt_version: o.version = true; break;
-                default: throw jk::UsageError("unexpected option");
-            }
-        });
+    std::vector<std::string> positional = jk::cli::parse(argv, "j:c:lvfkh", long_options, [&](int c, const char* arg) {
+        switch (c) {
+            case 'j': jk::cli::assign_once(o.jail, jail_given, arg, "-j/--jail"); break;
+            case 'c': jk::cli::assign_once(o.config_file, config_given, arg, "-c/--configfile"); break;
+            case 'l': o.list = true; break;
+            case 'v': o.verbose = true; break;
+            case 'f': o.force = true; break;
+            case 'k': o.hardlink = true; break;
+            case 'h': o.help = true; break;
+            case opt_strict: o.strict = true; break;
+            case opt_version: o.version = true; break;
+            default: throw jk::UsageError("unexpected option");
+        }
+    });
     if (!config_given) o.config_file = jk::init::default_config;
     if (o.config_file.empty()) throw jk::UsageError("option '-c/--configfile' needs a file name");
     if (o.help || o.version || o.list) return o;

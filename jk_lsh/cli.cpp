@@ -6,7 +6,8 @@ const char* usage_text() {
     return "Usage: jk_lsh [IGNORED]... -c COMMAND\n"
            "       jk_lsh --help | --version\n"
            "A limited shell for jailed accounts: runs COMMAND only when its program\n"
-           "is listed in " JK_SYSCONFDIR "/jk_lsh.ini for the user (section user,\n"
+           "is listed in " JK_SYSCONFDIR
+           "/jk_lsh.ini for the user (section user,\n"
            "then 'group <primary group>', then DEFAULT) and its arguments pass the\n"
            "program's argument rules. No shell is ever started.\n"
            "\n"

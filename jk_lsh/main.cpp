@@ -10,12 +10,14 @@
 //  3. Read only JK_SYSCONFDIR/jk_lsh.ini, and only when root-owned and not
 //     writable by group or others (the jailed user must not write policy).
 //  4. Close fds >= 3 before exec, so nothing of ours leaks into the command.
+#include "jk/main.hpp"
+
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -29,7 +31,6 @@
 #include "jk/error.hpp"
 #include "jk/log.hpp"
 #include "jk/lsh_config.hpp"
-#include "jk/main.hpp"
 #include "jk/privilege.hpp"
 #include "jk_lsh/cli.hpp"
 
@@ -58,7 +59,8 @@ std::vector<char*> c_array(std::vector<std::string>& v) {
 // "user NAME (uid)" for the log, or "user uid N" when the lookup fails.
 std::string who_am_i() {
     const uid_t uid = ::getuid();
-    if (const passwd* pw = ::getpwuid(uid)) return "user " + std::string(pw->pw_name) + " (" + std::to_string(uid) + ")";
+    if (const passwd* pw = ::getpwuid(uid))
+        return "user " + std::string(pw->pw_name) + " (" + std::to_string(uid) + ")";
     return "user uid " + std::to_string(uid);
 }
 
@@ -67,9 +69,8 @@ int run(const std::string& command) {
     try {
         ini.emplace(jk::config::IniFile::load(jk_lsh::config_path, jk::config::LoadOptions{.require_trusted = true}));
     } catch (const jk::SysError& e) {
-        return refuse(exit_config, e.err() == ENOENT ? std::string("missing configuration file ") +
-                                                           jk_lsh::config_path
-                                                     : e.what());
+        return refuse(exit_config,
+                      e.err() == ENOENT ? std::string("missing configuration file ") + jk_lsh::config_path : e.what());
     } catch (const jk::ConfigError& e) {
         return refuse(exit_config, std::string("refusing configuration: ") + e.what());
     }
@@ -122,11 +123,12 @@ int main(int argc, char** argv) {
             case jk_lsh::Options::Mode::version: std::printf("jk_lsh %s\n", JK_VERSION); return 0;
             case jk_lsh::Options::Mode::interactive:
                 jk::log::open("jk_lsh", LOG_AUTHPRIV);
-                jk::log::syslog_only(LOG_WARNING | LOG_AUTHPRIV, who_am_i() +
-                                                                     " tried to get an interactive shell session, refused");
-                std::fputs("This account is limited to the commands its administrator allows; "
-                           "an interactive shell session is not available.\n",
-                           stderr);
+                jk::log::syslog_only(LOG_WARNING | LOG_AUTHPRIV,
+                                     who_am_i() + " tried to get an interactive shell session, refused");
+                std::fputs(
+                    "This account is limited to the commands its administrator allows; "
+                    "an interactive shell session is not available.\n",
+                    stderr);
                 return static_cast<int>(exit_interactive);
             case jk_lsh::Options::Mode::command: break;
         }

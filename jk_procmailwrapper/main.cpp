@@ -16,17 +16,19 @@
 #include "jk_procmailwrapper/cli.hpp"
 
 int main(int argc, char** argv) {
-    return jk::privilege::setuid_main(argc, argv, "jk_procmailwrapper", [](const jk::privilege::Prologue& prologue,
-                                                                          const std::vector<std::string>& args) -> int {
-        switch (jk_procmailwrapper::parse_action(args)) {
-            case jk_procmailwrapper::Action::help: std::fputs(jk_procmailwrapper::usage_text(), stdout); return 0;
-            case jk_procmailwrapper::Action::version: std::printf("jk_procmailwrapper %s\n", JK_VERSION); return 0;
-            case jk_procmailwrapper::Action::deliver: break;
-        }
-        // Deliveries go to LOG_MAIL, refusals to LOG_AUTHPRIV: the reporter's
-        // priorities carry their facility.
-        jk::log::open("jk_procmailwrapper", LOG_MAIL);
-        jk::procmail::run(prologue, args,
-                          [](int priority, const std::string& message) { jk::log::syslog_only(priority, message); });
-    });
+    return jk::privilege::setuid_main(
+        argc, argv, "jk_procmailwrapper",
+        [](const jk::privilege::Prologue& prologue, const std::vector<std::string>& args) -> int {
+            switch (jk_procmailwrapper::parse_action(args)) {
+                case jk_procmailwrapper::Action::help: std::fputs(jk_procmailwrapper::usage_text(), stdout); return 0;
+                case jk_procmailwrapper::Action::version: std::printf("jk_procmailwrapper %s\n", JK_VERSION); return 0;
+                case jk_procmailwrapper::Action::deliver: break;
+            }
+            // Deliveries go to LOG_MAIL, refusals to LOG_AUTHPRIV: the reporter's
+            // priorities carry their facility.
+            jk::log::open("jk_procmailwrapper", LOG_MAIL);
+            jk::procmail::run(prologue, args, [](int priority, const std::string& message) {
+                jk::log::syslog_only(priority, message);
+            });
+        });
 }

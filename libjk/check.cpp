@@ -339,8 +339,7 @@ std::vector<Target> select_targets(const config::IniFile* ini, const std::vector
     Ignores default_ignores = def ? ignores_from_section(*def) : Ignores{};
     if (ini) {
         for (const auto& s : ini->sections())
-            for (auto& w : config::unknown_keys(s, known_keys))
-                warnings.push_back(std::move(w));
+            for (auto& w : config::unknown_keys(s, known_keys)) warnings.push_back(std::move(w));
     }
     // ini sections by cleaned jail path
     std::vector<std::pair<std::string, std::string>> sections;  // (clean path, section name)

@@ -46,7 +46,9 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -104,7 +106,9 @@ std::vector<std::string> split_list(std::string_view value) {
 Section::Section(std::string file, std::string name, int line)
     : file_(std::move(file)), name_(std::move(name)), line_(line) {}
 
-void Section::append(Entry e) { entries_.push_back(std::move(e)); }
+void Section::append(Entry e) {
+    entries_.push_back(std::move(e));
+}
 
 const Entry* Section::find(std::string_view key) const {
     const std::string k = normalize_key(key);
@@ -163,8 +167,8 @@ std::optional<long long> Section::get_int(std::string_view key, long long min, l
         throw ConfigError(file_, e->line, "invalid integer " + quoted(e->value) + " for " + quoted(e->raw_key));
     if (r.ec == std::errc::result_out_of_range || out < min || out > max)
         throw ConfigError(file_, e->line,
-                          quoted(e->value) + " for " + quoted(e->raw_key) + " is out of range (" +
-                              std::to_string(min) + " to " + std::to_string(max) + ")");
+                          quoted(e->value) + " for " + quoted(e->raw_key) + " is out of range (" + std::to_string(min) +
+                              " to " + std::to_string(max) + ")");
     return out;
 }
 
@@ -172,9 +176,9 @@ std::optional<unsigned> Section::get_octal(std::string_view key, unsigned max) c
     const Entry* e = find(key);
     if (!e) return std::nullopt;
     if (e->value.empty() || e->value.find_first_not_of("01234567") != std::string::npos)
-        throw ConfigError(file_, e->line,
-                          "invalid octal number " + quoted(e->value) + " for " + quoted(e->raw_key) +
-                              " (digits 0-7 only)");
+        throw ConfigError(
+            file_, e->line,
+            "invalid octal number " + quoted(e->value) + " for " + quoted(e->raw_key) + " (digits 0-7 only)");
     unsigned long long out = 0;
     for (char c : e->value) {
         out = out * 8 + static_cast<unsigned>(c - '0');
@@ -205,8 +209,8 @@ std::optional<double> Section::get_double(std::string_view key, double min, doub
         throw ConfigError(file_, e->line, "invalid number " + quoted(e->value) + " for " + quoted(e->raw_key));
     if (out < min || out > max)
         throw ConfigError(file_, e->line,
-                          quoted(e->value) + " for " + quoted(e->raw_key) + " is out of range (" +
-                              std::to_string(min) + " to " + std::to_string(max) + ")");
+                          quoted(e->value) + " for " + quoted(e->raw_key) + " is out of range (" + std::to_string(min) +
+                              " to " + std::to_string(max) + ")");
     return out;
 }
 
@@ -234,9 +238,9 @@ struct ParseState {
     bool handled = false;
 
     // Where we are in the file.
-    std::optional<std::size_t> section;  // index into ini.sections_; nullopt before the first header
-    bool section_ignored = false;        // inside a duplicate section
-    bool have_key = false;               // a key since the last header (inih's prev_name)
+    std::optional<std::size_t> section;     // index into ini.sections_; nullopt before the first header
+    bool section_ignored = false;           // inside a duplicate section
+    bool have_key = false;                  // a key since the last header (inih's prev_name)
     std::optional<std::size_t> last_entry;  // entry a continuation extends; nullopt if that key was ignored
 
     std::optional<ConfigError> error;
@@ -538,8 +542,7 @@ std::string read_config_fd(int fd, const std::string& what, const LoadOptions& o
         // between (DESIGN.md invariant 2).
         if (!S_ISREG(st.st_mode)) throw ConfigError(what, 0, "is not a regular file, refusing it");
         if (st.st_uid != 0) throw ConfigError(what, 0, "is not owned by root, refusing it");
-        if (st.st_mode & (S_IWGRP | S_IWOTH))
-            throw ConfigError(what, 0, "is writable by group or others, refusing it");
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) throw ConfigError(what, 0, "is writable by group or others, refusing it");
     }
     if (S_ISDIR(st.st_mode)) throw ConfigError(what, 0, "is a directory");
     if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > options.max_size)
@@ -573,8 +576,7 @@ std::string read_config_text(const std::string& path, const LoadOptions& options
     try {
         fd = sys::open_at(AT_FDCWD, path, flags, 0, path);
     } catch (const SysError& e) {
-        if (options.require_trusted && e.err() == ELOOP)
-            throw ConfigError(path, 0, "is a symbolic link, refusing it");
+        if (options.require_trusted && e.err() == ELOOP) throw ConfigError(path, 0, "is a symbolic link, refusing it");
         throw;
     }
     const int fl = ::fcntl(fd.get(), F_GETFL);

@@ -30,7 +30,9 @@ std::string dir_part(const std::string& path) {
     return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
-std::string leaf_part(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string leaf_part(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
 
 // Removes a temporary entry unless it was renamed into place.
 class TempEntry {
@@ -57,18 +59,17 @@ private:
 
 class Executor {
 public:
-    Executor(const Jail& jail, const Options& options, const Output& out)
-        : jail_(jail), opt_(options), out_(out) {}
+    Executor(const Jail& jail, const Options& options, const Output& out) : jail_(jail), opt_(options), out_(out) {}
 
     Result run(const Plan& plan) {
         for (const Step& step : plan.steps) {
             switch (step.kind) {
-            case Kind::directory: make_directory(step); break;
-            case Kind::symlink: make_symlink(step); break;
-            case Kind::file: copy_file(step); break;
-            case Kind::device:
-            case Kind::fifo: make_node(step); break;
-            case Kind::socket: break;
+                case Kind::directory: make_directory(step); break;
+                case Kind::symlink: make_symlink(step); break;
+                case Kind::file: copy_file(step); break;
+                case Kind::device:
+                case Kind::fifo: make_node(step); break;
+                case Kind::socket: break;
             }
         }
         restore_directory_times();

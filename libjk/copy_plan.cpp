@@ -24,9 +24,9 @@ constexpr int max_link_depth = 40;
 // on Debian, with multiarch). A library elsewhere is found through the
 // ld.so.cache, which ldconfig can only rebuild from the jail's ld.so.conf.
 bool in_default_library_dir(const std::string& lib) {
-    static const char* const dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib",
-                                       "/lib64", "/usr/lib64", "/lib/i386-linux-gnu", "/usr/lib/i386-linux-gnu",
-                                       "/lib32", "/usr/lib32"};
+    static const char* const dirs[] = {
+        "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib",   "/usr/lib",  "/lib64", "/usr/lib64",
+        "/lib/i386-linux-gnu",   "/usr/lib/i386-linux-gnu",   "/lib32", "/usr/lib32"};
     std::string dir = path::parent_of(lib);
     return std::any_of(std::begin(dirs), std::end(dirs), [&](const char* d) { return dir == d; });
 }
@@ -101,8 +101,8 @@ void Planner::add_path(const std::string& path, bool explicit_arg, bool is_libra
                 // link it is; the host has the same dangling link.
                 if (e.err() != ENOENT && e.err() != ELOOP && e.err() != ENOTDIR) throw;
                 if (explicit_arg && last && depth == 0) throw;
-                plan_.warnings.push_back("symlink " + candidate + " points to " + target + ", which cannot be copied: " +
-                                         e.what());
+                plan_.warnings.push_back("symlink " + candidate + " points to " + target +
+                                         ", which cannot be copied: " + e.what());
             }
             return;
         }

@@ -32,7 +32,9 @@ constexpr int max_symlinks = 40;  // the kernel's MAXSYMLINKS
 
 // The kernel answers ENOSYS where openat2 is missing (before 5.6) and some
 // seccomp filters answer EPERM; both mean "use the walk".
-bool openat2_unavailable(int err) { return err == ENOSYS || err == EPERM; }
+bool openat2_unavailable(int err) {
+    return err == ENOSYS || err == EPERM;
+}
 
 int try_openat2(int rootfd, std::string_view path, int flags, mode_t mode) {
     open_how how{};
@@ -289,8 +291,7 @@ bool link_tmpfile(int fd, int dir, const std::string& name) {
 
 }  // namespace
 
-void Jail::replace_file(std::string_view inner, std::string_view content, mode_t mode, uid_t uid,
-                        gid_t gid) const {
+void Jail::replace_file(std::string_view inner, std::string_view content, mode_t mode, uid_t uid, gid_t gid) const {
     Parent parent = open_parent(inner);
     const std::string shown = host_path(inner);
     // The content is written to an anonymous file (O_TMPFILE) and only named

@@ -208,7 +208,8 @@ void set_meta(int src, int dst, const struct stat& st, bool directory, const std
 
 // Owner and times of a symlink or fifo created by name in dst (a directory
 // only root can write while the copy is built, so the name stays ours).
-void set_meta_by_name(int dst, const std::string& name, const struct stat& st, bool chmod_it, const std::string& shown) {
+void set_meta_by_name(int dst, const std::string& name, const struct stat& st, bool chmod_it,
+                      const std::string& shown) {
     if (::fchownat(dst, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0)
         throw SysError("cannot chown", shown, errno);
     if (chmod_it && ::fchmodat(dst, name.c_str(), st.st_mode & 07777, 0) != 0)
@@ -346,7 +347,8 @@ MoveResult move_home(const std::string& source, const Jail& jail, const std::str
     const bool dest_exists = jail.lstat(inner).has_value();
     if (!sst) return dest_exists ? MoveResult::already_there : MoveResult::no_source;
     if (!S_ISDIR(sst->st_mode))
-        throw Error("the old home " + quoted(source) + " is not a directory (a symlink is never followed), not moving it");
+        throw Error("the old home " + quoted(source) +
+                    " is not a directory (a symlink is never followed), not moving it");
     if (dest_exists)
         throw Error("both " + quoted(source) + " and " + quoted(dest_shown) +
                     " exist; not merging them (move one away and run again)");
@@ -471,8 +473,8 @@ UserResult jail_user(const Jail& jail, const users::HostUsers& host, const std::
     }
 
     if (p.host_change) {
-        const std::vector<std::string> argv{settings.usermod, "-d", p.new_host_home, "-s", settings.request.chrootsh,
-                                            name};
+        const std::vector<std::string> argv{settings.usermod,          "-d", p.new_host_home, "-s",
+                                            settings.request.chrootsh, name};
         process::Outcome out;
         try {
             out = process::run(argv);

@@ -19,7 +19,9 @@ namespace jk::login {
 
 namespace {
 
-std::string id_of(const Account& who) { return who.name + " (" + std::to_string(who.uid) + ")"; }
+std::string id_of(const Account& who) {
+    return who.name + " (" + std::to_string(who.uid) + ")";
+}
 
 // Lookups through NSS with buffers that grow on ERANGE.
 template <class Fn>
@@ -49,17 +51,20 @@ std::optional<std::string> group_name(gid_t gid, int& err) {
     return std::string(gr.gr_name);
 }
 
-std::string why(int err) { return err != 0 ? std::strerror(err) : "no such entry"; }
+std::string why(int err) {
+    return err != 0 ? std::strerror(err) : "no such entry";
+}
 
 // Variables that steer the loader, libc or the shell itself: never passed
 // on, even when the admin lists them (glibc's own AT_SECURE list plus the
 // shells' start-up hooks).
 bool is_trap_variable(std::string_view name) {
     static const std::array<std::string_view, 24> exact = {
-        "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH",
-        "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",
-        "TZDIR", "IFS", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "CDPATH",
-        "GLOBIGNORE", "PROMPT_COMMAND", "PYTHONSTARTUP", "PERL5OPT"};
+        "GCONV_PATH",  "GETCONF_DIR",    "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN",
+        "LOCPATH",     "MALLOC_TRACE",   "NIS_PATH",       "NLSPATH",     "RESOLV_HOST_CONF",
+        "RES_OPTIONS", "TMPDIR",         "TZDIR",          "IFS",         "ENV",
+        "BASH_ENV",    "SHELLOPTS",      "BASHOPTS",       "PS4",         "CDPATH",
+        "GLOBIGNORE",  "PROMPT_COMMAND", "PYTHONSTARTUP",  "PERL5OPT"};
     if (name.starts_with("LD_") || name.starts_with("MALLOC_") || name.starts_with("BASH_FUNC_")) return true;
     for (std::string_view e : exact)
         if (name == e) return true;
@@ -102,10 +107,10 @@ std::string clean(std::string_view p) {
 Settings read_settings(const config::Section* section, std::vector<std::string>& warnings) {
     Settings s;
     if (section == nullptr) return s;
-    for (auto& w : config::unknown_keys(*section, {"env", "relax_home_group_permissions", "relax_home_other_permissions",
-                                                    "relax_home_group", "relax_home_owner", "injail_shell",
-                                                    "injail_login_shell", "skip_injail_passwd_check",
-                                                    "allow_setuid"}))
+    for (auto& w :
+         config::unknown_keys(*section, {"env", "relax_home_group_permissions", "relax_home_other_permissions",
+                                         "relax_home_group", "relax_home_owner", "injail_shell", "injail_login_shell",
+                                         "skip_injail_passwd_check", "allow_setuid"}))
         warnings.push_back(std::move(w));
     s.env = section->get_list("env", &warnings).value_or(std::vector<std::string>{});
     s.relax_home_group_permissions = section->get_bool("relax_home_group_permissions").value_or(false);
@@ -136,21 +141,23 @@ Account host_account(const privilege::Caller& caller, const std::optional<std::s
     int err = 0;
     std::optional<passwd> pw;
     if (env_user && !env_user->empty()) {
-        pw = lookup_passwd([&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwnam_r(env_user->c_str(), p, b, n, r); },
-                           buf, err);
+        pw = lookup_passwd(
+            [&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwnam_r(env_user->c_str(), p, b, n, r); },
+            buf, err);
         if (!pw)
-            throw Refused(no_user_info, "abort, failed to get user information for user " + quoted(printable(*env_user, 64)) +
-                                            ": " + why(err) + ", check /etc/passwd");
+            throw Refused(no_user_info, "abort, failed to get user information for user " +
+                                            quoted(printable(*env_user, 64)) + ": " + why(err) + ", check /etc/passwd");
         if (pw->pw_uid != caller.uid)
             throw Refused(no_user_info, "abort, started by user ID " + std::to_string(caller.uid) + ", got user info " +
                                             printable(pw->pw_name, 64) + " with user ID " + std::to_string(pw->pw_uid) +
                                             " ($USER names another account)");
     } else {
-        pw = lookup_passwd([&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwuid_r(caller.uid, p, b, n, r); },
-                           buf, err);
+        pw = lookup_passwd(
+            [&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwuid_r(caller.uid, p, b, n, r); }, buf,
+            err);
         if (!pw)
-            throw Refused(no_user_info, "abort, failed to get user information for user ID " + std::to_string(caller.uid) +
-                                            ": " + why(err) + ", check /etc/passwd");
+            throw Refused(no_user_info, "abort, failed to get user information for user ID " +
+                                            std::to_string(caller.uid) + ": " + why(err) + ", check /etc/passwd");
     }
     Account a;
     a.name = pw->pw_name ? pw->pw_name : "";
@@ -158,16 +165,17 @@ Account host_account(const privilege::Caller& caller, const std::optional<std::s
     a.gid = pw->pw_gid;
     a.home = pw->pw_dir ? pw->pw_dir : "";
     if (a.name.empty())
-        throw Refused(no_user_info, "abort, got an empty username for user ID " + std::to_string(caller.uid) +
-                                        ", check /etc/passwd");
+        throw Refused(no_user_info,
+                      "abort, got an empty username for user ID " + std::to_string(caller.uid) + ", check /etc/passwd");
     std::optional<std::string> gname = group_name(a.gid, err);
     if (!gname)
-        throw Refused(no_user_info, "abort, failed to get group information for group ID " + std::to_string(a.gid) + ": " +
-                                        why(err) + ", check /etc/group");
+        throw Refused(no_user_info, "abort, failed to get group information for group ID " + std::to_string(a.gid) +
+                                        ": " + why(err) + ", check /etc/group");
     a.group_name = *gname;
     if (a.gid != caller.gid)
-        throw Refused(gid_mismatch, "abort, the group ID " + std::to_string(caller.gid) + " of the caller is not the group ID " +
-                                        std::to_string(a.gid) + " of user " + id_of(a) + " in /etc/passwd");
+        throw Refused(gid_mismatch, "abort, the group ID " + std::to_string(caller.gid) +
+                                        " of the caller is not the group ID " + std::to_string(a.gid) + " of user " +
+                                        id_of(a) + " in /etc/passwd");
     return a;
 }
 
@@ -231,11 +239,13 @@ UniqueFd open_home(const Jail& jail, const std::string& home, const Account& who
         throw Refused(unsafe_path, "abort, path " + shown + " does not have group owner " + std::to_string(who.gid) +
                                        ", set option 'relax_home_group' to relax this check");
     if ((st.st_mode & S_IWGRP) && !s.relax_home_group_permissions)
-        throw Refused(unsafe_path, "abort, path " + shown +
-                                       " is group writable, set option 'relax_home_group_permissions' to relax this check");
+        throw Refused(unsafe_path,
+                      "abort, path " + shown +
+                          " is group writable, set option 'relax_home_group_permissions' to relax this check");
     if ((st.st_mode & S_IWOTH) && !s.relax_home_other_permissions)
-        throw Refused(unsafe_path, "abort, path " + shown +
-                                       " is writable for other, set option 'relax_home_other_permissions' to relax this check");
+        throw Refused(unsafe_path,
+                      "abort, path " + shown +
+                          " is writable for other, set option 'relax_home_other_permissions' to relax this check");
     return fd;
 }
 
@@ -245,8 +255,7 @@ std::optional<users::PasswdEntry> check_jail_account(const users::PasswdFile& pa
     if (s.skip_injail_passwd_check && s.injail_shell) return std::nullopt;
     const std::string& file = passwd.filename;
     const users::PasswdEntry* e = by_name ? passwd.find(who.name) : users::find_uid(passwd, who.uid);
-    if (e == nullptr)
-        throw Refused(injail_user_missing, "abort, failed to find user " + id_of(who) + " in " + file);
+    if (e == nullptr) throw Refused(injail_user_missing, "abort, failed to find user " + id_of(who) + " in " + file);
     if (e->uid != who.uid)
         throw Refused(injail_user_missing, "abort, got user information in the jail for user ID " +
                                                std::to_string(e->uid) + " instead of user ID " +
@@ -268,7 +277,8 @@ std::optional<users::PasswdEntry> check_jail_account(const users::PasswdFile& pa
                                                 ", check /etc/group and " + group.filename);
     if (clean(e->home) != clean(home))
         throw Refused(injail_home_mismatch, "abort, home directory " + home + " differs from jail home directory " +
-                                                e->home + " for user " + id_of(who) + ", check /etc/passwd and " + file);
+                                                e->home + " for user " + id_of(who) + ", check /etc/passwd and " +
+                                                file);
     return *e;
 }
 
@@ -307,8 +317,8 @@ std::vector<std::string> shell_environment(const privilege::CallerEnvironment& c
                                            const Account& who, const std::string& home, const std::string& shell,
                                            std::vector<std::string>& warnings) {
     std::vector<std::pair<std::string, std::string>> vars = {
-        {"HOME", home},          {"USER", who.name},   {"USERNAME", who.name},
-        {"LOGNAME", who.name},   {"SHELL", shell},     {"PATH", "/usr/local/bin:/usr/bin:/bin"},
+        {"HOME", home},        {"USER", who.name}, {"USERNAME", who.name},
+        {"LOGNAME", who.name}, {"SHELL", shell},   {"PATH", "/usr/local/bin:/usr/bin:/bin"},
     };
     auto set = [&](const std::string& k, const std::string& v) {
         for (auto& kv : vars)
@@ -357,14 +367,14 @@ int exit_for(privilege::DropStep step) {
     return capabilities_failed + 4;
 }
 
-
 Jail open_jail(const std::string& path) {
     try {
         return Jail::open(path);
     } catch (const SymlinkNotAllowed& e) {
         throw Refused(jail_path_mismatch, "abort, " + path + " is not a safe jail: " + e.what());
     } catch (const UnsafePath& e) {
-        throw Refused(unsafe_path, "abort, " + path + " is not a safe jail, check ownership and permissions: " + e.what());
+        throw Refused(unsafe_path,
+                      "abort, " + path + " is not a safe jail, check ownership and permissions: " + e.what());
     } catch (const SysError& e) {
         throw Refused(no_jail_dir, "abort, chdir(" + path + ") failed: " + std::strerror(e.err()) +
                                        ", check the permissions for " + path);
@@ -402,8 +412,8 @@ void enter_and_exec(Entry e, const Account& who) {
     }
     // ---- as the user from here on
     if (::fchdir(e.home->get()) != 0)
-        throw Refused(chdir_home_failed, "abort, chdir to the home failed inside the jail " + jail.path() + ": " +
-                                             std::strerror(errno));
+        throw Refused(chdir_home_failed,
+                      "abort, chdir to the home failed inside the jail " + jail.path() + ": " + std::strerror(errno));
     privilege::ensure_own_session();
     ::umask(e.umask);
     try {
@@ -423,11 +433,12 @@ namespace {
     if (!valid_invocation_name(argv0))
         throw Refused(bad_invocation_name, "abort, jk_chrootsh is called as " + quoted(printable(argv0, 200)));
     if (caller.euid != 0)
-        throw Refused(not_setuid, "abort, jk_chrootsh is not setuid root (effective user ID " +
-                                      std::to_string(caller.euid) + ")");
+        throw Refused(not_setuid,
+                      "abort, jk_chrootsh is not setuid root (effective user ID " + std::to_string(caller.euid) + ")");
     if (caller.uid == 0)
-        throw Refused(run_by_root, "abort, jk_chrootsh is run by root, which does not make sense because user "
-                                   "root can break out of a jail anyway");
+        throw Refused(run_by_root,
+                      "abort, jk_chrootsh is run by root, which does not make sense because user "
+                      "root can break out of a jail anyway");
 
     const std::optional<std::string> env_user = pro.environment.get("USER");
     const Account who = host_account(caller, env_user);
@@ -438,8 +449,7 @@ namespace {
     if (ini) s = settings_for(*ini, who, warnings, read_settings);
     for (const auto& w : warnings) report(LOG_WARNING, w);
 
-    if (who.home.empty())
-        throw Refused(empty_home, "abort, got an empty home directory for user " + id_of(who));
+    if (who.home.empty()) throw Refused(empty_home, "abort, got an empty home directory for user " + id_of(who));
     std::optional<users::JailHome> split;
     try {
         split = users::split_jail_home(who.home);
@@ -466,8 +476,8 @@ namespace {
     std::vector<std::string> env = shell_environment(pro.environment, s, who, split->home, shell, env_warnings);
     for (const auto& w : env_warnings) report(LOG_WARNING, w);
 
-    report(LOG_INFO, "now entering jail " + split->jail + " for user " + id_of(who) + " with arguments " +
-                         join_args(argv));
+    report(LOG_INFO,
+           "now entering jail " + split->jail + " for user " + id_of(who) + " with arguments " + join_args(argv));
 
     Entry entry;
     entry.jail = &*jail;

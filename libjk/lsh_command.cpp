@@ -17,18 +17,28 @@ SplitResult refuse(Status st, std::string reason) {
     return r;
 }
 
-std::string at(std::size_t pos) { return " at offset " + std::to_string(pos); }
+std::string at(std::size_t pos) {
+    return " at offset " + std::to_string(pos);
+}
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 // Characters that end a simple command, redirect, or start a subshell or
 // substitution when they appear unquoted.
 bool is_unquoted_meta(char c) {
     switch (c) {
-        case ';': case '|': case '&': case '<': case '>': case '`': case '(': case ')': case '\n':
-            return true;
-        default:
-            return false;
+        case ';':
+        case '|':
+        case '&':
+        case '<':
+        case '>':
+        case '`':
+        case '(':
+        case ')':
+        case '\n': return true;
+        default: return false;
     }
 }
 
@@ -129,7 +139,8 @@ SplitResult expand_command(const std::string& line) {
     switch (rc) {
         case 0: break;
         case WRDE_CMDSUB: return refuse(Status::malformed, "command substitution not allowed");
-        case WRDE_BADCHAR: return refuse(Status::malformed, "unquoted shell metacharacter (one of | & ; < > ( ) { } newline)");
+        case WRDE_BADCHAR:
+            return refuse(Status::malformed, "unquoted shell metacharacter (one of | & ; < > ( ) { } newline)");
         case WRDE_SYNTAX: return refuse(Status::malformed, "shell syntax error (unbalanced quotes?)");
         case WRDE_BADVAL: return refuse(Status::malformed, "undefined variable");
         case WRDE_NOSPACE: return refuse(Status::malformed, "out of memory while expanding");

@@ -10,7 +10,9 @@ namespace jk::lsh {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
+}
 
 std::vector<std::string_view> components(std::string_view path) {
     std::vector<std::string_view> out;
@@ -33,8 +35,8 @@ bool valid_env_name(std::string_view n) {
 
 // Variables copied from jk_lsh's own environment (what sshd set up).
 bool inherited_name(std::string_view n) {
-    static constexpr std::string_view names[] = {"TERM",       "LANG",           "TZ",      "SSH_CLIENT",
-                                                 "SSH_CONNECTION", "SSH_TTY", "SSH_ORIGINAL_COMMAND"};
+    static constexpr std::string_view names[] = {
+        "TERM", "LANG", "TZ", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "SSH_ORIGINAL_COMMAND"};
     if (starts_with(n, "LC_")) return true;
     return std::find(std::begin(names), std::end(names), n) != std::end(names);
 }
@@ -49,7 +51,9 @@ void set_var(std::vector<std::string>& env, std::string_view name, std::string_v
     env.push_back(std::move(item));
 }
 
-std::string who(const User& u) { return "user " + u.name + " (" + std::to_string(u.uid) + ")"; }
+std::string who(const User& u) {
+    return "user " + u.name + " (" + std::to_string(u.uid) + ")";
+}
 
 std::string join(const std::vector<std::string>& v, char sep) {
     std::string out;
@@ -107,9 +111,8 @@ bool is_unsafe_env_name(std::string_view n) {
     // The variables glibc itself drops for setuid programs (unsecvars.h) and
     // IFS: each changes how a program is loaded or parses input.
     static constexpr std::string_view names[] = {
-        "GCONV_PATH", "GETCONF_DIR",  "GLIBC_TUNABLES",   "HOSTALIASES", "LOCALDOMAIN", "LOCPATH",
-        "MALLOC_TRACE", "NIS_PATH",   "NLSPATH",          "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",
-        "TZDIR",      "IFS"};
+        "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES",   "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE",
+        "NIS_PATH",   "NLSPATH",     "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",      "TZDIR",   "IFS"};
     if (starts_with(n, "LD_")) return true;
     return std::find(std::begin(names), std::end(names), n) != std::end(names);
 }
@@ -183,13 +186,12 @@ Decision decide(const config::IniFile& ini, const User& user, const std::string&
     if (!section)
         return refuse(exit_section, "no section [" + user.name + "], [group " + user.group + "] or [DEFAULT] in " +
                                         inifile + " for " + who(user));
-    for (const auto& w : config::unknown_keys(*section, {"executables", "paths", "allow_word_expansion", "umask",
-                                                         "environment"}))
+    for (const auto& w :
+         config::unknown_keys(*section, {"executables", "paths", "allow_word_expansion", "umask", "environment"}))
         d.warnings.push_back(w);
     for (const config::Section& s : ini.sections())
         if (starts_with(s.name(), rule_section_prefix))
-            for (const auto& w : config::unknown_keys(s, rule_keys))
-                d.warnings.push_back(w);
+            for (const auto& w : config::unknown_keys(s, rule_keys)) d.warnings.push_back(w);
 
     Settings st;
     try {
@@ -197,8 +199,9 @@ Decision decide(const config::IniFile& ini, const User& user, const std::string&
     } catch (const ConfigError& e) {
         return refuse(exit_config, e.what());
     }
-    if (!st.executables) return refuse(exit_no_executables, "no 'executables' in section [" + section->name() +
-                                                                "] of " + inifile + " for " + who(user));
+    if (!st.executables)
+        return refuse(exit_no_executables,
+                      "no 'executables' in section [" + section->name() + "] of " + inifile + " for " + who(user));
 
     SplitResult split = st.allow_word_expansion ? expand(command) : split_command(command);
     if (split.status == SplitResult::Status::forbidden)

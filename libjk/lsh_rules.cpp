@@ -13,10 +13,14 @@ std::string_view basename_of(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
 
 // "-abc": a single-dash cluster of short options (not "-" alone, not "--...").
-bool is_cluster(std::string_view arg) { return arg.size() >= 2 && arg[0] == '-' && arg[1] != '-'; }
+bool is_cluster(std::string_view arg) {
+    return arg.size() >= 2 && arg[0] == '-' && arg[1] != '-';
+}
 
 // Whether the letters of a cluster (without its dash) contain `letter`.
 // With rsync_capabilities, "e." ends the cluster: the rest is the argument
@@ -106,8 +110,9 @@ RuleVerdict check_arguments(const ArgRules& rules, const std::vector<std::string
         if (rules.local_files_only && !force_local) {
             const auto file = named_file(a, i == 0 && rules.old_style_options);
             if (file && names_remote_file(*file))
-                return refuse(a, "names a remote file HOST:FILE, which would run a remote shell (add --force-local "
-                                 "for a local name with ':')");
+                return refuse(a,
+                              "names a remote file HOST:FILE, which would run a remote shell (add --force-local "
+                              "for a local name with ':')");
         }
         for (const std::string& d : rules.deny) {
             if (matches_deny(d, a, rules.rsync_capabilities))
@@ -142,9 +147,8 @@ std::optional<ArgRules> builtin_rules(std::string_view path) {
         // cannot check them. --copy-as switches identity, --early-input
         // feeds a daemon's exec.
         r.require_first = {"--server"};
-        r.deny = {"--rsh*",        "-e",          "--rsync-path*",   "--daemon*",        "--config*",
-                  "--dparam*",     "-M",          "--remote-option*", "-s",              "--secluded-args*",
-                  "--protect-args*", "--copy-as*", "--early-input*"};
+        r.deny = {"--rsh*",           "-e", "--rsync-path*",    "--daemon*",       "--config*",  "--dparam*",     "-M",
+                  "--remote-option*", "-s", "--secluded-args*", "--protect-args*", "--copy-as*", "--early-input*"};
         r.rsync_capabilities = true;
         return r;
     }
@@ -172,9 +176,9 @@ std::optional<ArgRules> builtin_rules(std::string_view path) {
         return r;
     }
     if (b == "tar") {
-        r.deny = {"--to-command*",   "--use-compress-program*", "-I",           "--checkpoint-action*",
-                  "--info-script*",  "-F",                      "--new-volume-script*", "--rsh-command*",
-                  "--rmt-command*"};
+        r.deny = {"--to-command*",        "--use-compress-program*", "-I",
+                  "--checkpoint-action*", "--info-script*",          "-F",
+                  "--new-volume-script*", "--rsh-command*",          "--rmt-command*"};
         r.old_style_options = true;
         r.local_files_only = true;
         return r;

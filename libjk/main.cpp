@@ -12,7 +12,9 @@ namespace {
 const char* g_program = "jk";
 }
 
-const char* program_name() { return g_program; }
+const char* program_name() {
+    return g_program;
+}
 
 int run_main(const char* argv0, const std::function<int()>& fn) {
     if (argv0 != nullptr && *argv0 != '\0') {

@@ -21,7 +21,9 @@ struct AclDeleter {
 };
 using UniqueAcl = std::unique_ptr<std::remove_pointer_t<acl_t>, AclDeleter>;
 
-bool unsupported(int err) { return err == ENOTSUP || err == EOPNOTSUPP; }
+bool unsupported(int err) {
+    return err == ENOTSUP || err == EOPNOTSUPP;
+}
 
 std::vector<std::string> xattr_names(int fd, const std::string& what) {
     std::vector<char> buf(256);
@@ -60,13 +62,14 @@ std::string xattr_value(int fd, const std::string& name, const std::string& what
     }
 }
 
-std::string proc_fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string proc_fd_path(int fd) {
+    return "/proc/self/fd/" + std::to_string(fd);
+}
 
 void copy_acl(int src, int dst, bool directory, const std::string& what) {
     UniqueAcl access(::acl_get_fd(src));
     if (!access) throw SysError("cannot read ACL of", what, errno);
-    if (::acl_set_fd(dst, access.get()) != 0 && !unsupported(errno))
-        throw SysError("cannot set ACL on", what, errno);
+    if (::acl_set_fd(dst, access.get()) != 0 && !unsupported(errno)) throw SysError("cannot set ACL on", what, errno);
     if (!directory) return;
     // Default ACLs have no fd-based call; the /proc path names the very
     // inode behind the fd, so no lookup by name happens.

@@ -148,7 +148,7 @@ void enter_root(int dirfd, const std::string& what) {
 
 DropError::DropError(DropStep step, const std::string& message, int err)
     : Error(step_name(step) + (message.empty() ? "" : " (" + message + ")") +
-                (err != 0 ? std::string(": ") + std::strerror(err) : std::string())),
+            (err != 0 ? std::string(": ") + std::strerror(err) : std::string())),
       step_(step),
       err_(err) {}
 
@@ -174,8 +174,7 @@ void drop_to(const Identity& who, const DropOptions& options) {
 
     // Groups before ids: setgroups and setresgid need CAP_SETGID, which the
     // uid change takes away.
-    if (::setgroups(who.groups.size(), who.groups.data()) != 0)
-        throw DropError(DropStep::setgroups, "", errno);
+    if (::setgroups(who.groups.size(), who.groups.data()) != 0) throw DropError(DropStep::setgroups, "", errno);
     if (::setresgid(who.gid, who.gid, who.gid) != 0) throw DropError(DropStep::setgid, "", errno);
     if (::setresuid(who.uid, who.uid, who.uid) != 0) throw DropError(DropStep::setuid, "", errno);
 

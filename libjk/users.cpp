@@ -180,8 +180,7 @@ std::string clean_absolute(std::string_view path, std::string_view whole) {
     std::string out;
     for (std::string_view comp : split_fields(path, '/')) {
         if (comp.empty() || comp == ".") continue;
-        if (comp == "..")
-            throw Error(quoted(std::string(whole)) + ": home directory contains a '..' component");
+        if (comp == "..") throw Error(quoted(std::string(whole)) + ": home directory contains a '..' component");
         out += '/';
         out += comp;
     }
@@ -235,8 +234,8 @@ std::string format(const PasswdEntry& e) {
     validate_field(e.gecos, "gecos field");
     validate_field(e.home, "home directory");
     validate_field(e.shell, "shell");
-    return e.name + ":" + e.password + ":" + std::to_string(e.uid) + ":" + std::to_string(e.gid) + ":" + e.gecos +
-           ":" + e.home + ":" + e.shell;
+    return e.name + ":" + e.password + ":" + std::to_string(e.uid) + ":" + std::to_string(e.gid) + ":" + e.gecos + ":" +
+           e.home + ":" + e.shell;
 }
 
 std::string format(const GroupEntry& e) {
@@ -262,9 +261,15 @@ std::string format(const ShadowEntry& e) {
     return line;
 }
 
-std::string render(const PasswdFile& file) { return render_table(file); }
-std::string render(const GroupFile& file) { return render_table(file); }
-std::string render(const ShadowFile& file) { return render_table(file); }
+std::string render(const PasswdFile& file) {
+    return render_table(file);
+}
+std::string render(const GroupFile& file) {
+    return render_table(file);
+}
+std::string render(const ShadowFile& file) {
+    return render_table(file);
+}
 
 // ---------------------------------------------------------------- /./ homes
 
@@ -284,8 +289,7 @@ std::optional<JailHome> split_jail_home(std::string_view home) {
 
 // ---------------------------------------------------------------- merging
 
-MergeResult merge_passwd(std::string_view jail_text, const std::string& filename,
-                         const std::vector<PasswdEntry>& add) {
+MergeResult merge_passwd(std::string_view jail_text, const std::string& filename, const std::vector<PasswdEntry>& add) {
     PasswdFile t = parse_passwd(jail_text, filename);
     MergeResult result;
     for (const PasswdEntry& e : add) {
@@ -318,8 +322,8 @@ MergeResult merge_group(std::string_view jail_text, const std::string& filename,
                 break;
             }
         if (!rec) {
-            result.warnings.push_back(filename + ": group " + quoted(m.group) + " does not exist in the jail, not adding " +
-                                      quoted(m.user) + " to it");
+            result.warnings.push_back(filename + ": group " + quoted(m.group) +
+                                      " does not exist in the jail, not adding " + quoted(m.user) + " to it");
             continue;
         }
         auto& members = rec->entry->members;
@@ -337,8 +341,8 @@ ShadowEntry jail_shadow_entry(const ShadowEntry& host, Hashes hashes) {
     return e;
 }
 
-MergeResult merge_shadow(std::string_view jail_text, const std::string& filename,
-                         const std::vector<ShadowEntry>& add, Hashes hashes) {
+MergeResult merge_shadow(std::string_view jail_text, const std::string& filename, const std::vector<ShadowEntry>& add,
+                         Hashes hashes) {
     ShadowFile t = parse_shadow(jail_text, filename);
     MergeResult result;
     for (const ShadowEntry& e : add) append_if_absent(t, jail_shadow_entry(e, hashes), result);

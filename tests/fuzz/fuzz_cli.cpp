@@ -27,9 +27,18 @@ void one_input(std::string_view input) {
     if (input.size() > 1)
         for (auto& w : jk_fuzz::split_nul(input.substr(1))) argv.push_back(std::move(w));
     switch (tool) {
-        case 0: argv[0] = "jk_init"; (void)jk_init::parse_args(argv); break;
-        case 1: argv[0] = "jk_check"; (void)jk_check::parse_args(argv); break;
-        case 2: argv[0] = "jk_update"; (void)jk_update::parse_args(argv); break;
+        case 0:
+            argv[0] = "jk_init";
+            (void)jk_init::parse_args(argv);
+            break;
+        case 1:
+            argv[0] = "jk_check";
+            (void)jk_check::parse_args(argv);
+            break;
+        case 2:
+            argv[0] = "jk_update";
+            (void)jk_update::parse_args(argv);
+            break;
         case 3: {
             argv[0] = "jk_lsh";
             try {
@@ -40,11 +49,26 @@ void one_input(std::string_view input) {
             }
             break;
         }
-        case 4: argv[0] = "jk_jailuser"; (void)jk_jailuser::parse_args(argv); break;
-        case 5: argv[0] = "jk_socketd"; (void)jk_socketd::parse_args(argv); break;
-        case 6: argv[0] = "jk_chrootlaunch"; (void)jk_chrootlaunch::parse_args(argv); break;
-        case 7: argv[0] = "jk_uchroot"; (void)jk_uchroot::parse_args(argv); break;
-        case 8: argv[0] = "jk_list"; (void)jk_list::parse_args(argv); break;
+        case 4:
+            argv[0] = "jk_jailuser";
+            (void)jk_jailuser::parse_args(argv);
+            break;
+        case 5:
+            argv[0] = "jk_socketd";
+            (void)jk_socketd::parse_args(argv);
+            break;
+        case 6:
+            argv[0] = "jk_chrootlaunch";
+            (void)jk_chrootlaunch::parse_args(argv);
+            break;
+        case 7:
+            argv[0] = "jk_uchroot";
+            (void)jk_uchroot::parse_args(argv);
+            break;
+        case 8:
+            argv[0] = "jk_list";
+            (void)jk_list::parse_args(argv);
+            break;
         case 9: (void)jk_chrootsh::parse_action(argv); break;
         default: (void)jk_procmailwrapper::parse_action(argv); break;
     }

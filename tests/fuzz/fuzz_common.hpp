@@ -10,14 +10,14 @@
 
 #include "jk/error.hpp"
 
-#define JK_FUZZ_TARGET(body)                                                             \
+#define JK_FUZZ_TARGET(body)                                                            \
     extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { \
-        const std::string_view input(reinterpret_cast<const char*>(data), size);         \
-        try {                                                                            \
-            body                                                                         \
-        } catch (const jk::Error&) {                                                     \
-        }                                                                                \
-        return 0;                                                                        \
+        const std::string_view input(reinterpret_cast<const char*>(data), size);        \
+        try {                                                                           \
+            body                                                                        \
+        } catch (const jk::Error&) {                                                    \
+        }                                                                               \
+        return 0;                                                                       \
     }
 
 namespace jk_fuzz {

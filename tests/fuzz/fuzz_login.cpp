@@ -50,8 +50,8 @@ void one_input(std::string_view input) {
         check(eq != std::string::npos && eq > 0);
         const std::string name = e.substr(0, eq);
         check(name.rfind("LD_", 0) != 0);
-        check(name != "IFS" && name != "BASH_ENV" && name != "ENV" && name != "GCONV_PATH" &&
-              name != "LOCPATH" && name != "SHELLOPTS" && name != "BASHOPTS");
+        check(name != "IFS" && name != "BASH_ENV" && name != "ENV" && name != "GCONV_PATH" && name != "LOCPATH" &&
+              name != "SHELLOPTS" && name != "BASHOPTS");
     }
     const auto argv = lg::shell_argv(shell, env, s);
     check(!argv.empty() && argv[0] == shell);

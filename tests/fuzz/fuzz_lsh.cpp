@@ -33,9 +33,9 @@ void one_input(std::string_view input) {
     // every tool's built-in rules (each pattern kind, rsync capabilities).
     if (split.status == jk::lsh::SplitResult::Status::ok && !split.words.empty()) {
         const std::vector<std::string> args(split.words.begin() + 1, split.words.end());
-        for (const char* tool : {"/usr/bin/rsync", "/usr/bin/scp", "/usr/bin/git", "/usr/bin/git-upload-pack",
-                                 "/usr/bin/git-receive-pack", "/usr/bin/git-upload-archive", "/usr/bin/find",
-                                 "/bin/tar"}) {
+        for (const char* tool :
+             {"/usr/bin/rsync", "/usr/bin/scp", "/usr/bin/git", "/usr/bin/git-upload-pack", "/usr/bin/git-receive-pack",
+              "/usr/bin/git-upload-archive", "/usr/bin/find", "/bin/tar"}) {
             const auto rules = jk::lsh::builtin_rules(tool);
             if (!rules) __builtin_trap();
             const auto v = jk::lsh::check_arguments(*rules, args);

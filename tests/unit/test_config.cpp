@@ -20,7 +20,9 @@ using jk::config::Section;
 
 namespace {
 
-IniFile parse(const std::string& text) { return IniFile::parse(text, "t.ini"); }
+IniFile parse(const std::string& text) {
+    return IniFile::parse(text, "t.ini");
+}
 
 // Runs fn, which must throw ConfigError; returns it for inspection.
 ConfigError config_error(const std::function<void()>& fn) {
@@ -185,9 +187,9 @@ TEST_CASE("lines around inih's buffer size arrive whole", "[config]") {
     for (std::size_t len = 190; len <= 210; ++len) {
         INFO("line length " << len);
         const std::string value = std::string(len - 4, 'v');  // "k = " + value
-        const std::string key = std::string(len - 4, 'k');     // key + " = v"
-        const std::string name = std::string(len - 2, 'n');    // "[" + name + "]"
-        const std::string cont = std::string(len - 2, 'c');    // "  " + cont
+        const std::string key = std::string(len - 4, 'k');    // key + " = v"
+        const std::string name = std::string(len - 2, 'n');   // "[" + name + "]"
+        const std::string cont = std::string(len - 2, 'c');   // "  " + cont
         IniFile ini = parse("[s]\nk = " + value + "\n" + key + " = v\nl = x\n  " + cont + "\n[" + name + "]\n");
         const Section& s = *ini.find("s");
         CHECK(s.get_string("k") == value);
@@ -202,8 +204,8 @@ TEST_CASE("long headers, keys and continuation lines are kept whole", "[config]"
     const std::string long_key = std::string(10000, 'k');
     const std::string long_cont = long_list(10000);
     const std::string name60 = "/home/sftp/customers/web12345/jail/dev/log-0123456789";  // > inih's 49
-    IniFile ini = parse("[" + long_name + "]\n" + long_key + " = v\nbase = 512\n[" + name60 +
-                        "]\npaths = /a,\n  " + long_cont + "\n");
+    IniFile ini = parse("[" + long_name + "]\n" + long_key + " = v\nbase = 512\n[" + name60 + "]\npaths = /a,\n  " +
+                        long_cont + "\n");
     const Section* s = ini.find(long_name);
     REQUIRE(s != nullptr);
     CHECK(s->get_string(long_key) == "v");
@@ -338,8 +340,8 @@ TEST_CASE("get_int is decimal, range-checked and overflow-safe", "[config]") {
 
 TEST_CASE("get_octal takes umask-style octal only", "[config]") {
     const std::string thousand_digits(1000, '7');
-    IniFile ini = parse("[s]\na = 077\nb = 0777\nc = 7777\nd = 010000\ne = 8\nf = 0x7\ng =\nh = " +
-                        thousand_digits + "\ni = 0\n");
+    IniFile ini = parse("[s]\na = 077\nb = 0777\nc = 7777\nd = 010000\ne = 8\nf = 0x7\ng =\nh = " + thousand_digits +
+                        "\ni = 0\n");
     const Section& s = *ini.find("s");
     CHECK(s.get_octal("a") == 077u);
     CHECK(s.get_octal("b") == 0777u);
@@ -352,13 +354,15 @@ TEST_CASE("get_octal takes umask-style octal only", "[config]") {
 }
 
 TEST_CASE("get_double is finite, whole and in range", "[config]") {
-    IniFile ini = parse("[s]\na = 10\nb = 0.5\nc = +2.5e1\nd = inf\ne = nan\nf = 1e400\ng = 1.5x\nh =\ni = 1,5\nj = +-1\nk = 0x1p3\n");
+    IniFile ini = parse(
+        "[s]\na = 10\nb = 0.5\nc = +2.5e1\nd = inf\ne = nan\nf = 1e400\ng = 1.5x\nh =\ni = 1,5\nj = +-1\nk = 0x1p3\n");
     const Section& s = *ini.find("s");
     CHECK(s.get_double("a", 0.01, 60) == Approx(10.0));
     CHECK(s.get_double("b", 0.01, 60) == Approx(0.5));
     CHECK(s.get_double("c", 0, 100) == Approx(25.0));
     CHECK_THROWS_AS(s.get_double("a", 0.01, 5), ConfigError);
-    for (auto k : {"d", "e", "f", "g", "h", "i", "j", "k"}) CHECK_THROWS_AS(s.get_double(k, -1e300, 1e300), ConfigError);
+    for (auto k : {"d", "e", "f", "g", "h", "i", "j", "k"})
+        CHECK_THROWS_AS(s.get_double(k, -1e300, 1e300), ConfigError);
 }
 
 TEST_CASE("get_list splits on commas and newlines and warns on space-separated items", "[config]") {
@@ -372,7 +376,7 @@ TEST_CASE("get_list splits on commas and newlines and warns on space-separated i
     CHECK(s.get_list("clean", &warnings) == std::vector<std::string>{"a", "b"});
     CHECK(warnings.empty());
     CHECK(s.get_list("missing") == std::nullopt);
-    CHECK(jk::config::split_list(" , ,\n") .empty());
+    CHECK(jk::config::split_list(" , ,\n").empty());
 }
 
 TEST_CASE("DEFAULT: inherited only on request (Python tools), never by find (C tools)", "[config]") {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <catch2/catch.hpp>
 
 #include "jk/copy.hpp"
@@ -28,7 +27,8 @@ struct stat lstat_of(const std::string& p) {
 }
 
 const copy::Step* find_step(const copy::Plan& plan, const std::string& source) {
-    auto it = std::find_if(plan.steps.begin(), plan.steps.end(), [&](const copy::Step& s) { return s.source == source; });
+    auto it =
+        std::find_if(plan.steps.begin(), plan.steps.end(), [&](const copy::Step& s) { return s.source == source; });
     return it == plan.steps.end() ? nullptr : &*it;
 }
 
@@ -91,7 +91,8 @@ TEST_CASE("copies keep mode and times, drop setuid and become root-owned", "[cop
     CHECK(st.st_uid == 0);
     CHECK(st.st_gid == 0);
     CHECK(st.st_mtim.tv_sec == lstat_of(t / "host/bin/su").st_mtim.tv_sec);
-    CHECK(std::count(lines.begin(), lines.end(), "removing setuid and setgid permissions from " + t / "j" + t / "host/bin/su") == 1);
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "removing setuid and setgid permissions from " + t / "j" + t / "host/bin/su") == 1);
 
     SECTION("-s keeps setuid and the owner") {
         copy::Options o;
@@ -147,7 +148,8 @@ TEST_CASE("a second run changes nothing; -f replaces a planted symlink without f
 
 TEST_CASE("directories are copied recursively; devices only when named; sockets skipped", "[copy][root]") {
     TempJail t;
-    sh("mkdir -p " + t / "j " + t / "host/tree/sub && echo a > " + t / "host/tree/sub/a && chmod 700 " + t / "host/tree/sub");
+    sh("mkdir -p " + t / "j " + t / "host/tree/sub && echo a > " + t / "host/tree/sub/a && chmod 700 " +
+       t / "host/tree/sub");
     sh("mknod " + t / "host/tree/null c 1 3 && mknod " + t / "host/dev9 c 4 300");
     sh("python3 -c \"import socket; s=socket.socket(socket.AF_UNIX); s.bind('" + t / "host/tree/sock" + "')\"");
     copy::Planner planner({}, no_deps());

@@ -1,6 +1,5 @@
-#include <cerrno>
-
 #include <catch2/catch.hpp>
+#include <cerrno>
 
 #include "jk/error.hpp"
 #include "jk/main.hpp"

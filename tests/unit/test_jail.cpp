@@ -2,9 +2,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "jk/error.hpp"
 #include "jk/jail.hpp"
@@ -17,9 +16,13 @@ using jk::test::TempJail;
 
 namespace {
 
-std::string slurp(int fd) { return jk::sys::read_all(fd, "test"); }
+std::string slurp(int fd) {
+    return jk::sys::read_all(fd, "test");
+}
 
-ino_t inode_of(int fd) { return jk::sys::fstat_fd(fd, "test").st_ino; }
+ino_t inode_of(int fd) {
+    return jk::sys::fstat_fd(fd, "test").st_ino;
+}
 
 ino_t inode_of(const std::string& path) {
     struct stat st {};
@@ -150,7 +153,9 @@ TEST_CASE("Jail::open refuses unsafe jails and parents", "[jail][root]") {
         sh("touch " + t / "p/file");
         CHECK_THROWS_AS(jk::Jail::open(t / "p/file"), jk::UnsafePath);
     }
-    SECTION("missing") { CHECK_THROWS_AS(jk::Jail::open(t / "p/none"), jk::SysError); }
+    SECTION("missing") {
+        CHECK_THROWS_AS(jk::Jail::open(t / "p/none"), jk::SysError);
+    }
 }
 
 TEST_CASE("replace_file replaces a planted symlink instead of writing through it", "[jail][root]") {

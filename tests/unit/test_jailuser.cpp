@@ -1,13 +1,11 @@
-#include "jk/jailuser.hpp"
-
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <dirent.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -19,6 +17,7 @@
 #include <string>
 
 #include "jk/error.hpp"
+#include "jk/jailuser.hpp"
 #include "jk/users.hpp"
 #include "tests/unit/tmpjail.hpp"
 
@@ -30,16 +29,19 @@ namespace {
 
 const std::string J = "/srv/jail";
 
-Request req() { return Request{J, "/bin/bash", "/usr/sbin/jk_chrootsh"}; }
+Request req() {
+    return Request{J, "/bin/bash", "/usr/sbin/jk_chrootsh"};
+}
 
 PasswdEntry user(const std::string& home, uid_t uid = 1001) {
     return PasswdEntry{"alice", "x", uid, 1001, "Alice,,,", home, "/bin/bash"};
 }
 
 GroupFile host_groups() {
-    return jk::users::parse_group("root:x:0:\nadm:x:4:syslog,alice\nalice:x:1001:\nvideo:x:44:alice\n"
-                                  "audio:x:29:bob\n",
-                                  "/etc/group");
+    return jk::users::parse_group(
+        "root:x:0:\nadm:x:4:syslog,alice\nalice:x:1001:\nvideo:x:44:alice\n"
+        "audio:x:29:bob\n",
+        "/etc/group");
 }
 
 const std::string jail_passwd = "root:x:0:0:root:/root:/bin/bash\n";
@@ -286,8 +288,8 @@ std::string xattr(const std::string& p, const char* name) {
 
 // A jail with etc/passwd and an executable /bin/sh.
 void make_jail(const TempJail& j) {
-    sh("mkdir -p '" + j.path() + "/etc' '" + j.path() + "/bin' && echo 'root:x:0:0::/root:/bin/sh' > '" +
-       j.path() + "/etc/passwd' && cp /bin/true '" + j.path() + "/bin/sh'");
+    sh("mkdir -p '" + j.path() + "/etc' '" + j.path() + "/bin' && echo 'root:x:0:0::/root:/bin/sh' > '" + j.path() +
+       "/etc/passwd' && cp /bin/true '" + j.path() + "/bin/sh'");
 }
 
 // A hostile home: owned by nobody, a 0600 file, a setgid subdir with a
@@ -316,13 +318,15 @@ void make_home(const std::string& h) {
 // Everything a move must keep, one line per entry (inode and directory
 // sizes excluded: they differ between filesystems).
 std::string listing(const std::string& dir) {
-    return capture("cd '" + dir + "' && find . -path ./sock -prune -o -type d -printf '%p %y %m %u %g %T@\\n' -o"
+    return capture("cd '" + dir +
+                   "' && find . -path ./sock -prune -o -type d -printf '%p %y %m %u %g %T@\\n' -o"
                    " -printf '%p %y %m %u %g %s %T@ %l\\n' | LC_ALL=C sort");
 }
 
 std::string acls(const std::string& dir) {
     // getfacl follows symlinks given by name: list everything else.
-    return capture("cd '" + dir + "' && find . \\( -path ./sock -o -type l \\) -prune -o -print0 | LC_ALL=C sort -z |"
+    return capture("cd '" + dir +
+                   "' && find . \\( -path ./sock -o -type l \\) -prune -o -print0 | LC_ALL=C sort -z |"
                    " xargs -0 getfacl -p 2>/dev/null");
 }
 
@@ -482,8 +486,8 @@ TEST_CASE("a copy that fails half way leaves the source intact and no debris", "
 
 TEST_CASE("copy_tree and remove_tree work on fds and never follow links", "[jailuser][root]") {
     TempJail a, b;
-    sh("mkdir '" + a.path() + "/t' && ln -s '" + b.path() + "' '" + a.path() + "/t/out' && echo keep > '" +
-       b.path() + "/keep'");
+    sh("mkdir '" + a.path() + "/t' && ln -s '" + b.path() + "' '" + a.path() + "/t/out' && echo keep > '" + b.path() +
+       "/keep'");
     jk::UniqueFd src(::open((a.path() + "/t").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     jk::UniqueFd dst(::open(b.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     REQUIRE(src);

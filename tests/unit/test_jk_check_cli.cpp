@@ -1,14 +1,16 @@
 #include <catch2/catch.hpp>
 
 #include "jk/error.hpp"
-#include "tests/unit/cli_support.hpp"
 #include "jk_check/cli.hpp"
+#include "tests/unit/cli_support.hpp"
 
-using jk_check::parse_args;
 using jk::test::Args;
+using jk_check::parse_args;
 
 namespace {
-int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
+int usage_exit(const Args& a) {
+    return jk::test::usage_exit(parse_args, a);
+}
 }  // namespace
 
 TEST_CASE("jk_check accepts jailkit's command lines and ours", "[jk_check]") {

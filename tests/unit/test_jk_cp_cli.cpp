@@ -1,14 +1,16 @@
 #include <catch2/catch.hpp>
 
 #include "jk/error.hpp"
-#include "tests/unit/cli_support.hpp"
 #include "jk_cp/cli.hpp"
+#include "tests/unit/cli_support.hpp"
 
-using jk_cp::parse_args;
 using jk::test::Args;
+using jk_cp::parse_args;
 
 namespace {
-int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
+int usage_exit(const Args& a) {
+    return jk::test::usage_exit(parse_args, a);
+}
 }  // namespace
 
 TEST_CASE("jk_cp accepts jailkit's and panels' command lines", "[jk_cp]") {

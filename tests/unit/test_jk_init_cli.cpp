@@ -1,14 +1,16 @@
 #include <catch2/catch.hpp>
 
 #include "jk/error.hpp"
-#include "tests/unit/cli_support.hpp"
 #include "jk_init/cli.hpp"
+#include "tests/unit/cli_support.hpp"
 
-using jk_init::parse_args;
 using jk::test::Args;
+using jk_init::parse_args;
 
 namespace {
-int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
+int usage_exit(const Args& a) {
+    return jk::test::usage_exit(parse_args, a);
+}
 }  // namespace
 
 TEST_CASE("jk_init accepts jailkit's and panels' command lines", "[jk_init]") {

@@ -8,7 +8,9 @@ using jk::test::Args;
 using jk_jailuser::parse_args;
 
 namespace {
-int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
+int usage_exit(const Args& a) {
+    return jk::test::usage_exit(parse_args, a);
+}
 }  // namespace
 
 TEST_CASE("jk_jailuser accepts jailkit's command lines and ours", "[jk_jailuser]") {

@@ -1,6 +1,4 @@
 // libjk/login: jk_chrootsh's decisions, each rule on its own.
-#include "jk/login.hpp"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "jk/jail.hpp"
+#include "jk/login.hpp"
 #include "tmpjail.hpp"
 
 using jk::login::Account;
@@ -31,7 +30,9 @@ int refused_with(const std::function<void()>& fn) {
     return 0;
 }
 
-Account alice() { return Account{"alice", 1001, 1001, "/jail/./home/alice", "alice"}; }
+Account alice() {
+    return Account{"alice", 1001, 1001, "/jail/./home/alice", "alice"};
+}
 
 }  // namespace
 
@@ -47,11 +48,12 @@ TEST_CASE("read_settings: defaults without a section") {
 
 TEST_CASE("read_settings: every key") {
     std::vector<std::string> w;
-    Settings s = settings_of("[DEFAULT]\nenv = TERM, PATH ,LANG\nrelax_home_group_permissions = 1\n"
-                             "relax_home_other_permissions = yes\nrelax_home_group = true\nrelax_home_owner = on\n"
-                             "injail_shell = /bin/bash\ninjail_login_shell = 1\nskip_injail_passwd_check = 1\n"
-                             "allow_setuid = 1\n",
-                             w);
+    Settings s = settings_of(
+        "[DEFAULT]\nenv = TERM, PATH ,LANG\nrelax_home_group_permissions = 1\n"
+        "relax_home_other_permissions = yes\nrelax_home_group = true\nrelax_home_owner = on\n"
+        "injail_shell = /bin/bash\ninjail_login_shell = 1\nskip_injail_passwd_check = 1\n"
+        "allow_setuid = 1\n",
+        w);
     CHECK(s.env == std::vector<std::string>{"TERM", "PATH", "LANG"});
     CHECK(s.relax_home_group_permissions);
     CHECK(s.relax_home_other_permissions);
@@ -86,8 +88,8 @@ TEST_CASE("valid_invocation_name accepts jailkit's four names only") {
 }
 
 TEST_CASE("shell_environment is built from scratch") {
-    jk::privilege::CallerEnvironment caller({"TERM=xterm", "LANG=C", "PATH=/evil", "LD_PRELOAD=/x.so",
-                                             "IFS=/", "HOME=/root", "USER=root", "BASH_FUNC_x%%=() { id; }"});
+    jk::privilege::CallerEnvironment caller({"TERM=xterm", "LANG=C", "PATH=/evil", "LD_PRELOAD=/x.so", "IFS=/",
+                                             "HOME=/root", "USER=root", "BASH_FUNC_x%%=() { id; }"});
     std::vector<std::string> w;
     Settings s;
     std::vector<std::string> env = jk::login::shell_environment(caller, s, alice(), "/home/alice", "/bin/bash", w);
@@ -128,7 +130,8 @@ TEST_CASE("check_jail_account: jailkit's in-jail rules and exit codes") {
     CHECK(refused_with([&] { jk::login::check_jail_account(passwd, group, bob_by_uid, false, "/home/x", s); }) == 37);
     CHECK(refused_with([&] { jk::login::check_jail_account(passwd, group, alice(), true, "/home/other", s); }) == 39);
     Account alice_uid2{"alice", 2000, 1001, "", "alice"};
-    CHECK(refused_with([&] { jk::login::check_jail_account(passwd, group, alice_uid2, true, "/home/alice", s); }) == 35);
+    CHECK(refused_with([&] { jk::login::check_jail_account(passwd, group, alice_uid2, true, "/home/alice", s); }) ==
+          35);
     Account carol{"carol", 1003, 1003, "", "carol"};
     CHECK(refused_with([&] { jk::login::check_jail_account(passwd, group, carol, true, "/home/carol", s); }) == 37);
     Account alice_g{"alice", 1001, 1005, "", "alice"};

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -19,7 +18,9 @@ Words words(const std::string& line) {
     REQUIRE(r.status == Status::ok);
     return r.words;
 }
-Status status(const std::string& line) { return split_command(line).status; }
+Status status(const std::string& line) {
+    return split_command(line).status;
+}
 }  // namespace
 
 TEST_CASE("split_command: blanks separate words, no expansion", "[lsh]") {

@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,7 +12,9 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-jk::config::IniFile ini(const std::string& text) { return jk::config::IniFile::parse(text, "/etc/jailkit/jk_lsh.ini"); }
+jk::config::IniFile ini(const std::string& text) {
+    return jk::config::IniFile::parse(text, "/etc/jailkit/jk_lsh.ini");
+}
 
 const User alice{"alice", 1001, "/home/alice", "/usr/sbin/jk_lsh", "users"};
 
@@ -25,9 +26,10 @@ FileTest files(std::set<std::string> existing) {
 const FileTest fs = files({"/usr/bin/id", "/usr/bin/rsync", "/bin/ls", "/usr/bin/env", "/usr/lib/openssh/sftp-server",
                            "/usr/bin/git-upload-pack", "/usr/bin/scp", "/bin/sh", "/usr/bin/find"});
 
-const std::string base = "[DEFAULT]\npaths = /usr/bin, /bin\n"
-                         "executables = /usr/bin/id, /usr/bin/rsync, /bin/ls, /usr/bin/env, "
-                         "/usr/lib/openssh/sftp-server, /usr/bin/git-upload-pack, /usr/bin/scp, /usr/bin/find\n";
+const std::string base =
+    "[DEFAULT]\npaths = /usr/bin, /bin\n"
+    "executables = /usr/bin/id, /usr/bin/rsync, /bin/ls, /usr/bin/env, "
+    "/usr/lib/openssh/sftp-server, /usr/bin/git-upload-pack, /usr/bin/scp, /usr/bin/find\n";
 
 Decision run(const std::string& text, const std::string& cmd, const Strings& env = {}, const User& u = alice) {
     return decide(ini(text), u, cmd, env, fs);
@@ -131,10 +133,11 @@ TEST_CASE("decide: refusals and their exit codes", "[lsh]") {
 }
 
 TEST_CASE("decide: section selection user > group > DEFAULT, no merging", "[lsh]") {
-    const std::string text = "[DEFAULT]\nexecutables = /bin/ls\n"
-                             "[group users]\nexecutables = /usr/bin/env\n"
-                             "[alice]\nexecutables = /usr/bin/id\n"
-                             "[arguments alice]\ndeny = x\n";
+    const std::string text =
+        "[DEFAULT]\nexecutables = /bin/ls\n"
+        "[group users]\nexecutables = /usr/bin/env\n"
+        "[alice]\nexecutables = /usr/bin/id\n"
+        "[arguments alice]\ndeny = x\n";
     CHECK(run(text, "/usr/bin/id").exit_code == exit_ok);
     CHECK(run(text, "/bin/ls").exit_code == exit_not_allowed);
     const User bob{"bob", 1002, "/home/bob", "/usr/sbin/jk_lsh", "users"};
@@ -178,13 +181,25 @@ TEST_CASE("decide: word expansion mode uses the expander", "[lsh]") {
 }
 
 TEST_CASE("decide: the environment is built from scratch", "[lsh]") {
-    const Strings inherited{"LD_PRELOAD=/tmp/x.so", "IFS=x",          "GCONV_PATH=/tmp", "TERM=xterm",
-                            "LANG=C.UTF-8",         "LC_ALL=C",       "TZ=UTC",          "SSH_CLIENT=1 2 3",
-                            "SSH_CONNECTION=a b c d", "SSH_TTY=/dev/pts/1", "SSH_ORIGINAL_COMMAND=id",
-                            "PATH=/tmp/evil",       "HOME=/tmp",      "BASH_ENV=/tmp/x", "TERM=second",
+    const Strings inherited{"LD_PRELOAD=/tmp/x.so",
+                            "IFS=x",
+                            "GCONV_PATH=/tmp",
+                            "TERM=xterm",
+                            "LANG=C.UTF-8",
+                            "LC_ALL=C",
+                            "TZ=UTC",
+                            "SSH_CLIENT=1 2 3",
+                            "SSH_CONNECTION=a b c d",
+                            "SSH_TTY=/dev/pts/1",
+                            "SSH_ORIGINAL_COMMAND=id",
+                            "PATH=/tmp/evil",
+                            "HOME=/tmp",
+                            "BASH_ENV=/tmp/x",
+                            "TERM=second",
                             "NOEQUALS"};
-    Decision d = run(base + "environment = FOO=bar, LD_LIBRARY_PATH=/tmp, A=b=c, NOVALUE, 1X=y, GCONV_PATH=/x, "
-                            "HOME=/override\n",
+    Decision d = run(base +
+                         "environment = FOO=bar, LD_LIBRARY_PATH=/tmp, A=b=c, NOVALUE, 1X=y, GCONV_PATH=/x, "
+                         "HOME=/override\n",
                      "env", inherited);
     REQUIRE(d.exit_code == exit_ok);
     const Strings& e = d.env;

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -29,13 +28,25 @@ bool allowed(const std::string& line, const std::string& prog_path) {
     return check_arguments(*rules, args).allowed;
 }
 
-bool rsync_ok(const std::string& line) { return allowed(line, "/usr/bin/rsync"); }
-bool scp_ok(const std::string& line) { return allowed(line, "/usr/bin/scp"); }
-bool git_ok(const std::string& line) { return allowed(line, "/usr/bin/git"); }
-bool find_ok(const std::string& line) { return allowed(line, "/usr/bin/find"); }
-bool tar_ok(const std::string& line) { return allowed(line, "/bin/tar"); }
+bool rsync_ok(const std::string& line) {
+    return allowed(line, "/usr/bin/rsync");
+}
+bool scp_ok(const std::string& line) {
+    return allowed(line, "/usr/bin/scp");
+}
+bool git_ok(const std::string& line) {
+    return allowed(line, "/usr/bin/git");
+}
+bool find_ok(const std::string& line) {
+    return allowed(line, "/usr/bin/find");
+}
+bool tar_ok(const std::string& line) {
+    return allowed(line, "/bin/tar");
+}
 
-jk::config::IniFile ini(const std::string& text) { return jk::config::IniFile::parse(text, "jk_lsh.ini"); }
+jk::config::IniFile ini(const std::string& text) {
+    return jk::config::IniFile::parse(text, "jk_lsh.ini");
+}
 
 }  // namespace
 
@@ -96,16 +107,28 @@ TEST_CASE("rsync: only the server side, none of the options that start programs"
     CHECK_FALSE(rsync_ok("rsync -e sh x:y z"));
     CHECK_FALSE(rsync_ok("rsync -a x y"));
     CHECK_FALSE(rsync_ok("rsync"));
-    for (const char* l : {"rsync --server -e sh . x", "rsync --server -esh . x", "rsync --server -ve . x",
-                          "rsync --server -vlogDtpre . x", "rsync --server --rsh=sh . x", "rsync --server --rsh sh . x",
-                          "rsync --server --rs=sh . x", "rsync --server --rsync-path=/tmp/x . x",
-                          "rsync --server --rsync-p=/tmp/x . x", "rsync --server --daemon .",
-                          "rsync --server --daem .", "rsync --server --config=/home/u/c .",
-                          "rsync --server --dparam=x .", "rsync --server -M--rsh=sh . x",
-                          "rsync --server --remote-option=x . x", "rsync --server -s . x",
-                          "rsync --server -vse.iLs . x", "rsync --server --secluded-args . x",
-                          "rsync --server --protect-args . x", "rsync --server --copy-as=root . x",
-                          "rsync --server --early-input=/x . x", "rsync --server . x --rsh=sh"}) {
+    for (const char* l : {"rsync --server -e sh . x",
+                          "rsync --server -esh . x",
+                          "rsync --server -ve . x",
+                          "rsync --server -vlogDtpre . x",
+                          "rsync --server --rsh=sh . x",
+                          "rsync --server --rsh sh . x",
+                          "rsync --server --rs=sh . x",
+                          "rsync --server --rsync-path=/tmp/x . x",
+                          "rsync --server --rsync-p=/tmp/x . x",
+                          "rsync --server --daemon .",
+                          "rsync --server --daem .",
+                          "rsync --server --config=/home/u/c .",
+                          "rsync --server --dparam=x .",
+                          "rsync --server -M--rsh=sh . x",
+                          "rsync --server --remote-option=x . x",
+                          "rsync --server -s . x",
+                          "rsync --server -vse.iLs . x",
+                          "rsync --server --secluded-args . x",
+                          "rsync --server --protect-args . x",
+                          "rsync --server --copy-as=root . x",
+                          "rsync --server --early-input=/x . x",
+                          "rsync --server . x --rsh=sh"}) {
         INFO(l);
         CHECK_FALSE(rsync_ok(l));
     }
@@ -116,9 +139,9 @@ TEST_CASE("scp: only the legacy server side, no program options", "[lsh]") {
     CHECK(scp_ok("scp -f /home/u/x"));
     CHECK(scp_ok("scp -v -r -p -d -t -- /home/u/dir"));
     CHECK(scp_ok("scp -r -f 'a b'"));
-    for (const char* l : {"scp -S /tmp/sh -t x", "scp -S/tmp/sh -t x", "scp -o ProxyCommand=sh -t x",
-                          "scp -oProxyCommand=sh -t x", "scp -F cfg -t x", "scp -J h -t x", "scp -rS x -t y",
-                          "scp -to x", "scp a host:b", "scp x", "scp -3 -t x"}) {
+    for (const char* l :
+         {"scp -S /tmp/sh -t x", "scp -S/tmp/sh -t x", "scp -o ProxyCommand=sh -t x", "scp -oProxyCommand=sh -t x",
+          "scp -F cfg -t x", "scp -J h -t x", "scp -rS x -t y", "scp -to x", "scp a host:b", "scp x", "scp -3 -t x"}) {
         INFO(l);
         CHECK_FALSE(scp_ok(l));
     }
@@ -129,11 +152,11 @@ TEST_CASE("git: only the server commands, no config or program options", "[lsh]"
     CHECK(git_ok("git receive-pack repo.git"));
     CHECK(git_ok("git upload-archive repo.git"));
     CHECK(git_ok("git upload-pack --stateless-rpc --advertise-refs --strict --timeout=10 repo.git"));
-    for (const char* l : {"git -c core.sshCommand=sh upload-pack x", "git -C /tmp upload-pack x", "git status",
-                          "git", "git --exec-path=/tmp upload-pack x", "git upload-pack --upload-pack=sh x",
-                          "git upload-pack -c x=y r", "git receive-pack --receive-pack=sh x",
-                          "git upload-pack --config-env=a=b x", "git upload-pack --ex=/tmp x",
-                          "git upload-pack --stri x"}) {
+    for (const char* l :
+         {"git -c core.sshCommand=sh upload-pack x", "git -C /tmp upload-pack x", "git status", "git",
+          "git --exec-path=/tmp upload-pack x", "git upload-pack --upload-pack=sh x", "git upload-pack -c x=y r",
+          "git receive-pack --receive-pack=sh x", "git upload-pack --config-env=a=b x", "git upload-pack --ex=/tmp x",
+          "git upload-pack --stri x"}) {
         INFO(l);
         CHECK_FALSE(git_ok(l));
     }
@@ -151,9 +174,9 @@ TEST_CASE("git: only the server commands, no config or program options", "[lsh]"
 TEST_CASE("find and tar: no options that run programs", "[lsh]") {
     CHECK(find_ok("find . -name '*.txt' -type f -print"));
     CHECK(find_ok("find . -delete"));
-    for (const char* l : {"find . -exec sh ;", "find . -execdir sh +", "find . -ok sh ;", "find . -okdir sh ;",
-                          "find . -fprint /tmp/x", "find . -fprintf /tmp/x %p", "find . -fls /tmp/x",
-                          "find -- -exec sh"}) {
+    for (const char* l :
+         {"find . -exec sh ;", "find . -execdir sh +", "find . -ok sh ;", "find . -okdir sh ;", "find . -fprint /tmp/x",
+          "find . -fprintf /tmp/x %p", "find . -fls /tmp/x", "find -- -exec sh"}) {
         INFO(l);
         // ';' must be quoted for the splitter; test the rule on the words.
         std::string line = l;
@@ -163,11 +186,11 @@ TEST_CASE("find and tar: no options that run programs", "[lsh]") {
     CHECK(tar_ok("tar -cf - dir"));
     CHECK(tar_ok("tar xzf a.tgz"));
     CHECK(tar_ok("tar --create --file=- dir"));
-    for (const char* l : {"tar -cf - --to-command=sh x", "tar --to-c=sh -xf a", "tar -I sh -xf a", "tar -xIsh -f a",
-                          "tar xIf sh a", "tar --use-compress-program=sh -xf a", "tar --use=sh -xf a",
-                          "tar --checkpoint-action=exec=sh -cf - x", "tar --info-script=sh -cf - x",
-                          "tar -F sh -cf - x", "tar --new-volume-script=sh -M -f a", "tar --rsh-command=sh -f h:a",
-                          "tar --rmt-command=sh -f h:a"}) {
+    for (const char* l :
+         {"tar -cf - --to-command=sh x", "tar --to-c=sh -xf a", "tar -I sh -xf a", "tar -xIsh -f a", "tar xIf sh a",
+          "tar --use-compress-program=sh -xf a", "tar --use=sh -xf a", "tar --checkpoint-action=exec=sh -cf - x",
+          "tar --info-script=sh -cf - x", "tar -F sh -cf - x", "tar --new-volume-script=sh -M -f a",
+          "tar --rsh-command=sh -f h:a", "tar --rmt-command=sh -f h:a"}) {
         INFO(l);
         CHECK_FALSE(tar_ok(l));
     }
@@ -180,10 +203,10 @@ TEST_CASE("tar: no remote archive HOST:FILE (tar would run rsh), unless --force-
         INFO(l);
         CHECK_FALSE(tar_ok(l));
     }
-    for (const char* l : {"tar -cf ./h:a dir", "tar -cf /tmp/h:a dir", "tar -cf - dir/a:b", "tar -cf :a dir",
-                          "tar --force-local -xf backup-2026-01-01T10:00.tar", "tar -cf h:a --force-local dir",
-                          "tar --exclude=a:b -cf - dir", "tar --transform=s/a:/b/ -cf - dir", "tar -C dir -cf - .",
-                          "tar cf - dir"}) {
+    for (const char* l :
+         {"tar -cf ./h:a dir", "tar -cf /tmp/h:a dir", "tar -cf - dir/a:b", "tar -cf :a dir",
+          "tar --force-local -xf backup-2026-01-01T10:00.tar", "tar -cf h:a --force-local dir",
+          "tar --exclude=a:b -cf - dir", "tar --transform=s/a:/b/ -cf - dir", "tar -C dir -cf - .", "tar cf - dir"}) {
         INFO(l);
         CHECK(tar_ok(l));
     }
@@ -227,9 +250,10 @@ TEST_CASE("[arguments X] sections replace the built-in rules", "[lsh]") {
         CHECK(r2->deny == std::vector<std::string>{"--foo"});
     }
     SECTION("every key") {
-        auto f = ini("[arguments myprog]\nrequire_first = serve, get\nrequire_any = -t\n"
-                     "allow_options = -t, --level=*\ndeny = --evil*, -x\nrsync_capabilities = yes\n"
-                     "old_style_options = true\n");
+        auto f =
+            ini("[arguments myprog]\nrequire_first = serve, get\nrequire_any = -t\n"
+                "allow_options = -t, --level=*\ndeny = --evil*, -x\nrsync_capabilities = yes\n"
+                "old_style_options = true\n");
         auto r = rules_for(f, "/opt/myprog", &src);
         REQUIRE(r);
         CHECK(r->require_first == std::vector<std::string>{"serve", "get"});

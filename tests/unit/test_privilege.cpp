@@ -1,8 +1,6 @@
 // libjk/privilege: the setuid prologue's pieces and the one-way drop. Each
 // case that changes the process runs in a forked child, which reports by
 // its exit status, so the test runner keeps its own identity.
-#include "jk/privilege.hpp"
-
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -15,6 +13,7 @@
 #include <functional>
 #include <string>
 
+#include "jk/privilege.hpp"
 #include "tmpjail.hpp"
 
 using jk::privilege::CallerEnvironment;
@@ -86,10 +85,10 @@ TEST_CASE("setuid_prologue reopens closed std fds, clears the environment and se
         ::setenv("USER", "someone", 1);
         ::umask(0);
         jk::privilege::Prologue p = jk::privilege::setuid_prologue();
-        if (::fcntl(2, F_GETFD) == -1) return 3;                 // reopened
-        if (::fcntl(77, F_GETFD) != -1) return 4;                // closed
-        if (::getenv("LD_PRELOAD") != nullptr) return 5;         // environment cleared
-        if (p.environment.get("USER") != "someone") return 6;    // but kept aside
+        if (::fcntl(2, F_GETFD) == -1) return 3;               // reopened
+        if (::fcntl(77, F_GETFD) != -1) return 4;              // closed
+        if (::getenv("LD_PRELOAD") != nullptr) return 5;       // environment cleared
+        if (p.environment.get("USER") != "someone") return 6;  // but kept aside
         if (p.caller_umask != 0) return 7;
         mode_t now = ::umask(0);
         if (now != 022) return 8;

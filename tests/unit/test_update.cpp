@@ -14,14 +14,16 @@
 #include "tests/unit/cli_support.hpp"
 #include "tmpjail.hpp"
 
-using jk_update::parse_args;
 using jk::test::Args;
 using jk::update::Observed;
 using jk::update::Verdict;
+using jk_update::parse_args;
 
 namespace {
 
-int usage_exit(const Args& a) { return jk::test::usage_exit(parse_args, a); }
+int usage_exit(const Args& a) {
+    return jk::test::usage_exit(parse_args, a);
+}
 
 Observed reg(long long size, long long mtime, unsigned long long ino, long long ctime = 5) {
     Observed o;

@@ -30,7 +30,9 @@ int passwd_error_line(const std::string& text) {
     return error_line([&] { parse_passwd(text, "passwd"); });
 }
 
-PasswdEntry alice() { return PasswdEntry{"alice", "x", 1001, 1001, "Alice,,,", "/home/alice", "/usr/sbin/jk_lsh"}; }
+PasswdEntry alice() {
+    return PasswdEntry{"alice", "x", 1001, 1001, "Alice,,,", "/home/alice", "/usr/sbin/jk_lsh"};
+}
 
 struct TempJail {
     std::string path;
@@ -94,8 +96,8 @@ TEST_CASE("parse_passwd reads the seven fields and keeps other lines verbatim", 
 
 TEST_CASE("malformed passwd lines are ConfigErrors naming the line", "[users]") {
     CHECK(passwd_error_line("root:x:0:0:root:/root:/bin/bash\nalice:x:1:1::/home\n") == 2);  // 6 fields
-    CHECK(passwd_error_line("a:x:1:1::/h:/bin/sh:extra\n") == 1);                           // 8 fields
-    CHECK(passwd_error_line(":x:1:1::/h:/bin/sh\n") == 1);                                  // empty name
+    CHECK(passwd_error_line("a:x:1:1::/h:/bin/sh:extra\n") == 1);                            // 8 fields
+    CHECK(passwd_error_line(":x:1:1::/h:/bin/sh\n") == 1);                                   // empty name
     CHECK(passwd_error_line("a:x:abc:1::/h:/bin/sh\n") == 1);
     CHECK(passwd_error_line("a:x:-1:1::/h:/bin/sh\n") == 1);
     CHECK(passwd_error_line("a:x:+1:1::/h:/bin/sh\n") == 1);
@@ -201,7 +203,7 @@ TEST_CASE("split_jail_home uses the last /./ and refuses hostile homes", "[users
     CHECK(multi->home == "/home/c");
 
     CHECK_THROWS_AS(split_jail_home("/./"), jk::Error);
-    CHECK_THROWS_AS(split_jail_home("/./home/x"), jk::Error);  // jail part empty
+    CHECK_THROWS_AS(split_jail_home("/./home/x"), jk::Error);   // jail part empty
     CHECK_THROWS_AS(split_jail_home("////./home"), jk::Error);  // jail part is "/"
     CHECK_THROWS_AS(split_jail_home("/./././"), jk::Error);
     CHECK_THROWS_AS(split_jail_home("a/./b"), jk::Error);  // relative
@@ -210,7 +212,8 @@ TEST_CASE("split_jail_home uses the last /./ and refuses hostile homes", "[users
 }
 
 TEST_CASE("merge_passwd keeps existing entries verbatim and appends new ones", "[users]") {
-    const std::string jail = "# jail passwd\nroot:x:0:0:root:/root:/bin/bash\nalice:x:1001:1001:old:/home/alice:/bin/sh\n";
+    const std::string jail =
+        "# jail passwd\nroot:x:0:0:root:/root:/bin/bash\nalice:x:1001:1001:old:/home/alice:/bin/sh\n";
     PasswdEntry bob{"bob", "x", 1002, 1002, "", "/home/bob", "/usr/sbin/jk_lsh"};
     PasswdEntry host_alice = alice();  // differs from the jail's line
 
@@ -219,7 +222,8 @@ TEST_CASE("merge_passwd keeps existing entries verbatim and appends new ones", "
     CHECK(r.warnings.empty());
     CHECK(r.text == jail + "bob:x:1002:1002::/home/bob:/usr/sbin/jk_lsh\n");
 
-    MergeResult same = merge_passwd("root:x:0:0:root:/root:/bin/bash", "p", {PasswdEntry{"root", "x", 0, 0, "", "/", ""}});
+    MergeResult same =
+        merge_passwd("root:x:0:0:root:/root:/bin/bash", "p", {PasswdEntry{"root", "x", 0, 0, "", "/", ""}});
     CHECK_FALSE(same.changed);
     CHECK(same.text == "root:x:0:0:root:/root:/bin/bash");  // untouched, not even a newline added
 
@@ -291,7 +295,7 @@ TEST_CASE("read_host_users reads the real host files", "[users]") {
 
 TEST_CASE("read_host_users refuses untrusted files", "[users]") {
     REQUIRE(::geteuid() == 0);  // tests run as root (DESIGN.md): ownership is part of the check
-    TempJail dir;  // used as a fake /etc
+    TempJail dir;               // used as a fake /etc
     const std::string etc = dir.path + "/etc";
     auto write = [&](const std::string& name, const std::string& text, mode_t mode) {
         int fd = ::open((etc + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -351,7 +355,11 @@ TEST_CASE("write_jail_users writes atomically with the right modes and owners", 
 
     // A symlink planted at /etc/passwd is replaced, not followed.
     const std::string victim = tj.path + "/victim";
-    { int fd = ::open(victim.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644); REQUIRE(fd >= 0); ::close(fd); }
+    {
+        int fd = ::open(victim.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+    }
     REQUIRE(::unlink((tj.path + "/etc/passwd").c_str()) == 0);
     REQUIRE(::symlink("/victim", (tj.path + "/etc/passwd").c_str()) == 0);
     write_jail_users(jail, JailUserTexts{passwd, std::nullopt, std::nullopt});

@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 
 #include <functional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
-#include <string>
 #include <vector>
 
 #include "jk/jail.hpp"
@@ -32,21 +32,21 @@ struct Options {
     bool keep_owner = false;   // keep uid/gid (else root:root)
     bool keep_setuid = false;  // keep setuid/setgid bits and file capabilities (implies keep_owner)
     bool verbose = false;
-    bool libraries = true;     // add the ELF libraries each file needs
-    bool devices = true;       // create device nodes named explicitly (never ones met by recursion)
-    std::string exclude;       // a host directory never walked into (the jail itself)
+    bool libraries = true;  // add the ELF libraries each file needs
+    bool devices = true;    // create device nodes named explicitly (never ones met by recursion)
+    std::string exclude;    // a host directory never walked into (the jail itself)
 };
 
 enum class Kind { directory, file, symlink, device, fifo, socket };
 
 struct Step {
     Kind kind;
-    std::string source;      // absolute host path, every directory component a real directory
-    struct stat st;          // lstat of source when planned
-    std::string link_target; // symlinks only
-    bool is_library = false; // added because an ELF file needs it
-    bool explicit_arg = false; // named by the caller (not met by recursion or dependency)
-    bool replace = false;      // replace what exists in the jail even without Options::force
+    std::string source;         // absolute host path, every directory component a real directory
+    struct stat st;             // lstat of source when planned
+    std::string link_target;    // symlinks only
+    bool is_library = false;    // added because an ELF file needs it
+    bool explicit_arg = false;  // named by the caller (not met by recursion or dependency)
+    bool replace = false;       // replace what exists in the jail even without Options::force
 };
 
 struct Plan {
@@ -57,8 +57,8 @@ struct Plan {
 
 // Finds what an ELF file needs: the host paths of its interpreter and every
 // library of its closure. Throws ElfError for malformed files.
-using DependencyFinder = std::function<std::vector<std::string>(const std::string& host_path,
-                                                                std::vector<std::string>& missing)>;
+using DependencyFinder =
+    std::function<std::vector<std::string>(const std::string& host_path, std::vector<std::string>& missing)>;
 
 // The finder backed by libjk's ELF resolver and the host's ld.so config.
 DependencyFinder host_dependency_finder();
@@ -85,8 +85,8 @@ private:
     Options options_;
     DependencyFinder deps_;
     Plan plan_;
-    std::unordered_set<std::string> planned_;     // paths already in the plan
-    std::unordered_set<std::string> trees_;       // directories already walked
+    std::unordered_set<std::string> planned_;                 // paths already in the plan
+    std::unordered_set<std::string> trees_;                   // directories already walked
     std::unordered_map<std::string, struct stat> dir_cache_;  // host lstat of directory prefixes
     bool needs_ld_conf_ = false;
     bool replace_ = false;  // the current add() call's `replace`

@@ -34,14 +34,14 @@ enum class ResolveMethod {
 // if rootfd were "/" (chroot semantics). flags are openat flags; O_CLOEXEC is
 // added. With O_NOFOLLOW the last component is not followed. Throws SysError
 // (ENOENT, ELOOP, ...). `what` names the path in errors.
-UniqueFd open_in_root(int rootfd, std::string_view path, int flags, mode_t mode,
-                      const std::string& what, ResolveMethod method = ResolveMethod::automatic);
+UniqueFd open_in_root(int rootfd, std::string_view path, int flags, mode_t mode, const std::string& what,
+                      ResolveMethod method = ResolveMethod::automatic);
 
 // Splits a jail-internal path into its directory part and leaf name after
 // lexical cleanup ("//" and "." removed). Throws Error for an empty path,
 // the root itself, or a leaf of "..".
 struct PathSplit {
-    std::string dir;   // "" for the jail root
+    std::string dir;  // "" for the jail root
     std::string leaf;
 };
 PathSplit split_leaf(std::string_view path);
@@ -95,8 +95,7 @@ public:
     // temporary file in the same directory, fsync'ed, given mode and owner,
     // and renamed over the old entry (which, if a symlink, is replaced, not
     // followed).
-    void replace_file(std::string_view inner, std::string_view content, mode_t mode, uid_t uid,
-                      gid_t gid) const;
+    void replace_file(std::string_view inner, std::string_view content, mode_t mode, uid_t uid, gid_t gid) const;
 
 private:
     Jail(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}

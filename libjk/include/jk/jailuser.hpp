@@ -58,12 +58,12 @@ struct Plan {
     // is already inside this jail (nothing to move) or cannot be moved
     // ("/", or a directory that contains the jail).
     std::optional<std::string> move_source;
-    bool host_change = false;           // usermod is needed (home or shell differ)
-    users::MergeResult passwd;          // the jail's new passwd text
-    users::MergeResult group;           // the jail's new group text
-    bool group_file_missing = false;    // the jail had no etc/group; written when group.changed
-    std::vector<std::string> notes;     // for -v
-    std::vector<std::string> actions;   // what will change, one line each (stdout)
+    bool host_change = false;          // usermod is needed (home or shell differ)
+    users::MergeResult passwd;         // the jail's new passwd text
+    users::MergeResult group;          // the jail's new group text
+    bool group_file_missing = false;   // the jail had no etc/group; written when group.changed
+    std::vector<std::string> notes;    // for -v
+    std::vector<std::string> actions;  // what will change, one line each (stdout)
 };
 
 // Lexically cleans an absolute path ("//" and "." removed, no trailing '/').
@@ -101,11 +101,11 @@ Plan plan(const users::PasswdEntry& host_user, const users::GroupFile& host_grou
 Jail open_jail(const std::string& path, const std::string& shell);
 
 struct Callbacks {
-    std::function<void(const std::string&)> say;   // what is done (stdout)
-    std::function<void(const std::string&)> note;  // -v details
-    std::function<void(const std::string&)> warn;  // non-fatal problems (stderr)
-    std::function<void(const std::string&)> error; // why a user was refused (stderr)
-    std::function<void(const std::string&)> record; // one line per jailed user (syslog)
+    std::function<void(const std::string&)> say;     // what is done (stdout)
+    std::function<void(const std::string&)> note;    // -v details
+    std::function<void(const std::string&)> warn;    // non-fatal problems (stderr)
+    std::function<void(const std::string&)> error;   // why a user was refused (stderr)
+    std::function<void(const std::string&)> record;  // one line per jailed user (syslog)
     // Asks a yes/no question; nullopt on end of input.
     std::function<std::optional<std::string>(const std::string& prompt)> ask;
 };
@@ -146,16 +146,16 @@ MoveResult move_home(const std::string& source, const Jail& jail, const std::str
 
 struct Settings {
     Request request;
-    bool move = false;             // -m
-    bool interactive = true;       // no -n: ask before moving
-    std::string usermod;           // absolute path of usermod
+    bool move = false;        // -m
+    bool interactive = true;  // no -n: ask before moving
+    std::string usermod;      // absolute path of usermod
 };
 
 // The outcome of jailing one user.
 enum class UserResult {
-    jailed,      // done (or nothing to do)
-    missing,     // no such host user (jailkit: exit 0)
-    refused,     // refused or partly failed; messages went to callbacks/exceptions
+    jailed,   // done (or nothing to do)
+    missing,  // no such host user (jailkit: exit 0)
+    refused,  // refused or partly failed; messages went to callbacks/exceptions
 };
 
 // Jails one user: plans, writes the jail files, moves the home when asked,

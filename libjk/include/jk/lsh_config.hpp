@@ -25,12 +25,12 @@ namespace jk::lsh {
 // jailkit 2.23's exit codes (COMPAT.md 2.4), plus exec failure (126/127).
 enum Exit : int {
     exit_ok = 0,
-    exit_config = 1,        // jk_lsh.ini missing, untrusted or malformed
-    exit_user = 2,          // user lookup failed, or $USER names another uid
-    exit_section = 3,       // group lookup failed, or no section applies
-    exit_not_allowed = 4,   // program or argument refused, shell syntax refused
+    exit_config = 1,       // jk_lsh.ini missing, untrusted or malformed
+    exit_user = 2,         // user lookup failed, or $USER names another uid
+    exit_section = 3,      // group lookup failed, or no section applies
+    exit_not_allowed = 4,  // program or argument refused, shell syntax refused
     exit_no_executables = 5,
-    exit_expansion = 6,     // malformed command line / word expansion error
+    exit_expansion = 6,  // malformed command line / word expansion error
     exit_interactive = 7,
     exit_exec_failed = 126,
     exit_exec_missing = 127,

@@ -88,9 +88,8 @@ std::optional<ArgRules> rules_for(const config::IniFile& ini, std::string_view p
 ArgRules rules_from_section(const config::Section& section);
 
 // The keys an "[arguments X]" section may hold.
-inline constexpr std::string_view rule_keys[] = {"require_first",     "require_any",       "allow_options",
-                                                 "deny",              "rsync_capabilities", "old_style_options",
-                                                 "local_files_only"};
+inline constexpr std::string_view rule_keys[] = {"require_first",      "require_any",       "allow_options",   "deny",
+                                                 "rsync_capabilities", "old_style_options", "local_files_only"};
 
 // The section-name prefix for rule sections.
 inline constexpr std::string_view rule_section_prefix = "arguments ";

@@ -22,13 +22,13 @@ namespace jk::manifest {
 inline constexpr const char* path_in_jail = "/etc/jailkit/jk_manifest";
 
 struct Entry {
-    std::string path;             // inside the jail, e.g. "/usr/bin/bash"
+    std::string path;  // inside the jail, e.g. "/usr/bin/bash"
     char type = 'f';
-    std::string source;           // the host path it was made from
-    long long size = 0;           // of the source when copied
-    long long mtime_ns = 0;       // of the source when copied
-    unsigned long long ino = 0;   // of the jail entry once in place
-    long long ctime_ns = 0;       // of the jail entry once in place
+    std::string source;          // the host path it was made from
+    long long size = 0;          // of the source when copied
+    long long mtime_ns = 0;      // of the source when copied
+    unsigned long long ino = 0;  // of the jail entry once in place
+    long long ctime_ns = 0;      // of the jail entry once in place
 };
 
 struct Manifest {

@@ -41,9 +41,9 @@ private:
 
 // Who started the setuid program, as the kernel says.
 struct Caller {
-    uid_t uid = 0;   // real uid
-    gid_t gid = 0;   // real gid
-    uid_t euid = 0;  // effective uid (0 when the setuid bit worked)
+    uid_t uid = 0;              // real uid
+    gid_t gid = 0;              // real gid
+    uid_t euid = 0;             // effective uid (0 when the setuid bit worked)
     std::vector<gid_t> groups;  // supplementary groups (getgroups)
 };
 
@@ -82,12 +82,12 @@ void enter_root(int dirfd, const std::string& what);
 
 // Which step of drop_to failed; tools map it to their exit codes.
 enum class DropStep {
-    bounding_set,    // PR_CAPBSET_DROP / ambient clear
+    bounding_set,  // PR_CAPBSET_DROP / ambient clear
     setgroups,
     setgid,
     setuid,
-    capabilities,    // clearing the remaining capability sets
-    verify,          // a post-check found a privilege left
+    capabilities,  // clearing the remaining capability sets
+    verify,        // a post-check found a privilege left
     no_new_privs,
 };
 

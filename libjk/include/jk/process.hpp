@@ -8,8 +8,8 @@
 namespace jk::process {
 
 struct Outcome {
-    int status = 0;       // exit status, or 128 + signal number
-    std::string output;   // stdout and stderr together
+    int status = 0;      // exit status, or 128 + signal number
+    std::string output;  // stdout and stderr together
 };
 
 // Runs argv[0] (an absolute path; PATH is not searched) with a minimal fixed

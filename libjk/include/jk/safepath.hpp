@@ -26,7 +26,7 @@ enum Problem : unsigned {
 
 struct Rule {
     uid_t owner = 0;
-    std::optional<gid_t> group;   // unset: any group (the write bits decide)
+    std::optional<gid_t> group;  // unset: any group (the write bits decide)
     bool allow_group_write = false;
     bool allow_other_write = false;
     bool require_directory = true;

@@ -142,8 +142,7 @@ struct MergeResult {
 // another name in the jail is still added (so that user can log in; jailkit
 // did so silently), with a warning. Throws ConfigError for a malformed jail
 // file and jk::Error for an entry that cannot be written.
-MergeResult merge_passwd(std::string_view jail_text, const std::string& filename,
-                         const std::vector<PasswdEntry>& add);
+MergeResult merge_passwd(std::string_view jail_text, const std::string& filename, const std::vector<PasswdEntry>& add);
 
 // A user to put in a group's member list.
 struct Membership {
@@ -155,8 +154,8 @@ struct Membership {
 // then each membership adds the user to the jail group's member list unless
 // already listed (idempotent). A membership for a group absent from the jail
 // is skipped with a warning.
-MergeResult merge_group(std::string_view jail_text, const std::string& filename,
-                        const std::vector<GroupEntry>& add, const std::vector<Membership>& memberships = {});
+MergeResult merge_group(std::string_view jail_text, const std::string& filename, const std::vector<GroupEntry>& add,
+                        const std::vector<Membership>& memberships = {});
 
 enum class Hashes { replace, keep };
 
@@ -165,8 +164,8 @@ enum class Hashes { replace, keep };
 ShadowEntry jail_shadow_entry(const ShadowEntry& host, Hashes hashes = Hashes::replace);
 
 // As merge_passwd for shadow, each new entry passed through jail_shadow_entry.
-MergeResult merge_shadow(std::string_view jail_text, const std::string& filename,
-                         const std::vector<ShadowEntry>& add, Hashes hashes = Hashes::replace);
+MergeResult merge_shadow(std::string_view jail_text, const std::string& filename, const std::vector<ShadowEntry>& add,
+                         Hashes hashes = Hashes::replace);
 
 // ---- system layer
 
