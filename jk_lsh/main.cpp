@@ -10,10 +10,13 @@
 //  3. Read only JK_SYSCONFDIR/jk_lsh.ini, and only when root-owned and not
 //     writable by group or others (the jailed user must not write policy).
 //  4. Close fds >= 3 before exec, so nothing of ours leaks into the command.
+//  5. Execute the very file checked (jk/lsh_system.hpp): refuse a program
+//     the user could replace.
+//  6. A git-family program runs confined by Landlock to executing git's own
+//     files (its repository config names programs, and the user writes that
+//     config); no Landlock, no git (fail closed).
 #include "jk/main.hpp"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <syslog.h>
@@ -29,8 +32,11 @@
 
 #include "jk/config.hpp"
 #include "jk/error.hpp"
+#include "jk/landlock.hpp"
 #include "jk/log.hpp"
 #include "jk/lsh_config.hpp"
+#include "jk/lsh_rules.hpp"
+#include "jk/lsh_system.hpp"
 #include "jk/privilege.hpp"
 #include "jk_lsh/cli.hpp"
 
@@ -48,6 +54,12 @@ bool is_regular_file(const std::string& p) {
     return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// Closes every fd >= 3 but keep (close-on-exec, it goes at the exec).
+void close_fds_but(int keep) {
+    if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
+    jk::privilege::close_fds_from(keep + 1);
+}
+
 std::vector<char*> c_array(std::vector<std::string>& v) {
     std::vector<char*> out;
     out.reserve(v.size() + 1);
@@ -59,8 +71,8 @@ std::vector<char*> c_array(std::vector<std::string>& v) {
 // "user NAME (uid)" for the log, or "user uid N" when the lookup fails.
 std::string who_am_i() {
     const uid_t uid = ::getuid();
-    if (const passwd* pw = ::getpwuid(uid))
-        return "user " + std::string(pw->pw_name) + " (" + std::to_string(uid) + ")";
+    if (const auto found = find_user(uid, "", false); found.user)
+        return "user " + found.user->name + " (" + std::to_string(uid) + ")";
     return "user uid " + std::to_string(uid);
 }
 
@@ -75,39 +87,50 @@ int run(const std::string& command) {
         return refuse(exit_config, std::string("refusing configuration: ") + e.what());
     }
 
-    // The user is who we run as; $USER may only choose among entries of
-    // that same uid (jailkit's rule).
-    const uid_t uid = ::getuid();
-    errno = 0;
-    const passwd* pw = nullptr;
-    if (const char* env_user = std::getenv("USER"); env_user && *env_user) {
-        pw = ::getpwnam(env_user);
-        if (!pw || pw->pw_uid != uid)
-            return refuse(exit_user, "$USER " + jk::quoted(env_user) + " does not name uid " + std::to_string(uid));
-    } else {
-        pw = ::getpwuid(uid);
-    }
-    if (!pw) return refuse(exit_user, "cannot find a user with uid " + std::to_string(uid));
-    const group* gr = ::getgrgid(pw->pw_gid);
-    if (!gr) return refuse(exit_section, "cannot find the group with gid " + std::to_string(pw->pw_gid));
-    const User user{pw->pw_name, pw->pw_uid, pw->pw_dir, pw->pw_shell, gr->gr_name};
-
     std::vector<std::string> inherited;
     for (char** e = environ; e && *e; ++e) inherited.emplace_back(*e);
+
+    // The user is who we run as; $USER may only choose among entries of
+    // that same uid (jailkit's rule).
+    const char* env_user = std::getenv("USER");
+    const UserLookup found = find_user(::getuid(), env_user ? env_user : "", !has_loader_variables(inherited));
+    if (!found.user) return refuse(found.exit_code, found.why);
+    const User& user = *found.user;
 
     Decision d = decide(*ini, user, command, inherited, is_regular_file);
     for (const auto& w : d.warnings) jk::log::syslog_only(LOG_WARNING | LOG_AUTHPRIV, w);
     if (d.exit_code != exit_ok) return refuse(d.exit_code, d.message);
 
+    CheckedExecutable exe;
+    try {
+        exe = open_checked_executable(d.path, user.uid);
+    } catch (const UntrustedExecutable& e) {
+        return refuse(exit_not_allowed, "WARNING: user " + user.name + " (" + std::to_string(user.uid) +
+                                            ") may not run " + e.what() + ", refused");
+    } catch (const jk::SysError& e) {
+        return refuse(e.err() == ENOENT ? exit_exec_missing : exit_exec_failed, e.what());
+    }
+    if (is_git_family(d.path)) {
+        // MUST 6: whatever a repository's config names, git may start only
+        // git's own programs.
+        try {
+            jk::landlock::restrict_exec_to(git_exec_allowlist(exe.canonical));
+        } catch (const jk::Error& e) {
+            return refuse(exit_exec_failed, "refusing to run " + jk::quoted(d.path) +
+                                                " without its exec confinement (git would run programs its "
+                                                "repository's config names): " +
+                                                e.what());
+        }
+    }
+
     jk::log::syslog_only(LOG_INFO | LOG_AUTHPRIV, d.message);
     ::umask(d.umask);
     ::closelog();
     // Nothing of ours may leak into the command (MUST 4).
-    jk::privilege::close_fds_from(3);
+    close_fds_but(exe.fd.get());
     std::vector<char*> argv = c_array(d.argv);
     std::vector<char*> envp = c_array(d.env);
-    ::execve(d.path.c_str(), argv.data(), envp.data());
-    const int err = errno;
+    const int err = exec_checked(exe, argv.data(), envp.data());
     jk::log::open("jk_lsh", LOG_AUTHPRIV);
     return refuse(err == ENOENT ? exit_exec_missing : exit_exec_failed,
                   "cannot execute " + jk::quoted(d.path) + ": " + std::strerror(err));

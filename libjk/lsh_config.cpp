@@ -160,11 +160,16 @@ Environment build_environment(const User& user, const Settings& st, const std::v
         set_var(env, name, std::string_view(item).substr(eq + 1));
     }
     if (git_family) {
-        // Hooks in the user's own repository and a user-written ~/.gitconfig
-        // could name programs (W6: the command must not become a way to run
-        // anything else). Command-line config (this variable) wins over
-        // repository config.
-        set_var(env, "GIT_CONFIG_PARAMETERS", "'core.hooksPath'='/dev/null'");
+        // Defence in depth behind the Landlock exec confinement (jk_lsh's
+        // main), which is what covers every key, fixed-name or not
+        // (filter.<driver>.*, diff.<driver>.textconv, tar.<format>.command,
+        // core.alternateRefsCommand...). Command-line config (this
+        // variable) is read after the repository's, so for these
+        // single-valued keys ours wins; an empty credential.helper resets
+        // the list. core.alternateRefsCommand is left out: git runs even an
+        // empty value and reports an error on every push to a repository
+        // with alternates. A user-written ~/.gitconfig is never read.
+        set_var(env, "GIT_CONFIG_PARAMETERS", git_config_overrides);
         set_var(env, "GIT_CONFIG_GLOBAL", "/dev/null");
     }
     return out;

@@ -132,7 +132,8 @@ RuleVerdict check_arguments(const ArgRules& rules, const std::vector<std::string
 
 bool is_git_family(std::string_view path) {
     const std::string_view b = basename_of(path);
-    return b == "git" || b == "git-upload-pack" || b == "git-receive-pack" || b == "git-upload-archive";
+    return b == "git" || b == "git-upload-pack" || b == "git-receive-pack" || b == "git-upload-archive" ||
+           b == "git-shell";
 }
 
 std::optional<ArgRules> builtin_rules(std::string_view path) {

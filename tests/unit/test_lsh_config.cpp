@@ -243,7 +243,8 @@ TEST_CASE("decide: the environment is built from scratch", "[lsh]") {
 TEST_CASE("decide: the git binaries run with hooks disabled", "[lsh]") {
     Decision d = run(base + "environment = GIT_CONFIG_PARAMETERS=x\n", "git-upload-pack repo.git");
     REQUIRE(d.exit_code == exit_ok);
-    CHECK(env_value(d.env, "GIT_CONFIG_PARAMETERS") == "'core.hooksPath'='/dev/null'");
+    CHECK(env_value(d.env, "GIT_CONFIG_PARAMETERS") == jk::lsh::git_config_overrides);
+    CHECK(env_value(d.env, "GIT_CONFIG_PARAMETERS").find("'core.hooksPath'='/dev/null'") != std::string::npos);
     CHECK(env_value(d.env, "GIT_CONFIG_GLOBAL") == "/dev/null");
 }
 

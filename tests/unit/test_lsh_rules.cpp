@@ -168,6 +168,7 @@ TEST_CASE("git: only the server commands, no config or program options", "[lsh]"
     CHECK_FALSE(allowed("git-upload-archive --exec=sh r", "/usr/bin/git-upload-archive"));
     CHECK(jk::lsh::is_git_family("/usr/bin/git"));
     CHECK(jk::lsh::is_git_family("/usr/lib/git-core/git-receive-pack"));
+    CHECK(jk::lsh::is_git_family("/usr/bin/git-shell"));
     CHECK_FALSE(jk::lsh::is_git_family("/usr/bin/gitk"));
 }
 

@@ -39,6 +39,13 @@ enum Exit : int {
 inline constexpr mode_t default_umask = 022;  // jailkit used 0 (W5)
 inline constexpr const char* default_path = "/usr/local/bin:/usr/bin:/bin";
 
+// GIT_CONFIG_PARAMETERS for the git family: hooks off, and every fixed-name
+// key that names a program set to nothing (or to git's "do nothing" ':').
+inline constexpr const char* git_config_overrides =
+    "'core.hooksPath'='/dev/null' 'core.fsmonitor'='false' 'core.sshCommand'='' 'core.pager'='' "
+    "'core.editor'=':' 'sequence.editor'=':' 'core.askPass'='' 'core.gitProxy'='' 'diff.external'='' "
+    "'credential.helper'='' 'gpg.program'='' 'protocol.ext.allow'='never'";
+
 // The keys of a user/group/DEFAULT section.
 inline constexpr std::string_view settings_keys[] = {"executables", "paths", "allow_word_expansion", "umask",
                                                      "environment"};
@@ -95,8 +102,8 @@ struct Environment {
 // the section's `environment` items (may override; an item with a second
 // '=', without '=', with a bad name, or naming a loader/libc variable such
 // as LD_* or GCONV_PATH is ignored with a warning); for the git binaries
-// last, GIT_CONFIG_PARAMETERS (core.hooksPath=/dev/null) and
-// GIT_CONFIG_GLOBAL=/dev/null, which nothing overrides.
+// last, GIT_CONFIG_PARAMETERS (git_config_overrides: hooks off, command keys
+// emptied) and GIT_CONFIG_GLOBAL=/dev/null, which nothing overrides.
 Environment build_environment(const User& user, const Settings& st, const std::vector<std::string>& inherited,
                               bool git_family);
 
