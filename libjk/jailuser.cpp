@@ -108,7 +108,8 @@ Plan plan(const users::PasswdEntry& host_user, const users::GroupFile& host_grou
     }
     p.passwd = users::merge_passwd(jail_passwd, passwd_file, {entry});
 
-    // group: the primary group, then the supplementary ones the jail knows.
+    // group: the primary group, then every supplementary group with the
+    // user as a member (as jailkit 2.23 does: `id` in the jail names them).
     p.group_file_missing = !jail_group.has_value();
     const std::string group_text = jail_group.value_or("");
     const users::GroupFile old_group = users::parse_group(group_text, group_file);
@@ -130,9 +131,18 @@ Plan plan(const users::PasswdEntry& host_user, const users::GroupFile& host_grou
         const users::GroupEntry& g = *rec.entry;
         if (std::find(g.members.begin(), g.members.end(), name) == g.members.end()) continue;
         const users::GroupEntry* in_jail = old_group.find(g.name);
-        if (!in_jail && g.name != primary) {
-            p.notes.push_back(name + ": group " + g.name + " does not exist in " + group_file + ", skipping it");
+        if (in_jail && in_jail->gid != g.gid) {
+            // The jail's group of that name is another group: listing the
+            // user there would grant nothing the process has, and mislead.
+            p.warnings.push_back(name + ": group " + g.name + " has gid " + std::to_string(in_jail->gid) + " in " +
+                                 group_file + " but " + std::to_string(g.gid) +
+                                 " on the host, not adding the user to it");
             continue;
+        }
+        if (!in_jail && g.name != primary &&
+            std::none_of(add.begin(), add.end(), [&](const users::GroupEntry& a) { return a.name == g.name; })) {
+            add.push_back(users::GroupEntry{g.name, "x", g.gid, {}});
+            p.actions.push_back("adding group " + g.name + " to " + group_file);
         }
         memberships.push_back(users::Membership{g.name, name});
         if (!in_jail || std::find(in_jail->members.begin(), in_jail->members.end(), name) == in_jail->members.end())
@@ -420,6 +430,7 @@ UserResult jail_user(const Jail& jail, const users::HostUsers& host, const std::
         return UserResult::refused;
     }
     for (const auto& n : p.notes) cb.note(n);
+    for (const auto& w : p.warnings) cb.warn(w);
     for (const auto& w : p.passwd.warnings) cb.warn(w);
     for (const auto& w : p.group.warnings) cb.warn(w);
     for (const auto& a : p.actions) cb.say(a);

@@ -9,6 +9,8 @@
 # home JAIL/./HOME and shell, the home renamed with owner/mode/ACL/xattr/
 # mtime/symlinks intact); a re-run that changes nothing; a home on another
 # filesystem (/dev/shm) copied and removed; -n with bad jails (exit 33);
+# supplementary groups written into the jail so that `id` run there through
+# jk_chrootsh names them;
 # the interactive jail prompt and move question fed through stdin; a user
 # that does not exist (exit 0); root refused; a home named with a space and
 # $(touch PWNED); two homes in the way (refused, nothing merged); usermod
@@ -17,13 +19,16 @@
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
 source "$here/../lib/common.sh"
+enter_private_mounts "$@"
 
 skip_unless_root
 need_tool JK_JAILUSER
 need_tool JK_INIT
+need_tool JK_CHROOTSH
 [[ -n ${JK_INIT_INI:-} && -f $JK_INIT_INI ]] || fatal "JK_INIT_INI is not set to the ini file (meson passes it)"
-need_cmd useradd usermod groupadd getent setfacl getfacl setfattr getfattr find
+need_cmd useradd usermod groupadd getent setfacl getfacl setfattr getfattr find setpriv
 setup_root
+private_confdir
 cd "$T_ROOT/cwd" || fatal "cd"
 
 JU=$JK_JAILUSER
@@ -104,7 +109,8 @@ assert_rc "-m: exit 0" 0
 assert_eq "jail passwd line" "$U1:x:$(uid_of "$U1"):$(gid_of "$U1")::$H1:/bin/sh" "$(grep "^$U1:" "$J/etc/passwd")"
 assert_eq "jail group: the primary group" "$U1:x:$(gid_of "$U1"):" "$(grep "^$U1:" "$J/etc/group")"
 assert_eq "jail group: the supplementary group lists the user" "$G1:x:$(gid_of "$G1"):$U1" "$(grep "^$G1:" "$J/etc/group")"
-assert_eq "jail group: a group absent from the jail is not added" "" "$(grep "^$G2:" "$J/etc/group")"
+assert_eq "jail group: a group absent from the jail is added with the user (as jailkit)" \
+    "$G2:x:$(gid_of "$G2"):$U1" "$(grep "^$G2:" "$J/etc/group")"
 assert_eq "host home is JAIL/./HOME" "$J/.$H1" "$(host_field "$U1" 6)"
 assert_eq "host shell is the --chrootsh path" "$CHSH" "$(host_field "$U1" 7)"
 assert_missing "the old home is gone" "$H1"
@@ -238,6 +244,35 @@ run_cmd "$JU" -n -s /bin/sh --chrootsh="/bin/x:y" -j "$J" "$U6"
 assert_rc "usermod failing: exit 1" 1
 assert_contains "usermod failing: its output is shown" "usermod" "$R_ERR"
 assert_contains "usermod failing: the command is shown" "'-s' '/bin/x:y'" "$R_ERR"
+
+# ============================================================ groups seen inside the jail
+# jailkit 2.23 writes every group the user is a member of into the jail's
+# group file, the user listed: `id` in the jail then shows names, not numbers.
+install_setuid JK_CHROOTSH
+JG=$(make_jail groups)
+"$JK_INIT" -c "$JK_INIT_INI" -j "$JG" basicshell uidbasics >"$T_ROOT/init-groups.out" 2>&1 \
+    || fatal "jk_init failed: $(cat "$T_ROOT/init-groups.out")"
+UG=$(make_user); S1=$(make_user); S2=$(make_user)
+usermod -a -G "$S1,$S2" "$UG" >/dev/null 2>&1 || fatal "usermod -G"
+printf '%s:x:%s:someone\n' "$S1" "$(gid_of "$S1")" >>"$JG/etc/group"  # present, with another member
+install -d -m 0750 -o "$UG" -g "$UG" "$T_ROOT/home-src/$UG"
+usermod -d "$T_ROOT/home-src/$UG" "$UG" >/dev/null 2>&1 || fatal "usermod -d"
+run_cmd "$JU" -m -n -s /bin/bash --chrootsh="$JK_CHROOTSH" -j "$JG" "$UG"
+assert_rc "groups: exit 0" 0
+assert_eq "groups: a jail group keeps its members and gets the user" "$S1:x:$(gid_of "$S1"):someone,$UG" "$(grep "^$S1:" "$JG/etc/group")"
+assert_eq "groups: a missing group is added with the user" "$S2:x:$(gid_of "$S2"):$UG" "$(grep "^$S2:" "$JG/etc/group")"
+run_cmd setpriv --reuid="$UG" --regid="$(gid_of "$UG")" --init-groups env -i USER="$UG" "$JK_CHROOTSH" -c 'id; id -Gn'
+assert_rc "groups: the jailed user logs in through jk_chrootsh" 0
+assert_match "groups: id in the jail names the primary and both supplementary groups" \
+    "^uid=$(uid_of "$UG")\($UG\) gid=$(gid_of "$UG")\($UG\) groups=[0-9]+\([a-z0-9]+\),[0-9]+\([a-z0-9]+\),[0-9]+\([a-z0-9]+\)\$" \
+    "$(head -n 1 <<<"$R_OUT")"
+sorted_words() { tr ' ' '\n' | LC_ALL=C sort | tr '\n' ' '; }
+assert_eq "groups: ... all three by name" "$(sorted_words <<<"$UG $S1 $S2")" "$(tail -n 1 <<<"$R_OUT" | sorted_words)"
+GSTATE=$(cat "$JG/etc/group"; stat -c '%i %Y' "$JG/etc/group")
+run_cmd "$JU" -n -s /bin/bash --chrootsh="$JK_CHROOTSH" -j "$JG" "$UG"
+assert_rc "groups: a second run: exit 0" 0
+assert_eq "groups: a second run adds no duplicate member and does not rewrite the file" "$GSTATE" \
+    "$(cat "$JG/etc/group"; stat -c '%i %Y' "$JG/etc/group")"
 
 # ============================================================ panels
 

@@ -138,15 +138,30 @@ TEST_CASE("plan: a home outside the jail", "[jailuser]") {
     CHECK_FALSE(p.group_file_missing);
 }
 
-TEST_CASE("plan: supplementary groups that exist in the jail get the user, others are skipped", "[jailuser]") {
+TEST_CASE("plan: every supplementary group gets the user, added to the jail when missing", "[jailuser]") {
     Plan p = plan_for("/home/alice");
     CHECK(has_line(p.group.text, "adm:x:4:syslog,alice"));
-    CHECK_FALSE(has_line(p.group.text, "video:x:44:alice"));
-    CHECK(p.group.text.find("video") == std::string::npos);
+    CHECK(has_line(p.group.text, "video:x:44:alice"));
     CHECK(p.group.text.find("audio") == std::string::npos);  // alice is not in it
-    CHECK(any_contains(p.notes, "group video does not exist"));
     CHECK(any_contains(p.actions, "adding user alice to group adm"));
-    CHECK(p.group.text == "root:x:0:\nadm:x:4:syslog,alice\nalice:x:1001:\n");
+    CHECK(any_contains(p.actions, "adding group video"));
+    CHECK(any_contains(p.actions, "adding user alice to group video"));
+    CHECK(p.warnings.empty());
+    CHECK(p.group.text == "root:x:0:\nadm:x:4:syslog,alice\nalice:x:1001:\nvideo:x:44:alice\n");
+}
+
+TEST_CASE("plan: no duplicate member, and a jail group of another gid is left alone", "[jailuser]") {
+    // alice already listed in adm; video exists in the jail with another gid.
+    const std::string jg = "root:x:0:\nadm:x:4:alice,syslog\nvideo:x:4242:bob\n";
+    Plan p = plan(user("/home/alice"), host_groups(), req(), jail_passwd, jg);
+    CHECK(has_line(p.group.text, "adm:x:4:alice,syslog"));
+    CHECK(has_line(p.group.text, "video:x:4242:bob"));
+    CHECK(any_contains(p.warnings, "group video has gid 4242"));
+    CHECK(p.group.text == jg + "alice:x:1001:\n");
+    // Host groups listed twice (NIS merges, hand edits) add one line.
+    GroupFile twice = jk::users::parse_group("alice:x:1001:\nvideo:x:44:alice\nvideo:x:44:alice\n", "/etc/group");
+    Plan q = plan(user("/home/alice"), twice, req(), jail_passwd, std::string("root:x:0:\n"));
+    CHECK(q.group.text == "root:x:0:\nalice:x:1001:\nvideo:x:44:alice\n");
 }
 
 TEST_CASE("plan: ISPConfig's JAIL/./X home keeps the host home", "[jailuser]") {

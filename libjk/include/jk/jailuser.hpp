@@ -58,12 +58,13 @@ struct Plan {
     // is already inside this jail (nothing to move) or cannot be moved
     // ("/", or a directory that contains the jail).
     std::optional<std::string> move_source;
-    bool host_change = false;          // usermod is needed (home or shell differ)
-    users::MergeResult passwd;         // the jail's new passwd text
-    users::MergeResult group;          // the jail's new group text
-    bool group_file_missing = false;   // the jail had no etc/group; written when group.changed
-    std::vector<std::string> notes;    // for -v
-    std::vector<std::string> actions;  // what will change, one line each (stdout)
+    bool host_change = false;           // usermod is needed (home or shell differ)
+    users::MergeResult passwd;          // the jail's new passwd text
+    users::MergeResult group;           // the jail's new group text
+    bool group_file_missing = false;    // the jail had no etc/group; written when group.changed
+    std::vector<std::string> notes;     // for -v
+    std::vector<std::string> warnings;  // non-fatal problems (stderr)
+    std::vector<std::string> actions;   // what will change, one line each (stdout)
 };
 
 // Lexically cleans an absolute path ("//" and "." removed, no trailing '/').
@@ -86,7 +87,11 @@ struct HomeMapping {
 HomeMapping map_home(const std::string& host_home, const std::string& jail);
 
 // Decides everything for one user. `jail_passwd` is the jail's passwd text,
-// `jail_group` its group text (nullopt: the file does not exist). Throws
+// `jail_group` its group text (nullopt: the file does not exist). The jail's
+// group file gets the user's primary group and every host group listing the
+// user as a member, added when missing (with the user as member) or given
+// the user as a member when present with the same gid; a jail group of the
+// same name but another gid is left alone with a warning. Throws
 // Error when the user must be refused (root, unusable home, a field that
 // cannot be written) and ConfigError for a malformed jail file.
 Plan plan(const users::PasswdEntry& host_user, const users::GroupFile& host_groups, const Request& request,
