@@ -29,6 +29,7 @@
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 
 namespace jk::config {
 
@@ -540,9 +541,8 @@ std::string read_config_fd(int fd, const std::string& what, const LoadOptions& o
     if (options.require_trusted) {
         // Checked on the fd that is read next, so nothing can be swapped in
         // between (DESIGN.md invariant 2).
-        if (!S_ISREG(st.st_mode)) throw ConfigError(what, 0, "is not a regular file, refusing it");
-        if (st.st_uid != 0) throw ConfigError(what, 0, "is not owned by root, refusing it");
-        if (st.st_mode & (S_IWGRP | S_IWOTH)) throw ConfigError(what, 0, "is writable by group or others, refusing it");
+        if (std::optional<std::string> why = trust::problem(st, trust::trusted_file))
+            throw ConfigError(what, 0, *why + ", refusing it");
     }
     if (S_ISDIR(st.st_mode)) throw ConfigError(what, 0, "is a directory");
     if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > options.max_size)

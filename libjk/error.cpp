@@ -25,7 +25,7 @@ ConfigError::ConfigError(std::string file, int line, const std::string& message)
       line_(line) {}
 
 UnsafePath::UnsafePath(std::string path, const std::string& reason)
-    : Error(quoted(path) + " " + reason), path_(std::move(path)) {}
+    : Error(quoted(path) + " " + reason), path_(std::move(path)), reason_(reason) {}
 
 ElfError::ElfError(std::string path, const std::string& reason)
     : Error(quoted(path) + ": " + reason), path_(std::move(path)) {}

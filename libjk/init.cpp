@@ -14,8 +14,10 @@
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/path.hpp"
 #include "jk/search_path.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 #include "jk/users.hpp"
 
 namespace jk::init {
@@ -245,25 +247,6 @@ std::vector<std::string> nss_module_paths(const std::vector<std::string>& servic
 
 namespace {
 
-void check_safe_dir(int fd, const std::string& shown) {
-    const struct stat st = sys::fstat_fd(fd, shown);
-    if (!S_ISDIR(st.st_mode)) throw UnsafePath(shown, "is not a directory");
-    if (st.st_uid != 0) throw UnsafePath(shown, "is not owned by root");
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) throw UnsafePath(shown, "is writable by group or others");
-}
-
-std::vector<std::string> split_components(const std::string& path) {
-    std::vector<std::string> out;
-    size_t i = 0;
-    while (i < path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string::npos) j = path.size();
-        if (j > i) out.push_back(path.substr(i, j - i));
-        i = j + 1;
-    }
-    return out;
-}
-
 // mkdirat + open + fchown/fchmod on the new directory's own fd.
 UniqueFd make_dir_at(int parent, const std::string& leaf, const std::string& shown, bool& created) {
     created = false;
@@ -286,8 +269,9 @@ bool create_jail_dir(const std::string& path) {
     UniqueFd dir = sys::open_at(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0, "/");
     std::string shown;
     bool any = false;
-    for (const auto& comp : split_components(path)) {
-        check_safe_dir(dir.get(), shown.empty() ? "/" : shown);
+    for (const auto& comp : path::components(path)) {
+        // Each existing directory on the way is a jail's parent (or the jail).
+        trust::require(dir.get(), shown.empty() ? "/" : shown, trust::jail_parent);
         shown += "/" + comp;
         int fd = ::openat(dir.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
@@ -311,7 +295,7 @@ bool create_jail_dir(const std::string& path) {
 void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, bool verbose) {
     std::string prefix;
     UniqueFd dir = jail.open("/", O_RDONLY | O_DIRECTORY);
-    for (const auto& comp : split_components(inner)) {
+    for (const auto& comp : path::components(inner)) {
         if (comp == ".") continue;
         if (comp == "..") throw Error("directory " + quoted(inner) + " contains '..'");
         prefix += "/" + comp;

@@ -21,8 +21,8 @@
 
 #include "jk/error.hpp"
 #include "jk/path.hpp"
-#include "jk/safepath.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 
 namespace jk {
 
@@ -129,14 +129,9 @@ UniqueFd walk_in_root(int rootfd, std::string_view path, int flags, mode_t mode,
     return sys::open_at(cur.get(), ".", flags & ~O_NOFOLLOW, mode, what);
 }
 
-void check_dir(const struct stat& st, const std::string& path, bool root_group = false) {
-    safepath::Rule rule;
-    if (root_group) rule.group = 0;
-    unsigned p = safepath::problems(st, rule);
-    // setuid/setgid on directories do not weaken confinement.
-    p &= ~(safepath::setuid | safepath::setgid);
-    if (p & safepath::symlink) throw SymlinkNotAllowed(path);
-    if (p != safepath::none) throw UnsafePath(path, safepath::describe(p));
+// A well-known directory of the jail, by the one trust rule for it.
+void check_system_dir(const struct stat& st, const std::string& shown) {
+    if (std::optional<std::string> why = trust::problem(st, trust::jail_system_dir)) throw UnsafePath(shown, *why);
 }
 
 }  // namespace
@@ -183,17 +178,9 @@ std::string normalize_absolute(std::string_view path) {
 
 Jail Jail::open(const std::string& path) {
     const std::string norm = normalize_absolute(path);
-    UniqueFd cur = sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/");
-    check_dir(sys::fstat_fd(cur.get(), "/"), "/");
-    std::string walked;
-    // Parents follow sshd's ChrootDirectory rule (root-owned, not writable by
-    // group or others); the jail itself also jailkit's root group.
-    for (const auto& name : path::components(norm)) {
-        walked += "/" + name;
-        UniqueFd next = sys::open_at(cur.get(), name, O_PATH | O_NOFOLLOW, 0, walked);
-        check_dir(sys::fstat_fd(next.get(), walked), walked, walked == norm);
-        cur = std::move(next);
-    }
+    // Parents follow sshd's ChrootDirectory rule, the jail itself also
+    // jailkit's root group (trust::jail_directory).
+    UniqueFd cur = trust::open_checked(norm, trust::jail_directory);
 
     // The well-known directories are where jailed programs and the loader
     // look first; a user-writable one would let a jailed user replace them.
@@ -222,9 +209,9 @@ Jail Jail::open(const std::string& path) {
                 throw SysError("cannot open", shown, errno);
             }
             UniqueFd target(fd);
-            check_dir(sys::fstat_fd(target.get(), shown), shown);
+            check_system_dir(sys::fstat_fd(target.get(), shown), shown);
         } else if (S_ISDIR(st->st_mode)) {
-            check_dir(*st, shown);
+            check_system_dir(*st, shown);
         } else {
             throw UnsafePath(shown, "is not a directory");
         }

@@ -16,6 +16,7 @@
 #include "jk/login.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 #include "jk/users.hpp"
 
 namespace jk::launch {
@@ -122,15 +123,6 @@ std::vector<std::string> environment(const privilege::CallerEnvironment& caller,
     return env;
 }
 
-std::optional<std::string> trusted_executable_problem(const struct stat& st) {
-    if (S_ISLNK(st.st_mode)) return std::string("is a symbolic link");
-    if (!S_ISREG(st.st_mode)) return std::string("is not a regular file");
-    if (st.st_mode & (S_ISUID | S_ISGID)) return std::string("is setuid or setgid");
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) return std::string("is writable by group or others");
-    if (st.st_uid != 0 || st.st_gid != 0) return std::string("is not owned by root:root");
-    return std::nullopt;
-}
-
 // ---------------------------------------------------------------- system steps
 
 UniqueFd open_executable(const Jail& jail, const std::string& inner, ExecRule rule) {
@@ -144,7 +136,8 @@ UniqueFd open_executable(const Jail& jail, const std::string& inner, ExecRule ru
     }
     struct stat st = sys::fstat_fd(fd.get(), shown);
     if (rule == ExecRule::trusted_daemon) {
-        if (std::optional<std::string> why = trusted_executable_problem(st))
+        // jailkit's exit-29 rule, as the trust module names it.
+        if (std::optional<std::string> why = trust::problem(st, trust::daemon_executable))
             throw ExecRefused("the executable " + shown + " " + *why);
     } else if (!S_ISREG(st.st_mode)) {
         throw ExecRefused("the executable " + shown + " is not a regular file");
@@ -163,10 +156,9 @@ void write_pidfile(const std::string& path, pid_t pid) {
     } catch (const SysError& e) {
         throw Error("cannot open the directory of the pidfile " + quoted(path) + ": " + std::strerror(e.err()));
     }
-    struct stat dst = sys::fstat_fd(dirfd.get(), dir);
     // Whoever may write the directory may plant the name; root writes here.
-    if ((dst.st_mode & S_IWOTH) || ((dst.st_mode & S_IWGRP) && dst.st_gid != 0))
-        throw Error("refusing to write the pidfile " + quoted(path) + ": its directory is writable by others");
+    if (std::optional<std::string> why = trust::problem(sys::fstat_fd(dirfd.get(), dir), trust::pidfile_directory))
+        throw Error("refusing to write the pidfile " + quoted(path) + ": its directory " + *why);
     int fd =
         ::openat(dirfd.get(), leaf.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
     if (fd < 0) {

@@ -10,6 +10,7 @@
 
 #include "jk/jail.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 #include "jk/users.hpp"
 
 namespace jk::procmail {
@@ -40,20 +41,16 @@ bool clean_value(std::string_view v) {
 // The host's procmail: the admin's file, but it runs with our privileges
 // (setuid root), so it must be root's and writable by nobody else.
 UniqueFd open_host_procmail(const std::string& path) {
-    int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
-    if (fd < 0)
-        throw Refused(errno == ENOENT ? login::exec_failed : login::unsafe_path,
-                      "abort, cannot open procmail " + path + ": " + std::strerror(errno));
-    UniqueFd f(fd);
-    struct stat st = sys::fstat_fd(f.get(), path);
-    auto unsafe = [&](const std::string& why) {
-        return Refused(login::unsafe_path, "abort, procmail " + path + " " + why);
-    };
-    if (!S_ISREG(st.st_mode)) throw unsafe("is not a regular file");
-    if ((st.st_mode & 0111) == 0) throw unsafe("is not executable");
-    if (st.st_uid != 0) throw unsafe("is not owned by root");
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) throw unsafe("is writable by group or others");
-    return f;
+    try {
+        return trust::open_checked(path, trust::trusted_executable);
+    } catch (const UnsafePath& e) {
+        throw Refused(login::unsafe_path, "abort, procmail " + e.path() + " " + e.reason());
+    } catch (const SysError& e) {
+        throw Refused(e.err() == ENOENT ? login::exec_failed : login::unsafe_path,
+                      "abort, cannot open procmail " + path + ": " + std::strerror(e.err()));
+    } catch (const Error& e) {
+        throw Refused(login::unsafe_path, std::string("abort, procmail: ") + e.what());
+    }
 }
 
 // Runs the procmail that was opened and checked (privilege::exec_checked:

@@ -23,6 +23,7 @@
 #include "jk/error.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 
 namespace jk::socketd {
 
@@ -226,13 +227,7 @@ int walk_parent(const std::string& path, std::string* leaf, DirCache* cache, Uni
                 continue;
             }
         }
-        // O_PATH|O_NOFOLLOW opens a symlink itself; fstat tells.
-        int fd = ::openat(cur, c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) throw SysError("cannot open", walked, errno);
-        UniqueFd next(fd);
-        struct stat st = sys::fstat_fd(next.get(), walked);
-        if (S_ISLNK(st.st_mode)) throw SymlinkNotAllowed(walked);
-        if (!S_ISDIR(st.st_mode)) throw UnsafePath(walked, "is not a directory");
+        UniqueFd next = trust::step(cur, c, walked, trust::real_directory);
         // Bounded: 10,000 jails with a dev each must not hold 10,000 more fds.
         if (cache && cache->size() < 1024) {
             cur = next.get();

@@ -35,14 +35,6 @@ bool has_prefix(const Strings& v, const std::string& prefix) {
     return std::any_of(v.begin(), v.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
 }
 
-struct stat stat_of(mode_t mode, uid_t uid = 0, gid_t gid = 0) {
-    struct stat st {};
-    st.st_mode = mode;
-    st.st_uid = uid;
-    st.st_gid = gid;
-    return st;
-}
-
 std::string slurp(const std::string& path) {
     std::ifstream in(path);
     std::stringstream ss;
@@ -132,21 +124,6 @@ TEST_CASE("environment: built from scratch, TERM and LANG kept", "[launch]") {
         CHECK_FALSE(has_prefix(anon, "LOGNAME="));
         CHECK(has(anon, "HOME=/"));
     }
-}
-
-TEST_CASE("trusted_executable_problem: jailkit's exit-29 rule", "[launch]") {
-    using jk::launch::trusted_executable_problem;
-    CHECK_FALSE(trusted_executable_problem(stat_of(S_IFREG | 0755)));
-    CHECK_FALSE(trusted_executable_problem(stat_of(S_IFREG | 0700)));
-    CHECK(trusted_executable_problem(stat_of(S_IFLNK | 0777)) == "is a symbolic link");
-    CHECK(trusted_executable_problem(stat_of(S_IFDIR | 0755)) == "is not a regular file");
-    CHECK(trusted_executable_problem(stat_of(S_IFIFO | 0755)) == "is not a regular file");
-    CHECK(trusted_executable_problem(stat_of(S_IFREG | 04755)) == "is setuid or setgid");
-    CHECK(trusted_executable_problem(stat_of(S_IFREG | 02755)) == "is setuid or setgid");
-    CHECK(trusted_executable_problem(stat_of(S_IFREG | 0775)) == "is writable by group or others");
-    CHECK(trusted_executable_problem(stat_of(S_IFREG | 0757)) == "is writable by group or others");
-    CHECK(trusted_executable_problem(stat_of(S_IFREG | 0755, 1000, 0)) == "is not owned by root:root");
-    CHECK(trusted_executable_problem(stat_of(S_IFREG | 0755, 0, 1000)) == "is not owned by root:root");
 }
 
 TEST_CASE("open_executable: resolved beneath the jail, checked on the fd", "[launch][root]") {

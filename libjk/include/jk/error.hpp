@@ -59,9 +59,12 @@ class UnsafePath : public Error {
 public:
     UnsafePath(std::string path, const std::string& reason);
     const std::string& path() const noexcept { return path_; }
+    // What is wrong with it, e.g. "is writable by group".
+    const std::string& reason() const noexcept { return reason_; }
 
 private:
     std::string path_;
+    std::string reason_;
 };
 
 // A symlink where the operation requires none (a jail component, or a path

@@ -69,11 +69,6 @@ std::optional<unsigned> parse_numeric_id(std::string_view spec);
 std::vector<std::string> environment(const privilege::CallerEnvironment& caller, const std::string& user,
                                      const std::string& home, const std::string& shell);
 
-// What jk_chrootlaunch refuses to start as a daemon (jailkit's exit 29 rule),
-// judged on the stat of the opened, not followed, final component: nullopt
-// when fine, else the reason ("is a symlink", "is setuid or setgid", ...).
-std::optional<std::string> trusted_executable_problem(const struct stat& st);
-
 // ---------------------------------------------------------------- system steps
 
 // An executable refused (missing, not a regular file, unsafe); what() names
@@ -88,7 +83,7 @@ enum class ExecRule {
     // target must be a regular file. The user runs it as themselves.
     user_program,
     // jk_chrootlaunch: the last component must not be a symlink and the file
-    // must pass trusted_executable_problem (it may run as root).
+    // must pass trust::daemon_executable (it may run as root).
     trusted_daemon,
 };
 

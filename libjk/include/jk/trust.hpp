@@ -1,0 +1,114 @@
+// What the suite trusts, in one place: the named rules a file or directory
+// must meet before a root tool relies on it, and the one walker that applies
+// them component by component on the fds it goes on to use.
+//
+// MUST (DESIGN.md invariants 1, 2 and 4):
+//  1. A rule is checked on an fd (fstat), never on a path string, and the
+//     fd that passed is the one the caller uses.
+//  2. A walk starts at "/" and opens each component with O_NOFOLLOW beneath
+//     the previous fd: a symlink anywhere on the way is refused, never
+//     followed, so nothing can be swapped in between check and use.
+//  3. Every directory a walk passes meets the rule's `parents` rule: whoever
+//     may write a directory on the way may replace what lies beneath it.
+//  4. No other file of libjk checks owner or mode bits to decide trust; it
+//     names one of these rules instead (SECURITY.md, "one owner of trust").
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "jk/fd.hpp"
+
+namespace jk::trust {
+
+enum class Kind { directory, regular_file, executable };
+
+struct Rule {
+    const char* name;  // for messages: "jail directory", "setuid configuration directory"
+    Kind kind;
+    // Only the kind is judged, not owner or mode (real_directory).
+    bool kind_only = false;
+    // Owned by root. Off only for a pidfile's directory: the pidfile in it is
+    // opened with O_NOFOLLOW and checked, so only who may plant names matters.
+    bool root_owner = true;
+    // Group root as well (jailkit's rule for the jail itself).
+    bool root_group = false;
+    // Group-writable is acceptable when the group is root (gid 0): only root
+    // is in it on a sane host, and /etc/jailkit is often root:root 0775.
+    bool group_write_if_root_group = false;
+    // Setuid/setgid bits refused (a daemon started as a user must not gain
+    // another identity through its own executable).
+    bool refuse_setid = false;
+    // The rule every directory on the way down must meet; nullptr:
+    // real_directory.
+    const Rule* parents = nullptr;
+};
+
+// ---------------------------------------------------------------- the rules
+
+// A real directory and nothing more (owner and mode are not judged): the
+// walk through it still refuses a symlink in its place.
+extern const Rule real_directory;
+
+// A directory on the way to a jail: sshd's ChrootDirectory rule. Root-owned,
+// not writable by group or others.
+extern const Rule jail_parent;
+// The jail itself: jailkit's rule, root:root and not writable by group or
+// others; every parent a jail_parent.
+extern const Rule jail_directory;
+// A well-known directory inside a jail (etc, usr, bin, lib...): where the
+// loader and jailed programs look first. Root-owned, not group/other-writable.
+extern const Rule jail_system_dir;
+// A directory holding a setuid tool's configuration (and every directory
+// above it): root-owned, not writable by others, group-writable only when
+// the group is root.
+extern const Rule config_directory;
+// A configuration file a root tool obeys (ini files, the jail's manifest):
+// a regular file owned by root, writable by nobody else.
+extern const Rule trusted_file;
+// The jail's etc/passwd and etc/group as jk_chrootsh reads them to find the
+// user: a regular file owned by root and writable by nobody else.
+extern const Rule jail_passwd;
+// A program run with root's privileges or on root's behalf (procmail, a
+// jailed login shell): a root-owned regular file with an execute bit,
+// writable by nobody else.
+extern const Rule trusted_executable;
+// A daemon started by jk_chrootlaunch: a root:root regular file, writable by
+// nobody else, neither setuid nor setgid (its x bits are exec's business).
+extern const Rule daemon_executable;
+// The directory root writes a pidfile into: not writable by others, and by
+// its group only when that is root. (Its owner may be anyone: the name in it
+// is opened with O_NOFOLLOW and checked.)
+extern const Rule pidfile_directory;
+
+// ---------------------------------------------------------------- checks
+
+// Why `st` fails `rule` ("is writable by group or others", ...), suitable
+// after a quoted path; nullopt when it passes. Pure: no system calls.
+std::optional<std::string> problem(const struct stat& st, const Rule& rule);
+
+// Throws UnsafePath (SymlinkNotAllowed for a symlink) naming `shown` when the
+// object open at `fd` fails `rule`.
+void require(int fd, const std::string& shown, const Rule& rule);
+
+// One step of a walk: opens `name` beneath `dirfd` with O_PATH|O_NOFOLLOW and
+// checks it against `rule`. Throws SysError (ENOENT...) when it cannot be
+// opened, SymlinkNotAllowed or UnsafePath when it fails the rule.
+UniqueFd step(int dirfd, const std::string& name, const std::string& shown, const Rule& rule);
+
+// Opens the absolute `path` from "/" by the walk of MUST 2 and 3: "/" and
+// every directory on the way meet rule.parents, the last component meets
+// `rule`. The result is opened with `flags` (O_PATH for a directory to go on
+// from, O_RDONLY for a file to read; O_NOFOLLOW and O_CLOEXEC are added).
+// `path` must be absolute and lexically clean (no "." or ".." components);
+// "//" is tolerated. Throws Error for a bad path, SysError when a component
+// cannot be opened (ENOENT for a missing one), SymlinkNotAllowed or
+// UnsafePath when one fails its rule.
+UniqueFd open_checked(std::string_view path, const Rule& rule, int flags = O_PATH);
+
+}  // namespace jk::trust

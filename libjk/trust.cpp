@@ -1,0 +1,118 @@
+#include "jk/trust.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "jk/error.hpp"
+#include "jk/path.hpp"
+#include "jk/sys.hpp"
+
+namespace jk::trust {
+
+// ---------------------------------------------------------------- the rules
+
+const Rule real_directory{.name = "directory", .kind = Kind::directory, .kind_only = true, .root_owner = false};
+const Rule jail_parent{.name = "directory above a jail", .kind = Kind::directory, .parents = &jail_parent};
+const Rule jail_directory{
+    .name = "jail directory", .kind = Kind::directory, .root_group = true, .parents = &jail_parent};
+const Rule jail_system_dir{.name = "system directory of a jail", .kind = Kind::directory};
+const Rule config_directory{.name = "configuration directory",
+                            .kind = Kind::directory,
+                            .group_write_if_root_group = true,
+                            .parents = &config_directory};
+const Rule trusted_file{.name = "trusted file", .kind = Kind::regular_file, .parents = &config_directory};
+const Rule jail_passwd{.name = "jail user database", .kind = Kind::regular_file, .parents = &jail_system_dir};
+const Rule trusted_executable{.name = "trusted executable", .kind = Kind::executable, .parents = &config_directory};
+// Kind regular_file, not executable: jailkit lets a file without x bits
+// through this check and fails at exec (exit 31), and so do we.
+const Rule daemon_executable{.name = "daemon executable",
+                             .kind = Kind::regular_file,
+                             .root_group = true,
+                             .refuse_setid = true,
+                             .parents = &jail_system_dir};
+const Rule pidfile_directory{
+    .name = "pidfile directory", .kind = Kind::directory, .root_owner = false, .group_write_if_root_group = true};
+
+// ---------------------------------------------------------------- checks
+
+std::optional<std::string> problem(const struct stat& st, const Rule& rule) {
+    if (S_ISLNK(st.st_mode)) return "is a symbolic link";
+    switch (rule.kind) {
+        case Kind::directory:
+            if (!S_ISDIR(st.st_mode)) return "is not a directory";
+            break;
+        case Kind::regular_file:
+            if (!S_ISREG(st.st_mode)) return "is not a regular file";
+            break;
+        case Kind::executable:
+            if (!S_ISREG(st.st_mode)) return "is not a regular file";
+            if ((st.st_mode & 0111) == 0) return "is not executable";
+            break;
+    }
+    if (rule.kind_only) return std::nullopt;
+    if (rule.refuse_setid && (st.st_mode & (S_ISUID | S_ISGID))) return "is setuid or setgid";
+    if (rule.root_owner && st.st_uid != 0) return "is not owned by root";
+    if (rule.root_group && st.st_gid != 0) return "is not owned by group root";
+    if (st.st_mode & S_IWOTH) return "is writable by others";
+    if ((st.st_mode & S_IWGRP) && !(rule.group_write_if_root_group && st.st_gid == 0)) return "is writable by group";
+    return std::nullopt;
+}
+
+void require(int fd, const std::string& shown, const Rule& rule) {
+    const struct stat st = sys::fstat_fd(fd, shown);
+    if (S_ISLNK(st.st_mode)) throw SymlinkNotAllowed(shown);
+    if (std::optional<std::string> why = problem(st, rule)) throw UnsafePath(shown, *why);
+}
+
+UniqueFd step(int dirfd, const std::string& name, const std::string& shown, const Rule& rule) {
+    UniqueFd fd = sys::open_at(dirfd, name, O_PATH | O_NOFOLLOW, 0, shown);
+    require(fd.get(), shown, rule);
+    return fd;
+}
+
+UniqueFd open_checked(std::string_view path, const Rule& rule, int flags) {
+    const std::string whole(path);
+    if (path.empty() || path[0] != '/') throw Error("path " + quoted(whole) + " is not absolute");
+    const std::vector<std::string> comps = path::components(path);
+    for (const auto& c : comps)
+        if (c == "." || c == "..") throw Error("path " + quoted(whole) + " has a '.' or '..' component");
+
+    const Rule& parents = rule.parents ? *rule.parents : real_directory;
+    // Only the directory rule applies to "/" itself: its write bits matter
+    // (a writable / could have anything renamed under it), owners do not
+    // vary between hosts.
+    UniqueFd cur = sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/");
+    if (comps.empty()) {
+        require(cur.get(), "/", rule);
+        return cur;
+    }
+    require(cur.get(), "/", parents);
+    std::string walked;
+    for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
+        walked += "/" + comps[i];
+        cur = step(cur.get(), comps[i], walked, parents);
+    }
+    walked += "/" + comps.back();
+    // O_NONBLOCK keeps the open from hanging on a FIFO planted in place of a
+    // file; it is refused as soon as fstat shows what it is.
+    const bool path_only = (flags & O_PATH) != 0;
+    const int extra = path_only ? 0 : O_NONBLOCK | O_NOCTTY;
+    int fd = ::openat(cur.get(), comps.back().c_str(), flags | extra | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        if (err == ELOOP) throw SymlinkNotAllowed(walked);
+        throw SysError("cannot open", walked, err);
+    }
+    UniqueFd out(fd);
+    require(out.get(), walked, rule);
+    if (!path_only && !(flags & O_NONBLOCK)) {
+        const int fl = ::fcntl(out.get(), F_GETFL);
+        if (fl < 0 || ::fcntl(out.get(), F_SETFL, fl & ~O_NONBLOCK) != 0)
+            throw SysError("cannot set flags on", walked, errno);
+    }
+    return out;
+}
+
+}  // namespace jk::trust
