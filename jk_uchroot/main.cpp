@@ -7,11 +7,14 @@
 #include <syslog.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "jk/error.hpp"
 #include "jk/launch.hpp"
 #include "jk/log.hpp"
+#include "jk/path.hpp"
 #include "jk/privilege.hpp"
 #include "jk_uchroot/cli.hpp"
 
@@ -29,6 +32,16 @@ int main(int argc, char** argv) {
                 return 0;
             }
             jk::log::open("jk_uchroot", LOG_AUTHPRIV);
+            // The jail as allowed_jails names it, never a spelling the kernel
+            // may resolve elsewhere ("ok/../other", "a/./b", "a//b"); one
+            // trailing '/' is fine, as in jailkit (which refuses the rest
+            // with 21 too, its getcwd() disowning them).
+            if (std::optional<std::string> why = jk::path::noncanonical(o.jail, jk::path::TrailingSlash::allowed)) {
+                const std::string msg = "abort, the jail " + jk::quoted(o.jail) + " " + *why +
+                                        ": give it as allowed_jails names it, without '.', '..' or '//'";
+                jk::log::syslog_only(LOG_ERR, msg);
+                throw jk::Error(msg, jk::launch::uchroot_exit::not_allowed);
+            }
             jk::launch::UchrootRequest request{args.empty() ? std::string() : args[0], o.jail, o.executable, o.args};
             jk::launch::run_uchroot(prologue, request, [](int priority, const std::string& message) {
                 jk::log::syslog_only(priority, message);

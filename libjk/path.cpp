@@ -19,4 +19,23 @@ std::string parent_of(const std::string& p) {
     return slash == 0 || slash == std::string::npos ? std::string() : p.substr(0, slash);
 }
 
+std::optional<std::string> noncanonical(std::string_view p, TrailingSlash trailing) {
+    if (p.empty() || p.front() != '/') return "is not an absolute path";
+    if (p == "/") return std::nullopt;
+    std::string_view rest = p.substr(1);
+    if (rest.back() == '/') {
+        if (trailing == TrailingSlash::refused) return "ends with '/'";
+        rest.remove_suffix(1);
+    }
+    for (;;) {
+        const std::size_t slash = rest.find('/');
+        const std::string_view comp = rest.substr(0, slash);
+        if (comp.empty()) return "has an empty component ('//')";
+        if (comp == ".") return "has a '.' component";
+        if (comp == "..") return "has a '..' component";
+        if (slash == std::string_view::npos) return std::nullopt;
+        rest.remove_prefix(slash + 1);
+    }
+}
+
 }  // namespace jk::path

@@ -83,6 +83,50 @@ bool no_capabilities_left() {
 
 }  // namespace
 
+std::optional<std::string> unsafe_value(std::string_view name, std::string_view value) {
+    auto has_dotdot = [](std::string_view v) {
+        for (;;) {
+            const std::size_t slash = v.find('/');
+            if (v.substr(0, slash) == "..") return true;
+            if (slash == std::string_view::npos) return false;
+            v.remove_prefix(slash + 1);
+        }
+    };
+    if (name == "TZ") {
+        std::string_view file = value;
+        if (file.starts_with(':')) file.remove_prefix(1);
+        if (has_dotdot(file)) return "names a file with a '..' component";
+        if (file.starts_with('/') && file != "/etc/localtime" && !file.starts_with("/usr/share/zoneinfo/"))
+            return "names a file outside /usr/share/zoneinfo";
+        return std::nullopt;
+    }
+    if (name == "LANG" || name == "LANGUAGE" || name.starts_with("LC_")) {
+        if (value.find('/') != std::string_view::npos) return "names a path, not a locale";
+    }
+    return std::nullopt;
+}
+
+CallerEnvironment::CallerEnvironment(std::vector<std::string> entries) {
+    entries_.reserve(entries.size());
+    for (std::string& e : entries) {
+        const std::size_t eq = e.find('=');
+        if (eq != std::string::npos) {
+            const std::string_view name = std::string_view(e).substr(0, eq);
+            if (std::optional<std::string> why = unsafe_value(name, std::string_view(e).substr(eq + 1))) {
+                dropped_.emplace_back(std::string(name), std::move(*why));
+                continue;
+            }
+        }
+        entries_.push_back(std::move(e));
+    }
+}
+
+std::optional<std::string> CallerEnvironment::dropped(std::string_view name) const {
+    for (const auto& [n, why] : dropped_)
+        if (n == name) return why;
+    return std::nullopt;
+}
+
 std::optional<std::string> CallerEnvironment::get(std::string_view name) const {
     for (const std::string& e : entries_) {
         std::size_t eq = e.find('=');

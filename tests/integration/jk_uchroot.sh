@@ -66,8 +66,17 @@ uc "$U" -j "$J" -x /bin/bash -- -c 'exit 42'
 assert_rc "the program's exit status is passed on" 42
 uc "$U" -j "$J" -x bin/bash -- -c 'echo rel'
 assert_eq "a relative EXEC starts at the jail's root" "0:rel" "$R_RC:$R_OUT"
-uc "$U" -j "$J/../uc/" -x /bin/bash -- -c 'echo dots'
-assert_eq "-j is compared after lexical cleanup (.., trailing /)" "0:dots" "$R_RC:$R_OUT"
+uc "$U" -j "$J/" -x /bin/bash -- -c 'echo slash'
+assert_eq "-j with one trailing slash (as jailkit)" "0:slash" "$R_RC:$R_OUT"
+# Non-canonical spellings of the allowed jail: jailkit 2.23 refuses them all
+# with 21 (its getcwd() disowns them); a lexical cleanup is not what the
+# kernel resolves ("link/.." is the link target's parent).
+for jj in "$J/../uc" "$J/../uc/" "$T_ROOT/jails//uc" "$T_ROOT/jails/./uc" "$J/." "$J/./" "$J//" "/$J" "$J/.."; do
+    uc "$U" -j "$jj" -x /bin/bash -- -c 'echo in'
+    assert_eq "-j '${jj#"$T_ROOT"}' (non-canonical) is refused: 21" "21:" "$R_RC:$R_OUT"
+done
+assert_contains "... saying why" "has a '..' component" "$R_ERR"
+syslog_has "the non-canonical jail is logged (authpriv.err)" "^<83>.*jk_uchroot.*abort, the jail '$J/\.\.' has a '\.\.' component"
 
 # Supplementary groups: the caller's own (the caller is the user), never root's.
 run_cmd setpriv --reuid="$U" --regid="$GID_U" --groups="$GID_U,4" env -i USER="$U" "$JK_UCHROOT" -j "$J" -x /usr/bin/id -- -G
@@ -89,6 +98,13 @@ assert_contains "PATH is the default" "PATH=/usr/local/bin:/usr/bin:/bin" "$R_OU
 assert_contains "HOME is the jail passwd's" "HOME=/home/$U" "$R_OUT"
 assert_contains "USER is the user" "USER=$U" "$R_OUT"
 assert_contains "SHELL is the jail passwd's" "SHELL=/bin/bash" "$R_OUT"
+# A locale or zone that names a file: libc in the jail would read and parse
+# whatever the caller points at (privilege::unsafe_value).
+for lang in /etc/shadow ../../../../tmp/evil C.UTF-8/../../x; do
+    run_cmd as_user "$U" env -i USER="$U" LANG="$lang" TZ=/etc/shadow "$JK_UCHROOT" -j "$J" -x /usr/bin/env
+    assert_not_contains "LANG='$lang' (a path) is not passed" "LANG=" "$R_OUT"
+    assert_not_contains "... nor TZ=/etc/shadow" "TZ=" "$R_OUT"
+done
 
 # ---------------------------------------------------------------- fds
 run_cmd as_user "$U" env -i USER="$U" bash -c "exec 7</ 8>$T_ROOT/host/fd8; exec '$JK_UCHROOT' -j '$J' -x /bin/bash -- -c 'ls /proc/self/fd'"

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "jk/error.hpp"
+#include "jk/path.hpp"
 #include "jk_uchroot/cli.hpp"
 #include "tests/unit/cli_support.hpp"
 
@@ -66,4 +67,20 @@ TEST_CASE("jk_uchroot refuses bad command lines with exit 1", "[jk_uchroot]") {
     CHECK(usage_exit({"jk_uchroot", "--version=1"}) == 1);
     CHECK(usage_exit({"jk_uchroot", "-u", "x", "-j", "/j", "-x", "/x"}) == 1);           // jk_chrootlaunch's, not ours
     CHECK(usage_exit({"jk_uchroot", "-c", "/etc/x.ini", "-j", "/j", "-x", "/x"}) == 1);  // no config path
+}
+
+// main.cpp refuses a -j that path::noncanonical names (exit 21, as jailkit's
+// getcwd() check does): the jail must be the directory allowed_jails means.
+TEST_CASE("jk_uchroot's -j must be canonical; one trailing slash is fine", "[jk_uchroot]") {
+    using jk::path::noncanonical;
+    using jk::path::TrailingSlash;
+    for (const char* ok : {"/srv/j", "/srv/j/", "/", "/srv/j..x", "/srv/.j"})
+        CHECK_FALSE(noncanonical(ok, TrailingSlash::allowed).has_value());
+    for (const char* bad : {"/srv/j//", "/srv//j", "//srv/j", "/srv/./j", "/srv/j/.", "/srv/j/./", "/srv/x/../j",
+                            "/srv/j/..", "/..", "srv/j", "", "./srv/j"})
+        CHECK(noncanonical(bad, TrailingSlash::allowed).has_value());
+    CHECK(noncanonical("/srv/j/", TrailingSlash::refused).has_value());
+    CHECK_FALSE(noncanonical("/srv/j", TrailingSlash::refused).has_value());
+    // The parser itself keeps -j as given: the refusal is logged by main.
+    CHECK(parse_args({"jk_uchroot", "-j", "/srv/x/../j", "-x", "/bin/sh"}).jail == "/srv/x/../j");
 }

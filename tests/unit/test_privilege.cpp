@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "jk/privilege.hpp"
 #include "tmpjail.hpp"
@@ -58,6 +59,41 @@ TEST_CASE("CallerEnvironment returns the first well-formed entry") {
     CHECK_FALSE(env.get("JUNK").has_value());
     CHECK_FALSE(env.get("US").has_value());
     CHECK_FALSE(env.get("").has_value());
+}
+
+TEST_CASE("unsafe_value refuses the values libc would read as a file") {
+    using jk::privilege::unsafe_value;
+    for (const char* ok : {"", "UTC", "UTC0", "Europe/Paris", ":Europe/Paris", "America/Argentina/Buenos_Aires",
+                           "CET-1CEST,M3.5.0,M10.5.0/3", "<+03>-3", ":/etc/localtime", "/etc/localtime",
+                           "/usr/share/zoneinfo/Europe/Paris", ":", "a..b/c"})
+        CHECK_FALSE(unsafe_value("TZ", ok).has_value());
+    for (const char* bad : {"/etc/shadow", ":/etc/shadow", "../../../etc/shadow", "Europe/../../../../etc/shadow",
+                            ":..", "..", "/usr/share/zoneinfo/../../../etc/shadow", "/usr/share/zoneinfoX",
+                            "/etc/localtime/..", "/home/u/tz", "//etc/localtime"})
+        CHECK(unsafe_value("TZ", bad).has_value());
+    for (const char* name : {"LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES"}) {
+        CHECK_FALSE(unsafe_value(name, "de_DE.UTF-8").has_value());
+        CHECK_FALSE(unsafe_value(name, "C").has_value());
+        CHECK_FALSE(unsafe_value(name, "de:en").has_value());
+        CHECK(unsafe_value(name, "/home/u/locale").has_value());
+        CHECK(unsafe_value(name, "../../../tmp/x").has_value());
+    }
+    // Other variables are the allow-lists' business, not this rule's.
+    CHECK_FALSE(unsafe_value("TERM", "/etc/shadow").has_value());
+    CHECK_FALSE(unsafe_value("TZDIR", "/etc").has_value());
+}
+
+TEST_CASE("CallerEnvironment leaves out unsafe values and says why") {
+    CallerEnvironment env({"TZ=/etc/shadow", "TZ=Europe/Paris", "LANG=/tmp/x", "LC_ALL=C.UTF-8", "TERM=xterm"});
+    CHECK(env.get("TZ") == "Europe/Paris");  // the unsafe first one is gone
+    CHECK_FALSE(env.get("LANG").has_value());
+    CHECK(env.get("LC_ALL") == "C.UTF-8");
+    CHECK(env.dropped("TZ").has_value());
+    CHECK(env.dropped("LANG").has_value());
+    CHECK_FALSE(env.dropped("TERM").has_value());
+    CHECK(env.entries() == std::vector<std::string>{"TZ=Europe/Paris", "LC_ALL=C.UTF-8", "TERM=xterm"});
+    CallerEnvironment only_bad({"TZ=:/etc/shadow"});
+    CHECK_FALSE(only_bad.get("TZ").has_value());
 }
 
 TEST_CASE("close_fds_from closes every fd from the given one up") {

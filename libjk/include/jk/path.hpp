@@ -3,6 +3,7 @@
 // resolve through fds.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,5 +16,16 @@ std::vector<std::string> components(std::string_view p);
 
 // Everything before the last '/', "" for "/x" or a name without a slash.
 std::string parent_of(const std::string& p);
+
+// Whether one '/' may end a canonical path ("/srv/jail/" as jailkit's
+// jk_uchroot and dirs_equal accept it).
+enum class TrailingSlash { refused, allowed };
+
+// Why `p` is not a canonical absolute path, or nullopt when it is one: it
+// must start with '/' and have no empty ("//"), "." or ".." component, so
+// that the string and what the kernel resolves it to cannot differ (a
+// lexical cleanup of "link/.." is not where the kernel goes). "/" itself is
+// canonical. The reason names the problem, never the path.
+std::optional<std::string> noncanonical(std::string_view p, TrailingSlash trailing = TrailingSlash::refused);
 
 }  // namespace jk::path

@@ -18,25 +18,47 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "jk/error.hpp"
 
 namespace jk::privilege {
 
+// Why the caller's NAME=value must never be handed to a program, or nullopt
+// when it may be (whether it is, is each tool's allow-list). These are the
+// variables whose value libc takes as a file to read, so a caller could make
+// a jailed program (or one run on root's behalf) parse any file it names:
+//  - TZ: glibc reads a zone file for every value, the name after an optional
+//    ':' taken relative to the zoneinfo directory unless it starts with '/'.
+//    Refused: a '..' component anywhere ("../../etc/shadow"), and an
+//    absolute name other than /etc/localtime or one under
+//    /usr/share/zoneinfo/ (glibc's own rule for setuid programs). Zone names
+//    ("Europe/Paris", ":Europe/Paris"), POSIX rules ("CET-1CEST,M3.5.0,
+//    M10.5.0/3") and ":/etc/localtime" pass.
+//  - LANG, LANGUAGE and LC_*: a locale or catalog name holding '/' is read
+//    as a path by setlocale and gettext; no real locale name has one.
+// Pure: no system calls.
+std::optional<std::string> unsafe_value(std::string_view name, std::string_view value);
+
 // The caller's environment as it was at entry, kept aside so a tool can pick
 // the few variables it honours ($USER, the env= keys); the process itself
-// runs with an empty environment from the prologue on.
+// runs with an empty environment from the prologue on. Entries whose value
+// unsafe_value refuses are left out here, once for every tool that takes
+// its environment from the caller, and their names kept for warnings.
 class CallerEnvironment {
 public:
     CallerEnvironment() = default;
-    explicit CallerEnvironment(std::vector<std::string> entries) : entries_(std::move(entries)) {}
+    explicit CallerEnvironment(std::vector<std::string> entries);
     // The value of the first well-formed entry NAME=value, or nullopt.
     std::optional<std::string> get(std::string_view name) const;
     const std::vector<std::string>& entries() const noexcept { return entries_; }
+    // Why the caller's NAME was left out (unsafe_value), or nullopt.
+    std::optional<std::string> dropped(std::string_view name) const;
 
 private:
     std::vector<std::string> entries_;
+    std::vector<std::pair<std::string, std::string>> dropped_;  // name, why
 };
 
 // Who started the setuid program, as the kernel says.
@@ -67,7 +89,8 @@ public:
 //    inherited directory fd cannot be used to fchdir out of a jail;
 //  - not dumpable (no core file, no ptrace by the caller);
 //  - signal mask emptied and dispositions reset to default;
-//  - environment snapshotted and cleared (LD_*, IFS, PATH... reach nothing);
+//  - environment snapshotted (minus the values unsafe_value refuses) and
+//    cleared (LD_*, IFS, PATH... reach nothing);
 //  - umask 022 for our own work (the caller's is kept for the exec).
 // Throws PrologueError.
 Prologue setuid_prologue();
