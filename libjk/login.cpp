@@ -337,6 +337,8 @@ std::vector<std::string> shell_environment(const privilege::CallerEnvironment& c
             warnings.push_back("env: " + key + " steers the loader or the shell and is never passed on, ignoring");
             continue;
         }
+        if (std::optional<std::string> why = caller.dropped(key))
+            warnings.push_back("env: the caller's " + key + " " + *why + " and is not passed on, ignoring");
         if (key == "HOME" || key == "USER" || key == "USERNAME" || key == "LOGNAME" || key == "SHELL") continue;
         if (std::optional<std::string> v = caller.get(key)) set(key, *v);
     }
@@ -386,7 +388,13 @@ std::optional<users::PasswdEntry> check_account_in(const Jail& jail, const Accou
     if (s.skip_injail_passwd_check && s.injail_shell) return std::nullopt;
     users::JailUserTexts texts;
     try {
-        texts = users::read_jail_users(jail);
+        texts = users::read_trusted_jail_users(jail);
+    } catch (const UnsafePath& e) {
+        // Whoever can write the file (or swap it) could name any home or
+        // shell for themselves: the jail is unsafe, as for its directories.
+        throw Refused(unsafe_path, "abort, the jail's user database " + e.path() + " " + e.reason() +
+                                       ": it must be a regular file owned by root and writable by nobody else,"
+                                       " in a root-owned etc writable by nobody else");
     } catch (const Error& e) {
         throw Refused(injail_user_missing, std::string("abort, cannot read the jail's user database: ") + e.what());
     }
@@ -450,6 +458,11 @@ namespace {
     for (const auto& w : warnings) report(LOG_WARNING, w);
 
     if (who.home.empty()) throw Refused(empty_home, "abort, got an empty home directory for user " + id_of(who));
+    // Only one way to write a jail: "/a/./b/./home/c" or "/jail//./home"
+    // would be cleaned into some jail, maybe not the one the admin meant.
+    if (std::optional<std::string> why = users::noncanonical_jail_home(who.home))
+        throw Refused(unsafe_path, "abort, homedir '" + printable(who.home) + "' for user " + id_of(who) + " " + *why +
+                                       ", write it as <jail>/./<home> with no other '.', '..' or empty component");
     std::optional<users::JailHome> split;
     try {
         split = users::split_jail_home(who.home);

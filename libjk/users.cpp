@@ -22,6 +22,7 @@
 #include "jk/fd.hpp"
 #include "jk/jail.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 
 namespace jk::users {
 
@@ -287,6 +288,29 @@ std::optional<JailHome> split_jail_home(std::string_view home) {
     return out;
 }
 
+std::optional<std::string> noncanonical_jail_home(std::string_view home) {
+    const std::size_t marker = home.find("/./");
+    if (marker == std::string_view::npos) return std::nullopt;
+    // Components between slashes; the first is the empty text before the
+    // leading '/' (a relative home is split_jail_home's to refuse).
+    const std::vector<std::string_view> comps = split_fields(home, '/');
+    bool seen_marker = false;
+    for (std::size_t i = 1; i < comps.size(); ++i) {
+        const std::string_view c = comps[i];
+        if (c.empty()) {
+            // One trailing '/' ("/jail/./home/u/", "/jail/./"), not "//".
+            if (i + 1 == comps.size() && !comps[i - 1].empty()) continue;
+            return "has an empty component ('//')";
+        }
+        if (c == "..") return "has a '..' component";
+        if (c == ".") {
+            if (seen_marker) return "has more than one '/./' or another '.' component";
+            seen_marker = true;
+        }
+    }
+    return std::nullopt;
+}
+
 // ---------------------------------------------------------------- merging
 
 MergeResult merge_passwd(std::string_view jail_text, const std::string& filename, const std::vector<PasswdEntry>& add) {
@@ -374,7 +398,37 @@ std::optional<std::string> read_jail_file(const Jail& jail, std::string_view inn
     return config::read_config_fd(fd.get(), shown);
 }
 
+// One file of the jail's etc, opened beneath `etc` (already checked) without
+// following a symlink and checked on the fd that is then read.
+std::optional<std::string> read_trusted_file(int etc, const std::string& name, const std::string& shown) {
+    // O_NONBLOCK: a FIFO planted at the name must not hang the open.
+    const int fd = ::openat(etc, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        if (err == ENOENT) return std::nullopt;
+        if (err == ELOOP) throw SymlinkNotAllowed(shown);
+        throw SysError("cannot open", shown, err);
+    }
+    UniqueFd f(fd);
+    trust::require(f.get(), shown, trust::jail_passwd);
+    return config::read_config_fd(f.get(), shown);
+}
+
 }  // namespace
+
+JailUserTexts read_trusted_jail_users(const Jail& jail) {
+    // The jail root itself passed Jail::open (trust::jail_directory); etc is
+    // the one directory between it and the files.
+    UniqueFd etc;
+    try {
+        etc = trust::step(jail.fd(), "etc", jail.host_path("/etc"), trust::jail_system_dir);
+    } catch (const SysError& e) {
+        if (e.err() == ENOENT) return JailUserTexts{};
+        throw;
+    }
+    return JailUserTexts{read_trusted_file(etc.get(), "passwd", jail.host_path("/etc/passwd")),
+                         read_trusted_file(etc.get(), "group", jail.host_path("/etc/group")), std::nullopt};
+}
 
 HostUsers read_host_users(Malformed policy, const std::string& etc_dir) {
     const std::string passwd = etc_dir + "/passwd";

@@ -111,6 +111,20 @@ login "$V" -c true; assert_rc "jail directory missing: 19" 19
 ln -s "$J" "$T_ROOT/jails/link"
 usermod -d "$T_ROOT/jails/link/./home/$V" "$V"
 login "$V" -c true; assert_rc "jail path through a symlink: 21" 21
+# One way to write a jail home. jailkit 2.23 refuses most of these (21, 39,
+# 53: it chroots into the text before the last /./ and then checks getcwd),
+# and accepts "J//./h"; here each is unsafe (53) before anything is opened.
+# (A trailing "//" is unit-tested: usermod strips one trailing '/'.)
+for h in "$T_ROOT/./jails/shell/./home/$V" "$J/./home/./$V" "$J//./home/$V" "$J/./home//$V" "$J/.//home/$V" \
+    "$J/./home/$V/." "$J/./home/nobody/../$V" "$T_ROOT/jails/shell/../shell/./home/$V"; do
+    usermod -d "$h" "$V"
+    login "$V" -c 'echo in'
+    assert_eq "home '${h#"$T_ROOT"}' (non-canonical) is refused: 53" "53:" "$R_RC:$R_OUT"
+done
+syslog_has "a non-canonical home is logged (authpriv.err)" "^<83>.*jk_chrootsh.*homedir '.*' for user $V \([0-9]+\) has"
+usermod -d "$J/./home/$V/" "$V"
+login "$V" -c 'echo "$HOME $PWD"'
+assert_eq "one trailing slash is accepted (as jailkit)" "0:/home/$V /home/$V" "$R_RC:$R_OUT"
 usermod -d "$J/./home/$V" "$V"
 login "$V" -c true; assert_rc "(control) V logs in" 0
 
@@ -153,6 +167,25 @@ sed -i "s#^$U:x:#${U}x:x:#" "$J/etc/passwd"
 run_cmd as_user "$U" env -i "$JK_CHROOTSH" -c true
 assert_rc "jail user name differs (looked up by uid): 37" 37
 cp "$T_ROOT/passwd.good" "$J/etc/passwd"
+
+# ---------------------------------------------------------------- the jail's passwd and group must be root's
+# jk_chrootsh believes these files about who the user is inside (home,
+# shell, names): a user who can write or swap them could say anything.
+chown "$U" "$J/etc/passwd"
+login "$U" -c true; assert_rc "a jail passwd owned by the user is refused: 53" 53
+assert_contains "... with a clear message" "user database $J/etc/passwd is not owned by root" "$R_ERR"
+chown 0 "$J/etc/passwd"
+chmod o+w "$J/etc/passwd"; login "$U" -c true; assert_rc "an other-writable jail passwd: 53" 53; chmod o-w "$J/etc/passwd"
+chmod g+w "$J/etc/group"; login "$U" -c true; assert_rc "a group-writable jail group file: 53" 53; chmod g-w "$J/etc/group"
+install -m 0644 -o "$U" -g "$U" "$J/etc/passwd" "$J/home/$U/passwd"
+mv "$J/etc/passwd" "$T_ROOT/passwd.moved"; ln -s "/home/$U/passwd" "$J/etc/passwd"
+login "$U" -c true; assert_rc "a jail passwd symlinked to a file the user owns: 53" 53
+assert_contains "... with a clear message" "user database $J/etc/passwd is a symbolic link" "$R_ERR"
+syslog_has "the untrusted jail passwd is logged (authpriv.err)" "^<83>.*jk_chrootsh.*user database $J/etc/passwd is a symbolic link"
+rm "$J/etc/passwd"; cp "$J/home/$U/passwd" "$J/etc/passwd.real"; ln -s passwd.real "$J/etc/passwd"
+login "$U" -c true; assert_rc "a jail passwd symlinked even to a root-owned file: 53" 53
+rm -f "$J/etc/passwd" "$J/etc/passwd.real" "$J/home/$U/passwd"; mv "$T_ROOT/passwd.moved" "$J/etc/passwd"
+login "$U" -c 'echo in'; assert_eq "(control) the root-owned jail passwd logs in" "0:in" "$R_RC:$R_OUT"
 
 # ---------------------------------------------------------------- the shell
 ini "[DEFAULT]" "injail_shell = /bin/sh"
@@ -233,6 +266,23 @@ for v in LD_PRELOAD LD_LIBRARY_PATH GCONV_PATH IFS BASH_ENV HUGE; do
 done
 assert_contains "PATH not listed: the default PATH" "PATH=/usr/local/bin:/usr/bin:/bin" "$R_OUT"
 syslog_has "a trap variable in env= is warned about" "^<84>.*env: LD_PRELOAD steers the loader"
+no_ini
+
+# A TZ or locale naming a file would make libc in the jail read whatever the
+# caller points at (glibc reads TZ=/x, TZ=:/x and TZ=../../x as zone files).
+ini "[DEFAULT]" "env = TZ, LANG, LC_ALL"
+show='echo "TZ=${TZ-unset} LANG=${LANG-unset} LC_ALL=${LC_ALL-unset}"'
+for tz in /etc/shadow :/etc/shadow ../../../../etc/shadow Europe/../../../etc/shadow "/home/$U/tz"; do
+    run_cmd as_user "$U" env -i USER="$U" TZ="$tz" "$JK_CHROOTSH" -c "$show"
+    assert_eq "TZ='$tz' (a file) is not passed on" "0:TZ=unset LANG=unset LC_ALL=unset" "$R_RC:$R_OUT"
+done
+syslog_has "the dropped TZ is warned about (authpriv.warning)" "^<84>.*jk_chrootsh.*env: the caller's TZ names a file"
+run_cmd as_user "$U" env -i USER="$U" LANG=/home/evil LC_ALL=../../tmp/x "$JK_CHROOTSH" -c "$show"
+assert_eq "LANG and LC_ALL naming paths are not passed on" "0:TZ=unset LANG=unset LC_ALL=unset" "$R_RC:$R_OUT"
+for tz in Europe/Paris :Europe/Paris CET-1CEST,M3.5.0,M10.5.0/3 :/etc/localtime; do
+    run_cmd as_user "$U" env -i USER="$U" TZ="$tz" LANG=C.UTF-8 "$JK_CHROOTSH" -c "$show"
+    assert_eq "TZ='$tz' (a zone, not a file) is passed on" "0:TZ=$tz LANG=C.UTF-8 LC_ALL=unset" "$R_RC:$R_OUT"
+done
 no_ini
 
 # ---------------------------------------------------------------- descriptors

@@ -262,7 +262,7 @@ assert_rc "groups: exit 0" 0
 assert_eq "groups: a jail group keeps its members and gets the user" "$S1:x:$(gid_of "$S1"):someone,$UG" "$(grep "^$S1:" "$JG/etc/group")"
 assert_eq "groups: a missing group is added with the user" "$S2:x:$(gid_of "$S2"):$UG" "$(grep "^$S2:" "$JG/etc/group")"
 run_cmd setpriv --reuid="$UG" --regid="$(gid_of "$UG")" --init-groups env -i USER="$UG" "$JK_CHROOTSH" -c 'id; id -Gn'
-assert_rc "groups: the jailed user logs in through jk_chrootsh" 0
+assert_rc "groups: id runs in the jail through jk_chrootsh and finds a name for every group (exit 0)" 0
 assert_match "groups: id in the jail names the primary and both supplementary groups" \
     "^uid=$(uid_of "$UG")\($UG\) gid=$(gid_of "$UG")\($UG\) groups=[0-9]+\([a-z0-9]+\),[0-9]+\([a-z0-9]+\),[0-9]+\([a-z0-9]+\)\$" \
     "$(head -n 1 <<<"$R_OUT")"

@@ -102,6 +102,24 @@ TEST_CASE("shell_environment is built from scratch") {
     CHECK(w.size() == 4);  // LD_PRELOAD, IFS, the bad name, BASH_FUNC_
 }
 
+TEST_CASE("shell_environment never passes a TZ or locale that names a file") {
+    jk::privilege::CallerEnvironment caller({"TZ=/etc/shadow", "LANG=../../tmp/evil", "LC_ALL=C.UTF-8"});
+    std::vector<std::string> w;
+    Settings s;
+    s.env = {"TZ", "LANG", "LC_ALL"};
+    std::vector<std::string> env = jk::login::shell_environment(caller, s, alice(), "/home/alice", "/bin/bash", w);
+    CHECK(env == std::vector<std::string>{"HOME=/home/alice", "USER=alice", "USERNAME=alice", "LOGNAME=alice",
+                                          "SHELL=/bin/bash", "PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C.UTF-8"});
+    REQUIRE(w.size() == 2);
+    CHECK(w[0].find("TZ") != std::string::npos);
+    CHECK(w[1].find("LANG") != std::string::npos);
+    jk::privilege::CallerEnvironment zone({"TZ=Europe/Paris"});
+    w.clear();
+    env = jk::login::shell_environment(zone, s, alice(), "/home/alice", "/bin/bash", w);
+    CHECK(env.back() == "TZ=Europe/Paris");
+    CHECK(w.empty());
+}
+
 TEST_CASE("shell_argv passes the arguments on, --login when asked") {
     Settings s;
     CHECK(jk::login::shell_argv("/bin/bash", {"-jk_chrootsh"}, s) == std::vector<std::string>{"/bin/bash"});

@@ -211,6 +211,17 @@ TEST_CASE("split_jail_home uses the last /./ and refuses hostile homes", "[users
     CHECK_THROWS_AS(split_jail_home("/jail/./../../etc"), jk::Error);
 }
 
+TEST_CASE("noncanonical_jail_home: one /./ and nothing else to clean", "[users]") {
+    for (const char* ok : {"/home/jail/./home/alice", "/jail/./", "/jail/./home/alice/", "/a/b/c/./d/e", "/j/./h..x",
+                           "/home/alice", "", "/home/jail/."})  // the last three hold no "/./": not its concern
+        CHECK_FALSE(noncanonical_jail_home(ok).has_value());
+    for (const char* bad :
+         {"/a/./b/./home/c", "/jail/././home", "/jail/./home/./alice", "/jail/./home/alice/.", "/jail//./home/alice",
+          "//jail/./home/alice", "/jail/.//home/alice", "/jail/./home//alice", "/jail/./home/alice//",
+          "/jail/./home/../../etc", "/jail/../etc/./x", "/jail/./..", "/./././"})
+        CHECK(noncanonical_jail_home(bad).has_value());
+}
+
 TEST_CASE("merge_passwd keeps existing entries verbatim and appends new ones", "[users]") {
     const std::string jail =
         "# jail passwd\nroot:x:0:0:root:/root:/bin/bash\nalice:x:1001:1001:old:/home/alice:/bin/sh\n";
@@ -312,6 +323,61 @@ TEST_CASE("read_host_users refuses untrusted files", "[users]") {
     write("group", "root:x:0:\nbad\n", 0644);
     CHECK_THROWS_AS(read_host_users(Malformed::error, etc), ConfigError);
     CHECK(read_host_users(Malformed::skip, etc).group.warnings.size() == 1);
+}
+
+TEST_CASE("read_trusted_jail_users believes only root's unwritable files, reached without a symlink", "[users][root]") {
+    REQUIRE(::geteuid() == 0);
+    TempJail tj;
+    jk::Jail jail = jk::Jail::open_unchecked(tj.path);
+    const std::string etc = tj.path + "/etc";
+    auto write = [&](const std::string& path, const std::string& text, mode_t mode, uid_t uid) {
+        ::unlink(path.c_str());
+        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        REQUIRE(fd >= 0);
+        REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+        ::close(fd);
+        REQUIRE(::chmod(path.c_str(), mode) == 0);
+        REQUIRE(::chown(path.c_str(), uid, 0) == 0);
+    };
+    const std::string pw = "alice:x:1001:1001::/home/alice:/bin/bash\n";
+    CHECK_FALSE(read_trusted_jail_users(jail).passwd);  // missing: nullopt, as read_jail_users
+    write(etc + "/passwd", pw, 0644, 0);
+    write(etc + "/group", "alice:x:1001:\n", 0644, 0);
+    JailUserTexts ok = read_trusted_jail_users(jail);
+    CHECK(ok.passwd == pw);
+    CHECK(ok.group == "alice:x:1001:\n");
+    CHECK_FALSE(ok.shadow);
+
+    write(etc + "/passwd", pw, 0664, 0);
+    CHECK_THROWS_AS(read_trusted_jail_users(jail), jk::UnsafePath);
+    write(etc + "/passwd", pw, 0646, 0);
+    CHECK_THROWS_AS(read_trusted_jail_users(jail), jk::UnsafePath);
+    write(etc + "/passwd", pw, 0644, 1001);
+    CHECK_THROWS_AS(read_trusted_jail_users(jail), jk::UnsafePath);
+    CHECK(read_jail_users(jail).passwd == pw);  // the writers' reader is unchanged
+
+    // A symlink, even to a root-owned file inside the jail, is not believed.
+    write(tj.path + "/mine", pw, 0644, 1001);
+    REQUIRE(::unlink((etc + "/passwd").c_str()) == 0);
+    REQUIRE(::symlink("/mine", (etc + "/passwd").c_str()) == 0);
+    CHECK_THROWS_AS(read_trusted_jail_users(jail), jk::SymlinkNotAllowed);
+    REQUIRE(::unlink((etc + "/passwd").c_str()) == 0);
+    write(etc + "/passwd", pw, 0644, 0);
+
+    // etc itself: writable by others, or a symlink to a directory elsewhere.
+    REQUIRE(::chmod(etc.c_str(), 0757) == 0);
+    CHECK_THROWS_AS(read_trusted_jail_users(jail), jk::UnsafePath);
+    REQUIRE(::chmod(etc.c_str(), 0755) == 0);
+    REQUIRE(::rename(etc.c_str(), (tj.path + "/etc2").c_str()) == 0);
+    REQUIRE(::symlink("etc2", etc.c_str()) == 0);
+    CHECK_THROWS_AS(read_trusted_jail_users(jail), jk::SymlinkNotAllowed);
+
+    // A FIFO is refused, not waited on.
+    REQUIRE(::unlink(etc.c_str()) == 0);
+    REQUIRE(::rename((tj.path + "/etc2").c_str(), etc.c_str()) == 0);
+    REQUIRE(::unlink((etc + "/group").c_str()) == 0);
+    REQUIRE(::mkfifo((etc + "/group").c_str(), 0644) == 0);
+    CHECK_THROWS_AS(read_trusted_jail_users(jail), jk::UnsafePath);
 }
 
 TEST_CASE("write_jail_users writes atomically with the right modes and owners", "[users]") {

@@ -13,7 +13,12 @@
 //     setuid/setgid unless allow_setuid).
 //  3. The shell gets an environment built from scratch: HOME, USER,
 //     USERNAME, LOGNAME, SHELL, a default PATH, and only the variables the
-//     admin listed in env= - never the loader's or the shell's own traps.
+//     admin listed in env= - never the loader's or the shell's own traps,
+//     never a value libc would read as a file (privilege::unsafe_value).
+//  4. The home names one jail in one way (<jail>/./<home>, no other '.',
+//     '..' or '//'), and the jail's passwd and group, which say who the
+//     user is inside, are believed only when root-owned, writable by nobody
+//     else and reached without a symlink.
 #pragma once
 
 #include <sys/types.h>
@@ -165,8 +170,10 @@ std::vector<std::string> shell_argv(const std::string& shell, const std::vector<
 // unsafe jail or parent, 19 when it cannot be opened. Throws Refused.
 Jail open_jail(const std::string& path);
 
-// Reads the jail's passwd and group through its fd and applies
-// check_jail_account. Throws Refused (35 when unreadable, 35/37/39).
+// Reads the jail's passwd and group through its fd, only when they can be
+// trusted (users::read_trusted_jail_users), and applies check_jail_account.
+// Throws Refused (53 when a file or etc is a symlink, not root's or writable
+// by others; 35 when unreadable; 35/37/39).
 std::optional<users::PasswdEntry> check_account_in(const Jail& jail, const Account& who, bool by_name,
                                                    const std::string& home, const Settings& s);
 

@@ -129,6 +129,17 @@ struct JailHome {
 // "////./x"), or either part contains a ".." component.
 std::optional<JailHome> split_jail_home(std::string_view home);
 
+// Why a "/./" home is not written canonically, or nullopt when it is (or
+// holds no "/./" at all, which split_jail_home reports). A login home must
+// name one jail and one home: a single "/./" and otherwise no empty ("//"),
+// "." or ".." component; one trailing '/' is accepted (jailkit 2.23 accepts
+// it too, and it changes nothing). split_jail_home cleans such forms for
+// tools that only read homes; jk_chrootsh refuses them, as jailkit 2.23
+// does for most of them ("/j/./a/./h" and "/j/./h/./x" chroot jailkit into
+// a path that getcwd() then disowns), so the jail is always the directory
+// the admin wrote.
+std::optional<std::string> noncanonical_jail_home(std::string_view home);
+
 // The result of merging entries into a jail's file.
 struct MergeResult {
     std::string text;                   // the new file text (the old text unchanged when !changed)
@@ -194,6 +205,18 @@ struct JailUserTexts {
 // A missing file is nullopt; one that is not a regular file or is over
 // 16 MiB is a ConfigError. Throws SysError for other failures.
 JailUserTexts read_jail_users(const Jail& jail);
+
+// The jail's /etc/passwd and /etc/group as a login reads them to find the
+// user (jailkit's internal_getpwuid): only when they can be trusted. etc is
+// opened beneath the jail fd without following a symlink and must be a
+// root-owned directory not writable by group or others; each file is opened
+// beneath it without following a symlink and, on the fd that is then read,
+// must be a regular file owned by root and writable by nobody else
+// (trust::jail_passwd). A jail user who could edit or replace these files
+// could otherwise name any home or shell for themselves. shadow is not read.
+// A missing file is nullopt. Throws UnsafePath (SymlinkNotAllowed for a
+// symlink) naming the file, ConfigError when over 16 MiB, SysError.
+JailUserTexts read_trusted_jail_users(const Jail& jail);
 
 // Writes the given texts atomically inside the jail (Jail::replace_file):
 // passwd and group 0644 root:root, shadow 0640 root and the gid of group
