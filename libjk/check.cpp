@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -22,10 +21,10 @@
 #include "jk/elf.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/inventory.hpp"
 #include "jk/jail.hpp"
 #include "jk/ldso.hpp"
 #include "jk/manifest.hpp"
-#include "jk/path.hpp"
 #include "jk/resolver.hpp"
 #include "jk/sys.hpp"
 
@@ -50,13 +49,16 @@ Ignores ignores_from_section(const config::Section& section) {
     return i;
 }
 
-bool prefix_ignored(const std::vector<std::string>& items, std::string_view path) {
+bool path_ignored(const std::vector<std::string>& items, std::string_view path) {
     for (const auto& item : items) {
-        if (item.empty()) continue;
-        if (path.starts_with(item)) return true;
-        // "/j/tmp/" written for the directory "/j/tmp".
-        if (item.size() == path.size() + 1 && item.back() == '/' && std::string_view(item).starts_with(path))
-            return true;
+        std::string_view i = item;
+        if (i.empty()) continue;
+        // "/j/tmp/" is the directory "/j/tmp"; "/" stays the root.
+        while (i.size() > 1 && i.back() == '/') i.remove_suffix(1);
+        if (i == "/") return true;
+        // Whole components: "/j/tmp" covers "/j/tmp/x", never "/j/tmpevil"
+        // (jailkit's string prefix hid a name anyone could create beside it).
+        if (path.starts_with(i) && (path.size() == i.size() || path[i.size()] == '/')) return true;
     }
     return false;
 }
@@ -236,6 +238,10 @@ Finding missing_library(std::string_view path, std::string_view library) {
                 "ERROR: " + str(path) + " needs " + str(library) + ", which is not in the jail");
 }
 
+Finding unloadable(std::string_view path, std::string_view reason) {
+    return make(Severity::error, "unloadable", path, "ERROR: " + str(path) + " cannot run in the jail: " + str(reason));
+}
+
 Finding missing_interpreter(std::string_view path, std::string_view interpreter) {
     return make(
         Severity::error, "missing-interpreter", path,
@@ -392,19 +398,6 @@ std::vector<Target> select_targets(const config::IniFile* ini, const std::vector
 
 namespace {
 
-// Files a jail holds its own version of by design: the loader cache
-// ldconfig -r built for the jail, the filtered user files (checked by the
-// passwd comparison instead) and the suite's manifest.
-bool jail_specific(std::string_view inner) {
-    static constexpr std::string_view own[] = {"/etc/ld.so.cache", "/etc/passwd",  "/etc/group",
-                                               "/etc/shadow",      "/etc/gshadow", manifest::path_in_jail};
-    return std::find(std::begin(own), std::end(own), inner) != std::end(own);
-}
-
-long long ns(const struct timespec& t) {
-    return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
-}
-
 // strerror without its shared buffer (the walk runs on several threads).
 std::string errtext(int err) {
     return std::error_code(err, std::generic_category()).message();
@@ -418,13 +411,6 @@ bool path_less(const std::string& a, const std::string& b) {
         return key(x) < key(y);
     });
 }
-
-// What the ELF closure check needs of one object, read once.
-struct Object {
-    bool elf = false;               // a regular file with the ELF magic that parsed
-    const elf::Abi* abi = nullptr;  // the host ABI it is for, nullptr when foreign
-    elf::ElfInfo info;
-};
 
 class Walker {
 public:
@@ -440,12 +426,13 @@ public:
         }
         struct stat st = sys::fstat_fd(root.get(), jail_.path());
         dev_ = st.st_dev;
-        abis_ = elf::host_abis();
         load_manifest();
         load_cache();
         {
             Batch b;
-            check_dir_mode(b, "", jail_.path(), st);
+            check_writable(b, "", jail_.path(), st, /*group_any_owner=*/true);
+        search_.abis = elf::host_abis();
+        search_.root_fd = jail_.fd();
             merge(b);
         }
         queue_.push_back(Task{"", st});
@@ -469,6 +456,11 @@ private:
         std::string inner;  // "" for the jail root
         struct stat st;     // as listed by the parent: what must be opened
     };
+    // What one pool thread keeps between directories.
+    struct PerThread {
+        elf::Resolver resolver;
+        std::unordered_map<std::string, bool> regular;  // regular_in_jail's answers
+    };
     // Findings of one directory, keyed by the inner path they are about.
     struct Batch {
         std::vector<std::pair<std::string, Finding>> found;
@@ -483,6 +475,9 @@ private:
         for (;;) {
             wake_.wait(lock, [this] { return !queue_.empty() || active_ == 0; });
             if (queue_.empty()) {
+        // One resolver per thread (a Resolver is not thread-safe); each
+        // reads a library of the jail once.
+        PerThread mine{elf::Resolver(search_), {}};
                 wake_.notify_all();
                 return;
             }
@@ -492,7 +487,7 @@ private:
             lock.unlock();
             Batch b;
             try {
-                directory(b, t);
+                directory(b, t, mine);
             } catch (...) {
                 // Only what is not about the jail gets here (bad_alloc).
                 std::lock_guard g(result_mutex_);
@@ -525,7 +520,7 @@ private:
 
     void load_manifest() {
         try {
-            manifest_ = manifest::load(jail_);
+            owned_ = inventory::Owned::load(jail_);
         } catch (const Error& e) {
             early_.push_back(make(Severity::warning, "manifest", jail_.host_path(manifest::path_in_jail),
                                   "WARNING: " + str(e.what()) + ", comparing every file in full"));
@@ -544,7 +539,7 @@ private:
             return;
         }
         try {
-            cache_ = elf::parse_ld_so_cache(bytes, shown_path);
+            search_.cache = elf::parse_ld_so_cache(bytes, shown_path);
         } catch (const Error& e) {
             early_.push_back(make(Severity::warning, "ld-so-cache", shown_path,
                                   "WARNING: " + str(e.what()) + ", ignoring the jail's ld.so.cache"));
@@ -553,7 +548,7 @@ private:
 
     // ---- per directory
 
-    void directory(Batch& b, const Task& t) {
+    void directory(Batch& b, const Task& t, PerThread& mine) {
         const std::string hp = host_of(t.inner);
         UniqueFd dir;
         try {
@@ -573,7 +568,7 @@ private:
         // each comparison is then one fstatat, not a walk of the whole path.
         // (The host is trusted: its symlinks are followed as a path would be.)
         UniqueFd host(::open(t.inner.empty() ? "/" : t.inner.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        for (const auto& name : list(b, dir.get(), t.inner)) entry(b, dir.get(), host.get(), t.inner, name);
+        for (const auto& name : list(b, dir.get(), t.inner)) entry(b, dir.get(), host.get(), t.inner, name, mine);
     }
 
     // Names in a directory, sorted; the fd stays open.
@@ -601,37 +596,48 @@ private:
     }
 
     // hostfd: the host directory at the same path, or -1 when there is none.
-    void entry(Batch& b, int dirfd, int hostfd, const std::string& inner, const std::string& name) {
+    void entry(Batch& b, int dirfd, int hostfd, const std::string& inner, const std::string& name, PerThread& mine) {
         const std::string child = inner + "/" + name;
         const std::string hp = jail_.host_path(child);
-        if (prefix_ignored(opt_.ignores.everywhere, hp)) return;
+        if (path_ignored(opt_.ignores.everywhere, hp)) return;
         struct stat st {};
         if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
             if (errno != ENOENT) b.add(child, unreadable(hp, errtext(errno)));
             return;
         }
         if (S_ISDIR(st.st_mode)) {
-            check_dir_mode(b, child, hp, st);
+            check_writable(b, child, hp, st, /*group_any_owner=*/true);
             if (st.st_dev != dev_) {
                 note("not descending into " + hp + ": another file system is mounted there");
+        const bool compared =
+            hostfd >= 0 && !path_ignored(opt_.ignores.on_compare, hp) && !inventory::jail_specific(child);
                 return;
             }
             b.subdirs.push_back(Task{child, st});
         } else if (S_ISREG(st.st_mode)) {
             check_setuid(b, child, hp, st);
-            if (hostfd >= 0 && !prefix_ignored(opt_.ignores.on_compare, hp) && !jail_specific(child))
-                compare_regular(b, dirfd, hostfd, name, child, hp, st);
-            check_program(b, dirfd, name, child, hp, st);
+            if (compared) compare_with_host(b, dirfd, hostfd, name, child, hp, st);
+            check_program(b, child, hp, st, mine);
+            check_writable(b, child, hp, st, /*group_any_owner=*/false);
         } else if (S_ISLNK(st.st_mode)) {
-            if (hostfd >= 0 && !prefix_ignored(opt_.ignores.on_compare, hp))
-                compare_symlink(b, dirfd, hostfd, name, child, hp);
+            if (compared) compare_with_host(b, dirfd, hostfd, name, child, hp, st);
         }
     }
 
-    void check_dir_mode(Batch& b, const std::string& key, const std::string& hp, const struct stat& st) {
-        if ((st.st_mode & S_IWGRP) && !prefix_ignored(opt_.ignores.writable_group, hp)) b.add(key, writable(hp, true));
-        if ((st.st_mode & S_IWOTH) && !prefix_ignored(opt_.ignores.writable_others, hp))
-            b.add(key, writable(hp, false));
+    // Writable by someone other than the owner. A directory either way, as
+    // jailkit reported them. A regular file (a program, a library,
+    // etc/passwd) when others may write it; when its group may, only for a
+    // root-owned file: that is the jail's own (what every jailed user runs
+    // or reads), and the group's members could change it, while a group-
+    // writable file of a normal user (a shared file in a home) can already
+    // be changed by its owner. Devices, sockets and fifos are left out:
+    // /dev/null and /dev/log are writable for all by design.
+    void check_writable(Batch& b, const std::string& key, const std::string& hp, const struct stat& st,
+                        bool group_any_owner) {
+        if ((st.st_mode & S_IWGRP) && (group_any_owner || st.st_uid == 0) &&
+            !path_ignored(opt_.ignores.writable_group, hp))
+            b.add(key, writable(hp, true));
+        if ((st.st_mode & S_IWOTH) && !path_ignored(opt_.ignores.writable_others, hp)) b.add(key, writable(hp, false));
     }
 
     void check_setuid(Batch& b, const std::string& key, const std::string& hp, const struct stat& st) {
@@ -648,47 +654,30 @@ private:
 
     // ---- comparison with the host (the host path is the jail-internal path)
 
-    void compare_symlink(Batch& b, int dirfd, int hostfd, const std::string& name, const std::string& inner,
-                         const std::string& hp) {
+    void compare_with_host(Batch& b, int dirfd, int hostfd, const std::string& name, const std::string& inner,
+                           const std::string& hp, const struct stat& st) {
         struct stat hs {};
-        if (::fstatat(hostfd, name.c_str(), &hs, AT_SYMLINK_NOFOLLOW) != 0) return;  // the admin's own
-        if (!S_ISLNK(hs.st_mode)) {
-            b.add(inner, different_type(hp, inner, true));
-            return;
-        }
+    //
+    // The decision is jk_update's (inventory::compare): what is reported
+    // here is what jk_update would replace. Both sides are lstat'ed, so a
+    // jail file where the host now has a symlink is a different type.
+        if (::fstatat(hostfd, name.c_str(), &hs, AT_SYMLINK_NOFOLLOW) != 0) return;  // only in the jail
+        inventory::Observed jail = inventory::observe(st);
+        inventory::Observed host = inventory::observe(hs);
         try {
-            if (sys::readlink_at(dirfd, name) != sys::readlink_at(hostfd, name))
-                b.add(inner, different_symlink(hp, inner));
+            if (S_ISLNK(st.st_mode)) jail.link_target = sys::readlink_at(dirfd, name);
+            if (S_ISLNK(hs.st_mode)) host.link_target = sys::readlink_at(hostfd, name);
         } catch (const Error& e) {
             b.add(inner, unreadable(hp, e.what()));
-        }
-    }
-
-    void compare_regular(Batch& b, int dirfd, int hostfd, const std::string& name, const std::string& inner,
-                         const std::string& hp, const struct stat& st) {
-        struct stat hs {};
-        if (::fstatat(hostfd, name.c_str(), &hs, 0) != 0) return;  // only in the jail: the admin's own
-        if (!S_ISREG(hs.st_mode)) {
-            b.add(inner, different_type(hp, inner, false));
             return;
         }
-        if (hs.st_size != st.st_size) {
-            b.add(inner, different_size(hp, inner));
-            return;
+        switch (inventory::compare(jail, host, owned_.recorded(inner))) {
+            case inventory::Sameness::same: return;
+            case inventory::Sameness::other_type: b.add(inner, different_type(hp, inner, S_ISLNK(st.st_mode))); return;
+            case inventory::Sameness::other_target: b.add(inner, different_symlink(hp, inner)); return;
+            case inventory::Sameness::other_size: b.add(inner, different_size(hp, inner)); return;
+            case inventory::Sameness::compare_bytes: compare_contents(b, dirfd, hostfd, name, inner, hp, st); return;
         }
-        if (hs.st_dev == st.st_dev && hs.st_ino == st.st_ino) return;  // a hardlink: the same file
-        // The manifest proves the jail file is the copy it recorded (same
-        // inode, ctime untouched since: any write, chmod or utimes moves the
-        // ctime, and nobody can set it back) of a host file that has not
-        // changed since (same size and mtime).
-        auto it = manifest_.entries.find(inner);
-        if (it != manifest_.entries.end()) {
-            const manifest::Entry& e = it->second;
-            if ((e.type == 'f' || e.type == 'h') && e.ino == st.st_ino && e.ctime_ns == ns(st.st_ctim) &&
-                e.size == hs.st_size && e.mtime_ns == ns(hs.st_mtim))
-                return;
-        }
-        compare_contents(b, dirfd, hostfd, name, inner, hp, st);
     }
 
     void compare_contents(Batch& b, int dirfd, int hostfd, const std::string& name, const std::string& inner,
@@ -699,7 +688,7 @@ private:
             return;
         }
         UniqueFd j(jfd);
-        int hfd = ::openat(hostfd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        int hfd = ::openat(hostfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (hfd < 0) {
             b.add(inner, unreadable(inner, errtext(errno)));
             return;
@@ -716,188 +705,62 @@ private:
             b.add(inner, different_size(hp, inner));
             return;
         }
-        constexpr std::size_t block = std::size_t{64} * 1024;
-        std::vector<char> x(block), y(block);
-        for (;;) {
-            ssize_t nx = read_full(jfd, x.data(), block);
-            ssize_t ny = read_full(hfd, y.data(), block);
-            if (nx < 0 || ny < 0) {
-                b.add(inner, unreadable(nx < 0 ? hp : inner, errtext(errno)));
-                return;
-            }
-            if (nx != ny || std::memcmp(x.data(), y.data(), static_cast<std::size_t>(nx)) != 0) {
-                b.add(inner, different_content(hp, inner));
-                return;
-            }
-            if (nx == 0) return;
-        }
-    }
-
-    static ssize_t read_full(int fd, char* buf, std::size_t n) {
-        std::size_t got = 0;
-        while (got < n) {
-            ssize_t r = ::read(fd, buf + got, n - got);
-            if (r < 0) {
-                if (errno == EINTR) continue;
-                return -1;
-            }
-            if (r == 0) break;
-            got += static_cast<std::size_t>(r);
-        }
-        return static_cast<ssize_t>(got);
+        const inventory::ContentResult r = inventory::compare_content(jfd, hfd);
+        if (r.kind == inventory::ContentResult::read_error)
+            b.add(inner, unreadable(r.jail_side ? hp : inner, errtext(r.err)));
+        else if (r.kind == inventory::ContentResult::differ)
+            b.add(inner, different_content(hp, inner));
     }
 
     // ---- ELF closure
     //
     // A program (a dynamic ELF file for this host with PT_INTERP) must find
-    // its interpreter and its whole library closure inside the jail, searched
-    // as ld.so searches (breadth first; DT_RPATH of the loading chain when
-    // the loader has no DT_RUNPATH, DT_RUNPATH, the jail's ld.so.cache, the
-    // default directories; an object already loaded under that name or
-    // soname is reused). A shared library is checked as part of the programs
-    // that load it: on its own it may rely on a program's search path (as
-    // systemd's private libraries do), so checking it alone would report
-    // libraries that are there.
+    // its interpreter and its whole library closure inside the jail. The
+    // closure is the resolver's (jk/resolver.hpp: ld.so's own search,
+    // hwcaps subdirectories and the loader's refusals included), run over
+    // the jail's root fd with the jail's ld.so.cache, so every path is
+    // resolved beneath the jail as the loader sees it after chroot. A shared
+    // library is checked as part of the programs that load it: on its own it
+    // may rely on a program's search path (as systemd's private libraries
+    // do), so checking it alone would report libraries that are there.
 
-    void check_program(Batch& b, int dirfd, const std::string& name, const std::string& inner, const std::string& hp,
-                       const struct stat& st) {
+    void check_program(Batch& b, const std::string& inner, const std::string& hp, const struct stat& st,
+                       PerThread& mine) {
         if (!(st.st_mode & 0111) || st.st_size < 52) return;
-        int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0) return;  // an unreadable file is reported by the comparison
-        UniqueFd f(fd);
-        std::shared_ptr<const Object> prog = read_object(fd, hp);
-        if (!prog->elf || !prog->abi || !prog->info.has_dynamic || !prog->info.has_interp) return;
-        const elf::Abi& abi = *prog->abi;
-        if (!exists(prog->info.interpreter)) b.add(inner, missing_interpreter(hp, prog->info.interpreter));
-
-        struct Item {
-            std::string path;
-            std::shared_ptr<const Object> obj;
-            std::vector<std::string> chain;  // expanded DT_RPATH dirs of it and its loaders
-        };
-        std::vector<std::string> loaded_names;  // DT_NEEDED names and sonames satisfied so far
-        std::vector<std::string> loaded_paths{inner};
-        std::vector<Item> queue;
-        queue.push_back(Item{inner, prog, own_rpath(*prog, inner, abi)});
-        std::vector<std::string> reported;
-        for (std::size_t qi = 0; qi < queue.size(); ++qi) {
-            const Item item = queue[qi];  // copy: queue grows below
-            if (item.obj->info.soname) loaded_names.push_back(*item.obj->info.soname);
-            for (const auto& dep : item.obj->info.dependencies) {
-                if (dep.kind != elf::Dependency::Kind::Needed) continue;
-                if (std::find(loaded_names.begin(), loaded_names.end(), dep.name) != loaded_names.end()) continue;
-                std::optional<std::string> found = find_library(dep.name, item.obj->info, item.path, item.chain, abi);
-                if (!found) {
-                    if (std::find(reported.begin(), reported.end(), dep.name) == reported.end()) {
-                        reported.push_back(dep.name);
-                        Finding m = missing_library(hp, dep.name);
-                        if (item.path != inner)
-                            m.message = "ERROR: " + str(hp) + " needs " + str(dep.name) + " (for " +
-                                        str(jail_.host_path(item.path)) + "), which is not in the jail";
-                        b.add(inner, std::move(m));
-                    }
-                    continue;
-                }
-                loaded_names.push_back(dep.name);
-                if (std::find(loaded_paths.begin(), loaded_paths.end(), *found) != loaded_paths.end()) continue;
-                loaded_paths.push_back(*found);
-                std::shared_ptr<const Object> lib = object(*found);
-                if (!lib->elf) continue;
-                std::vector<std::string> chain =
-                    lib->info.runpath ? std::vector<std::string>{} : own_rpath(*lib, *found, abi);
-                chain.insert(chain.end(), item.chain.begin(), item.chain.end());
-                queue.push_back(Item{*found, lib, std::move(chain)});
+        elf::Resolution res;
+        try {
+            res = mine.resolver.resolve(inner);
+        } catch (const ElfError& e) {
+            if (e.path() == inner) {
+                note(std::string("not checking the libraries of a malformed ELF file: ") + hp + ": " + e.what());
+                return;
             }
+            // A library the loader would find and refuse: the program
+            // cannot start in the jail.
+            b.add(inner, unloadable(hp, e.what()));
+            return;
+        } catch (const SysError&) {
+            return;  // an unreadable file is reported by the comparison
         }
-    }
-
-    std::vector<std::string> expand_dirs(const std::string& value, const std::string& inner, const elf::Abi& abi) {
-        std::string origin = path::parent_of(inner);
-        if (origin.empty()) origin = "/";
-        const elf::DstValues dst{origin, abi.lib, abi.platform};
-        std::vector<std::string> out;
-        for (const auto& d : elf::split_search_path(value)) {
-            auto dir = elf::expand_dst(d, dst);
-            if (dir && !dir->empty() && (*dir)[0] == '/') out.push_back(*dir);
+        if (!res.dynamic() || res.interpreter.empty()) return;
+        if (!regular_in_jail(mine, res.interpreter)) b.add(inner, missing_interpreter(hp, res.interpreter));
+        std::vector<std::string> reported;
+        for (const auto& m : res.missing) {
+            if (std::find(reported.begin(), reported.end(), m.name) != reported.end()) continue;
+            reported.push_back(m.name);
+            Finding f = missing_library(hp, m.name);
+            if (m.needed_by != inner)
+                f.message = "ERROR: " + str(hp) + " needs " + str(m.name) + " (for " +
+                            str(jail_.host_path(m.needed_by)) + "), which is not in the jail";
+            b.add(inner, std::move(f));
         }
-        return out;
-    }
-
-    std::vector<std::string> own_rpath(const Object& o, const std::string& inner, const elf::Abi& abi) {
-        if (o.info.runpath || !o.info.rpath) return {};
-        return expand_dirs(*o.info.rpath, inner, abi);
-    }
-
-    std::optional<std::string> find_library(const std::string& lib, const elf::ElfInfo& info, const std::string& inner,
-                                            const std::vector<std::string>& chain, const elf::Abi& abi) {
-        if (lib.find('/') != std::string::npos) {
-            if (lib[0] != '/') return lib;  // relative to the working directory: not ours to judge
-            return exists(lib) ? std::optional<std::string>(lib) : std::nullopt;
-        }
-        auto in = [&](const std::vector<std::string>& dirs) -> std::optional<std::string> {
-            for (const auto& d : dirs)
-                if (exists(d + "/" + lib)) return d + "/" + lib;
-            return std::nullopt;
-        };
-        if (!info.runpath)
-            if (auto got = in(chain)) return got;
-        if (info.runpath)
-            if (auto got = in(expand_dirs(*info.runpath, inner, abi))) return got;
-        if (info.flags_1 & elf::df_1_nodeflib) return std::nullopt;
-        if (cache_) {
-            auto hit = elf::cache_lookup(*cache_, lib, abi.cache);
-            if (hit && exists(*hit)) return hit;
-        }
-        for (const auto& d : abi.system_dirs)
-            if (exists(d + lib)) return d + lib;
-        return std::nullopt;
-    }
-
-    // Reads an object through an fd already opened beneath the jail.
-    std::shared_ptr<const Object> read_object(int fd, const std::string& shown_path) {
-        auto o = std::make_shared<Object>();
-        std::array<char, 4> magic{};
-        if (::pread(fd, magic.data(), magic.size(), 0) != 4 || !elf::looks_like_elf({magic.data(), magic.size()}))
-            return o;
-        try {
-            o->info = elf::read_elf(fd, shown_path);
-        } catch (const Error& e) {
-            note(std::string("not checking the libraries of a malformed ELF file: ") + e.what());
-            return o;
-        }
-        o->elf = true;
-        for (const auto& a : abis_)
-            if (a.elf_class == o->info.elf_class() && a.endian == o->info.endian() && a.machine == o->info.machine())
-                o->abi = &a;
-        return o;
-    }
-
-    // A library by its jail path (resolved beneath the jail), read once.
-    std::shared_ptr<const Object> object(const std::string& inner) {
-        {
-            std::lock_guard g(objects_mutex_);
-            auto it = objects_.find(inner);
-            if (it != objects_.end()) return it->second;
-        }
-        std::shared_ptr<const Object> o = std::make_shared<Object>();
-        try {
-            UniqueFd fd = jail_.open(inner, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-            struct stat st {};
-            if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) o = read_object(fd.get(), jail_.host_path(inner));
-        } catch (const Error&) {
-        }
-        std::lock_guard g(objects_mutex_);
-        return objects_.emplace(inner, o).first->second;
     }
 
     // A regular file at `inner`, resolved beneath the jail as the loader
     // would see it after chroot.
-    bool exists(const std::string& inner) {
-        {
-            std::lock_guard g(objects_mutex_);
-            auto it = exists_.find(inner);
-            if (it != exists_.end()) return it->second;
-        }
+    bool regular_in_jail(PerThread& mine, const std::string& inner) {
+        auto it = mine.regular.find(inner);
+        if (it != mine.regular.end()) return it->second;
         bool ok = false;
         try {
             UniqueFd fd = jail_.open(inner, O_PATH);
@@ -906,17 +769,15 @@ private:
         } catch (const Error&) {
             ok = false;
         }
-        std::lock_guard g(objects_mutex_);
-        exists_.emplace(inner, ok);
+        mine.regular.emplace(inner, ok);
         return ok;
     }
 
     const Jail& jail_;
     const Options& opt_;
     dev_t dev_ = 0;
-    manifest::Manifest manifest_;
-    std::vector<elf::Abi> abis_;
-    std::optional<elf::LdCache> cache_;
+    inventory::Owned owned_;
+    elf::SearchConfig search_;  // the jail's loader: its ld.so.cache, beneath its root fd
 
     std::mutex mutex_;  // queue_, active_
     std::condition_variable wake_;
@@ -927,10 +788,6 @@ private:
     std::vector<std::pair<std::string, Finding>> found_;
     std::vector<Finding> early_;  // about the jail as a whole (before the walk)
     std::exception_ptr failure_;
-
-    std::mutex objects_mutex_;  // objects_, exists_
-    std::unordered_map<std::string, std::shared_ptr<const Object>> objects_;
-    std::unordered_map<std::string, bool> exists_;
 };
 
 }  // namespace

@@ -32,6 +32,7 @@
 
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/jail.hpp"
 
 namespace jk::elf {
 
@@ -293,19 +294,33 @@ std::string reason_of(const Error& e, const std::string& path) {
     return m;
 }
 
-Probe probe_file(const std::string& path) {
+// Opens a path as the resolver's paths are meant (SearchConfig::root_fd);
+// -1 with errno set on failure.
+UniqueFd open_for(int root_fd, const std::string& path, int flags) {
+    if (root_fd >= 0) {
+        try {
+            return open_in_root(root_fd, path, flags, 0, path);
+        } catch (const SysError& e) {
+            errno = e.err();
+            return UniqueFd();
+        }
+    }
+    int raw;
+    do {
+        raw = ::open(path.c_str(), flags | O_CLOEXEC);
+    } while (raw < 0 && errno == EINTR);
+    return UniqueFd(raw);
+}
+
+Probe probe_file(int root_fd, const std::string& path) {
     Probe p;
     // A search expects most opens to fail, so failure is data here, not a
     // SysError.
-    int raw;
-    do {
-        raw = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    } while (raw < 0 && errno == EINTR);
-    if (raw < 0) {
+    UniqueFd fd = open_for(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (fd.get() < 0) {
         p.open_errno = errno;
         return p;
     }
-    UniqueFd fd(raw);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
         p.open_errno = errno;
@@ -400,7 +415,7 @@ struct State {
     std::shared_ptr<const Probe> probe(const std::string& path) {
         auto it = probes.find(path);
         if (it != probes.end()) return it->second;
-        auto p = std::make_shared<const Probe>(probe_file(path));
+        auto p = std::make_shared<const Probe>(probe_file(cfg.root_fd, path));
         probes.emplace(path, p);
         return p;
     }
@@ -411,7 +426,13 @@ struct State {
         auto it = dirs.find(dir);
         if (it != dirs.end()) return it->second;
         struct stat st {};
-        bool exists = ::stat(dir.empty() ? "." : dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+        bool exists = false;
+        if (cfg.root_fd >= 0) {
+            UniqueFd fd = open_for(cfg.root_fd, dir.empty() ? "." : dir, O_PATH | O_DIRECTORY);
+            exists = fd.get() >= 0 && ::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode);
+        } else {
+            exists = ::stat(dir.empty() ? "." : dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+        }
         dirs.emplace(dir, exists);
         return exists;
     }
@@ -428,7 +449,10 @@ class Walk {
 public:
     Walk(State& r, const Abi& abi) : r_(r), abi_(abi) {
         char buf[PATH_MAX];
-        if (::getcwd(buf, sizeof buf) != nullptr) cwd_ = buf;
+        if (r_.cfg.root_fd >= 0)
+            cwd_ = "";  // inside a root, "/" is the only directory we know
+        else if (::getcwd(buf, sizeof buf) != nullptr)
+            cwd_ = buf;
     }
 
     Resolution run(const std::string& path, std::shared_ptr<const Probe> main) {
@@ -486,8 +510,9 @@ private:
         o.dev = p->dev;
         o.ino = p->ino;
         // The kernel executes the resolved file and ld.so takes $ORIGIN from
-        // /proc/self/exe, which is canonical.
-        std::string real = canonical(path);
+        // /proc/self/exe, which is canonical. (Inside a root the caller
+        // gives a path without symlinked components.)
+        std::string real = r_.cfg.root_fd >= 0 ? std::string() : canonical(path);
         o.origin = dirname_of(real.empty() ? absolute(path) : real);
         o.in_list = true;
         o.probe = std::move(p);

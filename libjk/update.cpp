@@ -67,33 +67,33 @@ bool is_skipped(const std::vector<std::string>& skips, const std::string& inner)
     return false;
 }
 
-bool is_jail_specific(const std::string& inner) {
-    static const std::vector<std::string> own = {"/etc/passwd",  "/etc/group",       "/etc/shadow",
-                                                 "/etc/gshadow", "/etc/ld.so.cache", "/etc/jailkit"};
-    return is_skipped(own, inner);
-}
-
-Verdict decide(const Observed& jail, const std::optional<Observed>& host, const manifest::Entry* recorded) {
-    if (!host) return recorded ? Verdict::deprecated : Verdict::foreign;
+Verdict decide(const Observed& jail, const std::optional<Observed>& host, const manifest::Entry* recorded,
+               std::optional<bool> same_content) {
+    // Who answers for the entry: a listed one the manifest no longer proves
+    // was modified or replaced in the jail, by someone who meant it.
+    const bool proven = recorded && inventory::proves_installed(*recorded, jail);
+    const bool changed = recorded && !proven;
+    if (!host) return proven ? Verdict::deprecated : changed ? Verdict::changed : Verdict::foreign;
     if (is_type(*host, S_IFDIR) || is_type(jail, S_IFDIR)) return Verdict::conflict;
-    if ((jail.type & S_IFMT) != (host->type & S_IFMT)) return Verdict::outdated;
-    if (is_type(jail, S_IFLNK)) return jail.link_target == host->link_target ? Verdict::current : Verdict::outdated;
-    if (!is_type(jail, S_IFREG)) return Verdict::current;  // devices, fifos: created once, never refreshed
-    // A hardlink to the host file is the host file.
-    if (jail.dev == host->dev && jail.ino == host->ino) return Verdict::current;
-    // The manifest proves the jail file is the copy it recorded (same inode,
-    // ctime untouched since: any write, chmod or utimes moves it), made from
-    // a host file of the recorded size and mtime.
-    if (recorded && (recorded->type == 'f' || recorded->type == 'h') && recorded->ino == jail.ino &&
-        recorded->ctime_ns == jail.ctime_ns)
-        return recorded->size == host->size && recorded->mtime_ns == host->mtime_ns ? Verdict::current
-                                                                                    : Verdict::outdated;
-    if (jail.size != host->size) return Verdict::outdated;
-    return Verdict::compare_content;
+    switch (inventory::compare(jail, *host, recorded)) {
+        case inventory::Sameness::same: return Verdict::current;
+        case inventory::Sameness::compare_bytes:
+            if (!same_content) return Verdict::compare_content;
+            if (*same_content) return Verdict::current;
+            break;
+        case inventory::Sameness::other_type:
+        case inventory::Sameness::other_target:
+        case inventory::Sameness::other_size: break;
+    }
+    return changed ? Verdict::changed : Verdict::outdated;
 }
 
-Verdict decide_dir(const std::optional<Observed>& host, const manifest::Entry* recorded, bool empty_after) {
-    if (!host) return recorded && empty_after ? Verdict::deprecated : Verdict::foreign;
+Verdict decide_dir(const Observed& jail, const std::optional<Observed>& host, const manifest::Entry* recorded,
+                   bool empty_after) {
+    if (!host) {
+        if (!recorded || !empty_after) return Verdict::foreign;
+        return inventory::proves_installed(*recorded, jail) ? Verdict::deprecated : Verdict::changed;
+    }
     if (!is_type(*host, S_IFDIR)) return Verdict::conflict;
     return Verdict::current;
 }
@@ -125,21 +125,6 @@ IniSettings read_section(const config::IniFile& ini, const std::string& section)
 
 namespace {
 
-long long ns(const struct timespec& t) {
-    return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
-}
-
-Observed observe(const struct stat& st) {
-    Observed o;
-    o.type = st.st_mode & S_IFMT;
-    o.size = static_cast<long long>(st.st_size);
-    o.mtime_ns = ns(st.st_mtim);
-    o.ctime_ns = ns(st.st_ctim);
-    o.dev = st.st_dev;
-    o.ino = st.st_ino;
-    return o;
-}
-
 std::string errtext(int err) {
     std::array<char, 256> buf{};
     return ::strerror_r(err, buf.data(), buf.size());
@@ -150,7 +135,8 @@ struct Removal {
     std::string inner;
     mode_t type;
     unsigned long long ino;
-    bool stale_temp;  // a temporary entry left by a killed run
+    long long ctime_ns;  // as scanned (not compared for directories: removing their entries moves it)
+    bool stale_temp;     // a temporary entry left by a killed run
 };
 
 class Updater {
@@ -158,7 +144,7 @@ public:
     Updater(const Jail& jail, const Settings& s, const Output& out) : jail_(jail), s_(s), out_(out) {}
 
     Result run() {
-        manifest_ = manifest::load(jail_);
+        owned_ = inventory::Owned::load(jail_);
         struct stat root {};
         if (::fstat(jail_.fd(), &root) != 0) throw SysError("cannot stat", jail_.path(), errno);
         dev_ = root.st_dev;
@@ -279,11 +265,6 @@ private:
         return names;
     }
 
-    const manifest::Entry* recorded(const std::string& inner) const {
-        auto it = manifest_.entries.find(inner);
-        return it == manifest_.entries.end() ? nullptr : &it->second;
-    }
-
     // Walks one jail directory; hostfd is the host directory at the same
     // path or -1. Returns true when nothing in it stays (all removed).
     bool walk(int dirfd, int hostfd, const std::string& inner) {
@@ -302,7 +283,7 @@ private:
             if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
             throw SysError("cannot stat", inner, errno);
         }
-        Observed o = observe(hs);
+        Observed o = inventory::observe(hs);
         if (S_ISLNK(hs.st_mode)) o.link_target = sys::readlink_at(hostfd, name);
         return o;
     }
@@ -314,7 +295,7 @@ private:
             say("skip " + shown(child));
             return false;
         }
-        if (is_jail_specific(child)) {
+        if (inventory::jail_specific(child)) {
             note("skip " + shown(child) + " (belongs to the jail)");
             return false;
         }
@@ -325,7 +306,7 @@ private:
             return false;
         }
         std::optional<Observed> host;
-        Observed mine = observe(st);
+        Observed mine = inventory::observe(st);
         try {
             host = host_entry(hostfd, name, child);
             if (S_ISLNK(st.st_mode)) mine.link_target = sys::readlink_at(dirfd, name);
@@ -333,23 +314,23 @@ private:
             scan_error(child, e.what());
             return false;
         }
-        const manifest::Entry* rec = recorded(child);
+        const manifest::Entry* rec = owned_.recorded(child);
 
-        if (S_ISDIR(st.st_mode)) return directory(dirfd, hostfd, child, name, st, host, rec);
+        if (S_ISDIR(st.st_mode)) return directory(dirfd, hostfd, child, name, st, mine, host, rec);
 
         if (!host && !rec && is_temp_name(name)) {
-            removals_.push_back({child, static_cast<mode_t>(st.st_mode & S_IFMT), st.st_ino, true});
+            removals_.push_back({child, static_cast<mode_t>(st.st_mode & S_IFMT), st.st_ino, mine.ctime_ns, true});
             return true;
         }
         Verdict v = decide(mine, host, rec);
-        if (v == Verdict::compare_content)
-            v = same_content(dirfd, hostfd, name, child) ? Verdict::current : Verdict::outdated;
+        if (v == Verdict::compare_content) v = decide(mine, host, rec, same_content(dirfd, hostfd, name, child));
         switch (v) {
             case Verdict::current: return false;
             case Verdict::outdated: outdated_.push_back(child); return false;
             case Verdict::deprecated:
-                removals_.push_back({child, static_cast<mode_t>(st.st_mode & S_IFMT), st.st_ino, false});
+                removals_.push_back({child, static_cast<mode_t>(st.st_mode & S_IFMT), st.st_ino, mine.ctime_ns, false});
                 return true;
+            case Verdict::changed: left_alone(child); return false;
             case Verdict::foreign: note("skip " + shown(child) + " (not installed by jailkit)"); return false;
             case Verdict::conflict:
                 say("WARNING: " + shown(child) + " is a directory on the host, not updated");
@@ -360,7 +341,7 @@ private:
     }
 
     bool directory(int dirfd, int hostfd, const std::string& child, const std::string& name, const struct stat& st,
-                   const std::optional<Observed>& host, const manifest::Entry* rec) {
+                   const Observed& mine, const std::optional<Observed>& host, const manifest::Entry* rec) {
         if (st.st_dev != dev_) {
             note("not scanning " + shown(child) + ": another file system is mounted there");
             return false;
@@ -380,13 +361,21 @@ private:
         UniqueFd hostsub;
         if (hostfd >= 0 && host) hostsub.reset(::openat(hostfd, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         const bool empty_after = walk(sub.get(), hostsub.get(), child);
-        switch (decide_dir(host, rec, empty_after)) {
-            case Verdict::deprecated: removals_.push_back({child, S_IFDIR, st.st_ino, false}); return true;
+        switch (decide_dir(mine, host, rec, empty_after)) {
+            case Verdict::deprecated: removals_.push_back({child, S_IFDIR, st.st_ino, 0, false}); return true;
+            case Verdict::changed: left_alone(child); return false;
             case Verdict::conflict:
                 say("WARNING: " + shown(child) + " is a directory in the jail but not on the host, not updated");
                 return false;
             default: return false;
         }
+    }
+
+    // An entry the manifest lists but no longer proves: someone modified or
+    // replaced it in the jail, so it is theirs now.
+    void left_alone(const std::string& inner) {
+        say("left alone (changed since installed): " + shown(inner));
+        ++result_.left_alone;
     }
 
     bool same_content(int dirfd, int hostfd, const std::string& name, const std::string& child) {
@@ -401,31 +390,12 @@ private:
         if (::fstat(jfd, &js) != 0 || ::fstat(hfd, &hs) != 0 || !S_ISREG(js.st_mode) || !S_ISREG(hs.st_mode) ||
             js.st_size != hs.st_size)
             return false;
-        std::vector<char> a(1 << 16), b(1 << 16);
-        for (;;) {
-            ssize_t na = read_full(jfd, a);
-            ssize_t nb = read_full(hfd, b);
-            if (na < 0 || nb < 0) {
-                scan_error(child, errtext(errno));
-                return true;  // unreadable: left alone
-            }
-            if (na != nb || std::memcmp(a.data(), b.data(), static_cast<std::size_t>(na)) != 0) return false;
-            if (na == 0) return true;
+        const inventory::ContentResult r = inventory::compare_content(jfd, hfd);
+        if (r.kind == inventory::ContentResult::read_error) {
+            scan_error(child, errtext(r.err));
+            return true;  // unreadable: left alone
         }
-    }
-
-    static ssize_t read_full(int fd, std::vector<char>& buf) {
-        std::size_t got = 0;
-        while (got < buf.size()) {
-            ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                return -1;
-            }
-            if (n == 0) break;
-            got += static_cast<std::size_t>(n);
-        }
-        return static_cast<ssize_t>(got);
+        return r.kind == inventory::ContentResult::same;
     }
 
     void remove_all() {
@@ -440,10 +410,13 @@ private:
                 Jail::Parent p = jail_.open_parent(r.inner);
                 auto now = sys::lstat_at(p.dir.get(), p.leaf);
                 if (!now) {
-                    changed |= manifest_.entries.erase(r.inner) > 0;
+                    changed |= owned_.manifest().entries.erase(r.inner) > 0;
                     continue;
                 }
-                if ((now->st_mode & S_IFMT) != r.type || now->st_ino != r.ino)
+                // Still the entry the manifest proved at the scan: an admin's
+                // replacement or edit since then is not removed.
+                if ((now->st_mode & S_IFMT) != r.type || now->st_ino != r.ino ||
+                    (!dir && inventory::observe(*now).ctime_ns != r.ctime_ns))
                     throw Error("it changed since it was scanned");
                 if (::unlinkat(p.dir.get(), p.leaf.c_str(), dir ? AT_REMOVEDIR : 0) != 0)
                     throw SysError("cannot remove", shown(r.inner), errno);
@@ -453,9 +426,9 @@ private:
                 continue;
             }
             if (!r.stale_temp) ++result_.removed;
-            changed |= manifest_.entries.erase(r.inner) > 0;
+            changed |= owned_.manifest().entries.erase(r.inner) > 0;
         }
-        if (changed) manifest::save(jail_, manifest_);
+        if (changed) manifest::save(jail_, owned_.manifest());
     }
 
     void install_outdated() {
@@ -487,6 +460,20 @@ private:
                 ++result_.errors;
             }
         }
+        // A journal for the renames below: until install() records the new
+        // versions, the manifest would name the old inodes, and after a kill
+        // the next run would take our own new copies for an admin's. Listed
+        // entries about to be replaced are marked as being replaced instead
+        // (inventory.hpp MUST 3).
+        bool marked = false;
+        for (const auto& o : outdated_) {
+            auto it = owned_.manifest().entries.find(o);
+            if (it == owned_.manifest().entries.end()) continue;
+            it->second.ino = manifest::replacing;
+            it->second.ctime_ns = 0;
+            marked = true;
+        }
+        if (marked) manifest::save(jail_, owned_.manifest());
         copy::Plan first = needs.take();
         copy::Plan second = replacements.take();
         for (const auto& w : first.warnings) say("WARNING: " + w);
@@ -499,7 +486,7 @@ private:
     const Jail& jail_;
     const Settings& s_;
     const Output& out_;
-    manifest::Manifest manifest_;
+    inventory::Owned owned_;
     dev_t dev_ = 0;
     std::set<std::pair<dev_t, ino_t>> visited_;
     std::vector<std::string> outdated_;

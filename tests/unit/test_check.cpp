@@ -79,17 +79,21 @@ TEST_CASE("findings use jailkit's phrases", "[jk_check]") {
     CHECK(std::string(severity_name(Severity::warning)) == "warning");
 }
 
-TEST_CASE("ignore lists: prefix and exact matching", "[jk_check]") {
-    std::vector<std::string> items{"/j/home", "/j/tmp/", ""};
-    CHECK(prefix_ignored(items, "/j/home"));
-    CHECK(prefix_ignored(items, "/j/home/alice"));
-    CHECK(prefix_ignored(items, "/j/homework"));  // jailkit's string prefix
-    CHECK(prefix_ignored(items, "/j/tmp"));       // directory written with a slash
-    CHECK(prefix_ignored(items, "/j/tmp/x"));
-    CHECK_FALSE(prefix_ignored(items, "/j/tm"));
-    CHECK_FALSE(prefix_ignored(items, "/j/etc"));
-    CHECK_FALSE(prefix_ignored({}, "/j"));
-    CHECK_FALSE(prefix_ignored({""}, "/j"));  // an empty item never matches everything
+TEST_CASE("ignore lists: whole path components and exact matching", "[jk_check]") {
+    std::vector<std::string> items{"/j/home", "/j/tmp/", "", "/j/var//"};
+    CHECK(path_ignored(items, "/j/home"));
+    CHECK(path_ignored(items, "/j/home/alice"));
+    CHECK_FALSE(path_ignored(items, "/j/homework"));  // issue 11: jailkit's string prefix hid it
+    CHECK_FALSE(path_ignored(items, "/j/home-evil/x"));
+    CHECK(path_ignored(items, "/j/tmp"));  // directory written with a slash
+    CHECK(path_ignored(items, "/j/tmp/x"));
+    CHECK_FALSE(path_ignored(items, "/j/tmpevil"));
+    CHECK(path_ignored(items, "/j/var/log"));
+    CHECK_FALSE(path_ignored(items, "/j/tm"));
+    CHECK_FALSE(path_ignored(items, "/j/etc"));
+    CHECK_FALSE(path_ignored({}, "/j"));
+    CHECK_FALSE(path_ignored({""}, "/j"));  // an empty item never matches everything
+    CHECK(path_ignored({"/"}, "/j/x"));     // the root covers everything
     CHECK(exactly_ignored({"/j/usr/bin/su"}, "/j/usr/bin/su"));
     CHECK_FALSE(exactly_ignored({"/j/usr/bin/su"}, "/j/usr/bin/sudo"));
     CHECK_FALSE(exactly_ignored({"/j/usr/bin"}, "/j/usr/bin/su"));
@@ -145,6 +149,14 @@ TEST_CASE("jails_from_passwd takes the jail part of /./ homes", "[jk_check]") {
     CHECK(jails_from_passwd(host) == std::vector<std::string>{"/srv/j"});
 }
 
+// jk_jailuser's default login shell is the suite's own, under its prefix
+// (/usr/local/sbin from source): jk_check accepts it as it does jailkit's.
+TEST_CASE("the shell jk_jailuser gives is a jail shell", "[jk_check]") {
+    auto host = parse_passwd("erin:x:1004:1004::/srv/j/./home/erin:" JK_SBINDIR "/jk_chrootsh\n", "passwd");
+    auto jail = parse_passwd("erin:x:1004:1004::/home/erin:/bin/sh\n", "jail");
+    CHECK(messages(compare_passwd("/srv/j", jail, host)).empty());
+}
+
 TEST_CASE("passwd comparison both ways", "[jk_check]") {
     auto host = parse_passwd(
         "root:x:0:0::/root:/bin/bash\n"
@@ -162,8 +174,8 @@ TEST_CASE("passwd comparison both ways", "[jk_check]") {
             "jail");
         auto m = messages(compare_passwd("/srv/j", jail, host));
         // only bob's shell
-        CHECK(m == std::vector<std::string>{
-                       "WARNING: user bob has a /./ but does not have the /usr/sbin/jk_chrootsh shell"});
+        CHECK(m == std::vector<std::string>{"WARNING: user bob has a /./ but does not have the " JK_SBINDIR
+                                            "/jk_chrootsh shell"});
     }
     SECTION("jail to host") {
         auto jail = parse_passwd(
@@ -245,6 +257,33 @@ TEST_CASE("check_jail finds writable dirs, setuid files and changed copies", "[j
         Ignores everywhere;
         everywhere.everywhere = {j / "tmp", j / "grp", j / "bin"};
         CHECK(run_check(j.path(), everywhere).empty());
+        // A name that merely begins with an ignored one is still checked.
+        jk::test::sh("mkdir -m 0777 " + j / "tmpevil" + " && chmod 0777 " + j / "tmpevil");
+        m = messages(run_check(j.path(), everywhere));
+        CHECK(has(m, "WARNING: " + j / "tmpevil" + " is writable for others!"));
+        CHECK(has(m, "WARNING: " + j / "tmpevil" + " is writable for group!"));
+        CHECK(m.size() == 2);
+    }
+    SECTION("writable regular files: for others always, for group when root owns them") {
+        jk::test::sh("printf x > " + j / "bin/ww" + " && chmod 0757 " + j / "bin/ww");
+        jk::test::sh("printf x > " + j / "etc/gw" + " && chmod 0664 " + j / "etc/gw");
+        jk::test::sh("printf x > " + j / "etc/ugw" + " && chown 1234:1234 " + j / "etc/ugw" + " && chmod 0664 " +
+                     j / "etc/ugw");
+        jk::test::sh("printf x > " + j / "etc/uww" + " && chown 1234:1234 " + j / "etc/uww" + " && chmod 0606 " +
+                     j / "etc/uww");
+        jk::test::sh("mknod -m 0666 " + j / "etc/null" + " c 1 3");  // devices: writable by design
+        auto m = messages(run_check(j.path()));
+        CHECK(has(m, "WARNING: " + j / "bin/ww" + " is writable for others!"));
+        CHECK(has(m, "WARNING: " + j / "etc/gw" + " is writable for group!"));
+        CHECK(has(m, "WARNING: " + j / "etc/uww" + " is writable for others!"));
+        CHECK(m.size() == 3);  // not etc/ugw (its owner's own), not the device
+        Ignores ig;
+        ig.writable_others = {j / "bin", j / "etc/uww"};
+        ig.writable_group = {j / "etc/"};
+        CHECK(run_check(j.path(), ig).empty());
+        ig.writable_others = {j / "bi", j / "etc/uw"};  // not whole components: nothing hidden
+        m = messages(run_check(j.path(), ig));
+        CHECK(m.size() == 2);
     }
     SECTION("content: same size, other bytes; symlink target; size") {
         jk::test::sh("cp -p /etc/hostname " + j / "etc/hostname");

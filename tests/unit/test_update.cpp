@@ -150,34 +150,57 @@ TEST_CASE("a skip covers the path and everything below it", "[jk_update]") {
 }
 
 TEST_CASE("the jail's own files are never compared", "[jk_update]") {
-    using jk::update::is_jail_specific;
-    CHECK(is_jail_specific("/etc/passwd"));
-    CHECK(is_jail_specific("/etc/ld.so.cache"));
-    CHECK(is_jail_specific("/etc/jailkit/jk_manifest"));
-    CHECK_FALSE(is_jail_specific("/etc/passwd-"));
-    CHECK_FALSE(is_jail_specific("/usr/bin/passwd"));
+    using jk::inventory::jail_specific;
+    CHECK(jail_specific("/etc/passwd"));
+    CHECK(jail_specific("/etc/ld.so.cache"));
+    CHECK(jail_specific("/etc/jailkit/jk_manifest"));
+    CHECK(jail_specific("/etc/jailkit/jk_lsh.ini"));
+    CHECK_FALSE(jail_specific("/etc/passwd-"));
+    CHECK_FALSE(jail_specific("/etc/jailkitx"));
+    CHECK_FALSE(jail_specific("/usr/bin/passwd"));
 }
 
 TEST_CASE("jk_update decides from stat data and the manifest", "[jk_update]") {
     using jk::update::decide;
-    SECTION("gone on the host: removed only when the manifest lists it") {
+    SECTION("gone on the host: removed only while the manifest proves it is the one installed") {
         auto r = rec('f', 10, 100, 7, 5);
         CHECK(decide(reg(10, 100, 7), std::nullopt, &r) == Verdict::deprecated);
         CHECK(decide(reg(10, 100, 7), std::nullopt, nullptr) == Verdict::foreign);
         CHECK(decide(link("x"), std::nullopt, nullptr) == Verdict::foreign);
+        // issue 11: the admin's file in place of the installed one (another
+        // inode), or the installed one edited or chmod'ed (ctime moved)
+        CHECK(decide(reg(10, 100, 8), std::nullopt, &r) == Verdict::changed);
+        CHECK(decide(reg(10, 100, 7, 6), std::nullopt, &r) == Verdict::changed);
+        CHECK(decide(link("x"), std::nullopt, &r) == Verdict::changed);  // a link where a file was
     }
     SECTION("the recorded copy: current while the host keeps its size and mtime") {
         auto r = rec('f', 10, 100, 7, 5);
         CHECK(decide(reg(10, 100, 7, 5), reg(10, 100, 99), &r) == Verdict::current);
-        CHECK(decide(reg(10, 100, 7, 5), reg(10, 200, 99), &r) == Verdict::outdated);  // same size, new mtime
+        // same size, new mtime: the bytes decide (a touched host file is not rewritten)
+        CHECK(decide(reg(10, 100, 7, 5), reg(10, 200, 99), &r) == Verdict::compare_content);
+        CHECK(decide(reg(10, 100, 7, 5), reg(10, 200, 99), &r, false) == Verdict::outdated);
+        CHECK(decide(reg(10, 100, 7, 5), reg(10, 200, 99), &r, true) == Verdict::current);
         CHECK(decide(reg(10, 100, 7, 5), reg(11, 100, 99), &r) == Verdict::outdated);
     }
-    SECTION("a jail file the manifest does not prove: size, then content") {
+    SECTION("a listed jail file the manifest no longer proves is never overwritten") {
         auto r = rec('f', 10, 100, 7, 5);
         CHECK(decide(reg(10, 100, 7, 6), reg(10, 100, 99), &r) == Verdict::compare_content);  // ctime moved
-        CHECK(decide(reg(10, 100, 8, 5), reg(10, 100, 99), &r) == Verdict::compare_content);  // other inode
-        CHECK(decide(reg(10, 1, 8), reg(10, 100, 99), nullptr) == Verdict::compare_content);  // jailkit 2.23 jail
+        CHECK(decide(reg(10, 100, 7, 6), reg(10, 100, 99), &r, true) == Verdict::current);    // same bytes
+        CHECK(decide(reg(10, 100, 7, 6), reg(10, 100, 99), &r, false) == Verdict::changed);
+        CHECK(decide(reg(10, 100, 8, 5), reg(10, 100, 99), &r, false) == Verdict::changed);  // other inode
+        CHECK(decide(reg(12, 100, 8, 5), reg(10, 100, 99), &r) == Verdict::changed);         // other size
+        CHECK(decide(link("a"), reg(10, 100, 99), &r) == Verdict::changed);                  // other type
+    }
+    SECTION("an unlisted jail file (jailkit 2.23 jail): size, then content, as jailkit") {
+        CHECK(decide(reg(10, 1, 8), reg(10, 100, 99), nullptr) == Verdict::compare_content);
+        CHECK(decide(reg(10, 1, 8), reg(10, 100, 99), nullptr, false) == Verdict::outdated);
         CHECK(decide(reg(12, 1, 8), reg(10, 100, 99), nullptr) == Verdict::outdated);
+    }
+    SECTION("a hardlink (-k) is proven by inode, size and mtime: the host's rename moves its ctime") {
+        auto h = rec('h', 10, 100, 7, 5);
+        CHECK(decide(reg(10, 100, 7, 9), std::nullopt, &h) == Verdict::deprecated);
+        CHECK(decide(reg(10, 300, 7, 9), std::nullopt, &h) == Verdict::changed);  // a reused inode number
+        CHECK(decide(reg(10, 100, 7, 9), reg(12, 200, 99), &h) == Verdict::outdated);
     }
     SECTION("a hardlink to the host file is current") {
         CHECK(decide(reg(10, 1, 42), reg(10, 1, 42), nullptr) == Verdict::current);
@@ -196,11 +219,17 @@ TEST_CASE("jk_update decides from stat data and the manifest", "[jk_update]") {
 TEST_CASE("jk_update removes a directory only when listed, gone and emptied", "[jk_update]") {
     using jk::update::decide_dir;
     auto r = rec('d', 0, 0, 1, 1);
-    CHECK(decide_dir(std::nullopt, &r, true) == Verdict::deprecated);
-    CHECK(decide_dir(std::nullopt, &r, false) == Verdict::foreign);
-    CHECK(decide_dir(std::nullopt, nullptr, true) == Verdict::foreign);
-    CHECK(decide_dir(dir(), &r, true) == Verdict::current);
-    CHECK(decide_dir(reg(1, 1, 1), &r, true) == Verdict::conflict);
+    Observed d = dir();
+    d.ino = 1;
+    d.ctime_ns = 77;  // a directory's ctime moves with every entry added
+    Observed other = dir();
+    other.ino = 2;
+    CHECK(decide_dir(d, std::nullopt, &r, true) == Verdict::deprecated);
+    CHECK(decide_dir(d, std::nullopt, &r, false) == Verdict::foreign);
+    CHECK(decide_dir(d, std::nullopt, nullptr, true) == Verdict::foreign);
+    CHECK(decide_dir(other, std::nullopt, &r, true) == Verdict::changed);
+    CHECK(decide_dir(d, dir(), &r, true) == Verdict::current);
+    CHECK(decide_dir(d, reg(1, 1, 1), &r, true) == Verdict::conflict);
 }
 
 TEST_CASE("the copy engine's temporary names are recognised", "[jk_update]") {
@@ -293,4 +322,53 @@ TEST_CASE("jk_update replaces, removes and keeps as the manifest says", "[jk_upd
     auto again = jk::update::run(j, s, out);
     CHECK_FALSE(again.pending());
     CHECK(lines.empty());
+}
+
+TEST_CASE("jk_update leaves alone a listed file the admin replaced or edited", "[jk_update][root]") {
+    jk::test::TempJail jail;
+    jk::test::TempJail hostroot;
+    const std::string h = hostroot.path();
+    jk::test::sh("mkdir -p '" + h + "/app' && for f in gone replaced edited kept; do echo $f >'" + h +
+                 "/app/'$f; done && echo up1 >'" + h + "/app/upd-replaced' && echo up2 >'" + h + "/app/upd-edited'");
+    auto j = jk::Jail::open(jail.path());
+    {
+        jk::copy::Planner p({},
+                            [](const std::string&, std::vector<std::string>&) { return std::vector<std::string>{}; });
+        p.add(h + "/app");
+        jk::copy::install(p.take(), j, {}, [](const std::string&) {});
+    }
+    const std::string in = jail.path() + h + "/app";
+    // The admin's own file in place of an installed one, and an installed
+    // one edited in place; then the host loses or changes its originals.
+    jk::test::sh("rm '" + in + "/replaced' && echo admin >'" + in + "/replaced'");
+    jk::test::sh("echo admin-edit >>'" + in + "/edited'");
+    jk::test::sh("rm '" + in + "/upd-replaced' && echo admin >'" + in + "/upd-replaced'");
+    jk::test::sh("echo admin-edit >>'" + in + "/upd-edited'");
+    jk::test::sh("cd '" + h + "/app' && rm gone replaced edited && echo new-version-1 >upd-replaced && " +
+                 "echo new-version-2 >upd-edited");
+
+    jk::update::Settings s;
+    s.directories = {h};
+    std::vector<std::string> lines;
+    auto r = jk::update::run(j, s, [&](const std::string& l) { lines.push_back(l); });
+    for (const auto& l : lines) UNSCOPED_INFO(l);
+    CHECK(r.errors == 0);
+    CHECK(r.removed == 1);
+    CHECK(r.outdated == 0);
+    CHECK(r.left_alone == 4);
+    CHECK(::access((in + "/gone").c_str(), F_OK) != 0);
+    auto first_line = [](const std::string& path) {
+        std::ifstream f(path);
+        std::string text;
+        std::getline(f, text);
+        return text;
+    };
+    CHECK(first_line(in + "/replaced") == "admin");
+    CHECK(first_line(in + "/edited") == "edited");
+    CHECK(first_line(in + "/upd-replaced") == "admin");
+    CHECK(first_line(in + "/upd-edited") == "up2");
+    CHECK(first_line(in + "/kept") == "kept");
+    for (const char* name : {"replaced", "edited", "upd-replaced", "upd-edited"})
+        CHECK(std::find(lines.begin(), lines.end(), "left alone (changed since installed): " + in + "/" + name) !=
+              lines.end());
 }

@@ -12,7 +12,11 @@
 //     file in its place. Symlinked directories are not descended; a
 //     directory on another filesystem (a proc/sys/dev mount) is skipped.
 //  3. Paths looked up for the ELF closure check are resolved beneath the
-//     jail fd (jk::Jail::open), as the loader would see them after chroot.
+//     jail fd (the resolver with SearchConfig::root_fd), as the loader would
+//     see them after chroot.
+//  5. Whether a jail file is the same as the host's is jk_update's own
+//     decision (jk/inventory.hpp), so jk_check reports what jk_update would
+//     replace.
 //  4. A problem is a finding, never a crash: an unsafe jail is reported and
 //     then checked through an unchecked open so the rest is still reported.
 #pragma once
@@ -45,10 +49,10 @@ const char* severity_name(Severity s) noexcept;
 // The per-jail ini keys (jk_check.ini, Python dialect with [DEFAULT]).
 // Every path is a host path ("/home/jail/tmp"), as in jailkit's example file.
 struct Ignores {
-    std::vector<std::string> everywhere;       // ignorepatheverywhere (prefix)
-    std::vector<std::string> on_compare;       // ignorepathoncompare (prefix)
-    std::vector<std::string> writable_group;   // ignorewritableforgroup (prefix)
-    std::vector<std::string> writable_others;  // ignorewritableforothers (prefix)
+    std::vector<std::string> everywhere;       // ignorepatheverywhere (path_ignored)
+    std::vector<std::string> on_compare;       // ignorepathoncompare (path_ignored)
+    std::vector<std::string> writable_group;   // ignorewritableforgroup (path_ignored)
+    std::vector<std::string> writable_others;  // ignorewritableforothers (path_ignored)
     std::vector<std::string> setuid_user;      // ignoresetuidexecuteforuser (exact)
     std::vector<std::string> setuid_group;     // ignoresetuidexecuteforgroup (exact)
     std::vector<std::string> setuid_others;    // ignoresetuidexecuteforothers (exact)
@@ -65,10 +69,11 @@ inline constexpr std::string_view known_keys[] = {
 // Throws ConfigError as Section::get_list does.
 Ignores ignores_from_section(const config::Section& section);
 
-// jailkit's string-prefix match, made to also accept a directory written
-// with a trailing slash: true when some item is a prefix of `path` or of
-// `path + "/"`. Empty items never match.
-bool prefix_ignored(const std::vector<std::string>& items, std::string_view path);
+// True when `path` is an item or lies below one, by whole path components
+// ("/j/tmp" and "/j/tmp/" cover "/j/tmp" and "/j/tmp/x", never
+// "/j/tmpevil"). jailkit matched string prefixes, so ignoring a directory
+// also hid every sibling name that began with it. Empty items never match.
+bool path_ignored(const std::vector<std::string>& items, std::string_view path);
 
 // Exact match (the setuid lists).
 bool exactly_ignored(const std::vector<std::string>& items, std::string_view path);
@@ -101,6 +106,9 @@ Finding different_symlink(std::string_view jail_path, std::string_view host_path
 Finding different_type(std::string_view jail_path, std::string_view host_path, bool jail_is_symlink);
 Finding missing_library(std::string_view path, std::string_view library);
 Finding missing_interpreter(std::string_view path, std::string_view interpreter);
+// A library the loader would find in the jail but refuse to load (not ELF,
+// truncated, an executable...), so the program cannot start.
+Finding unloadable(std::string_view path, std::string_view reason);
 Finding unsafe_jail(std::string_view jail, std::string_view reason);
 Finding unreadable(std::string_view path, std::string_view reason);
 

@@ -21,6 +21,10 @@ namespace jk::manifest {
 
 inline constexpr const char* path_in_jail = "/etc/jailkit/jk_manifest";
 
+// The inode recorded for an entry jk_update is replacing, until the copy
+// engine records the new one (no file system gives out inode 0).
+inline constexpr unsigned long long replacing = 0;
+
 struct Entry {
     std::string path;  // inside the jail, e.g. "/usr/bin/bash"
     char type = 'f';

@@ -54,6 +54,12 @@ struct SearchConfig {
     // cache was never built still gets its configured directories searched.
     std::vector<std::string> conf_dirs;
     std::vector<Abi> abis;  // the ABIs this host can load; others are "foreign"
+    // -1: paths are host paths. Otherwise a directory fd (a jail's root)
+    // that must outlive the Resolver: every path is a path inside it,
+    // resolved beneath it as the loader sees it after chroot(2) there
+    // (jk::open_in_root), and a program's $ORIGIN is the directory of the
+    // path it is given (which should then have no symlinked component).
+    int root_fd = -1;
 };
 
 // The subdirectory list ld.so 2.36 builds (elf/dl-hwcaps.c): first

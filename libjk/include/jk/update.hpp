@@ -2,9 +2,12 @@
 // copied into a jail up to date with the host, and removes the ones whose
 // host original is gone.
 //
-// MUST (issue 3, DESIGN.md invariants 2 and 4):
-//  1. Nothing is deleted unless the jail's manifest lists it as installed by
-//     the suite: a file the admin added to the jail is never removed.
+// MUST (issues 3 and 11, DESIGN.md invariants 2 and 4):
+//  1. Nothing is deleted unless the jail's manifest proves it is still the
+//     entry the suite installed (inventory.hpp: same inode, unchanged
+//     ctime): a file the admin added, or put in place of an installed one,
+//     is never removed. A listed entry the manifest no longer proves is
+//     never replaced either: it is left alone and reported.
 //  2. An outdated entry is never unlinked first: the copy engine writes the
 //     new version under a temporary name and renames it over the old one, so
 //     the jail always holds the old or the complete new file.
@@ -12,7 +15,8 @@
 //     symlinked directory is never walked (merged /usr: /bin -> usr/bin is
 //     compared as a link, /usr/bin is walked once), nor another file system.
 //  4. Removals happen through the parent directory's fd, after checking that
-//     the entry is still the one that was scanned.
+//     the entry is still the one that was scanned (type, inode and, for
+//     anything but a directory, ctime).
 //  5. More removals than Settings::max_remove refuse the whole run before
 //     anything is changed.
 //
@@ -28,6 +32,7 @@
 #include <vector>
 
 #include "jk/config.hpp"
+#include "jk/inventory.hpp"
 #include "jk/jail.hpp"
 #include "jk/manifest.hpp"
 
@@ -39,11 +44,6 @@ inline const std::vector<std::string> default_directories = {"/bin/", "/lib/", "
 inline constexpr unsigned long default_max_remove = 100;
 
 // ---------------------------------------------------------------- pure part
-
-// Paths that belong to the jail itself and are never compared with the
-// host, whatever directories are scanned: its account files, its ld.so.cache
-// (built by ldconfig for the jail) and the suite's own /etc/jailkit.
-bool is_jail_specific(const std::string& inner);
 
 // A skip as jailkit normalised it: trailing slashes dropped, and a host
 // spelling of a jail path ("JAIL/usr/x") turned into the jail path ("/usr/x").
@@ -59,34 +59,32 @@ std::string normalize_directory(const std::string& dir, const std::string& jail)
 bool is_skipped(const std::vector<std::string>& skips, const std::string& inner);
 
 // What the walk saw of one entry (jail side or host side).
-struct Observed {
-    mode_t type = 0;  // S_IFMT bits
-    long long size = 0;
-    long long mtime_ns = 0;
-    long long ctime_ns = 0;
-    unsigned long long dev = 0;
-    unsigned long long ino = 0;
-    std::string link_target;  // symlinks only
-};
+using Observed = inventory::Observed;
 
 enum class Verdict {
     current,          // nothing to do
     outdated,         // replace with the host's version
-    deprecated,       // installed by the suite, gone on the host: remove
+    deprecated,       // installed by the suite and still as installed, gone on the host: remove
     foreign,          // not installed by the suite and not on the host: keep
+    changed,          // listed, but modified or replaced since installed: left alone, reported
     compare_content,  // same size, no proof either way: the caller compares bytes
     conflict,         // a directory on one side only: left alone, reported
 };
 
 // The decision for a jail entry that is not a directory. host is nullopt
 // when the host has nothing at the same path; recorded is the manifest's
-// entry for the path or nullptr.
-Verdict decide(const Observed& jail, const std::optional<Observed>& host, const manifest::Entry* recorded);
+// entry for the path or nullptr; same_content is the caller's byte
+// comparison once decide() asked for it (compare_content).
+Verdict decide(const Observed& jail, const std::optional<Observed>& host, const manifest::Entry* recorded,
+               std::optional<bool> same_content = std::nullopt);
 
 // The decision for a jail directory once its contents were scanned:
-// deprecated when the host has nothing there, the manifest lists it and
-// nothing in it stays; conflict when the host has a non-directory there.
-Verdict decide_dir(const std::optional<Observed>& host, const manifest::Entry* recorded, bool empty_after);
+// deprecated when the host has nothing there, the manifest proves it is the
+// directory installed and nothing in it stays; changed when the manifest
+// lists it but it is another directory now; conflict when the host has a
+// non-directory there.
+Verdict decide_dir(const Observed& jail, const std::optional<Observed>& host, const manifest::Entry* recorded,
+                   bool empty_after);
 
 // True for a name the copy engine uses for its temporary entries
 // (".jk-<leaf>.<10 chars>"), which a killed run may leave behind.
@@ -116,16 +114,18 @@ struct Settings {
 };
 
 struct Result {
-    unsigned outdated = 0;  // found (dry run) or replaced
-    unsigned removed = 0;   // found (dry run) or removed
-    unsigned errors = 0;    // scan and removal errors (reported on the output)
-    bool refused = false;   // more removals than max_remove: nothing was changed
+    unsigned outdated = 0;    // found (dry run) or replaced
+    unsigned removed = 0;     // found (dry run) or removed
+    unsigned errors = 0;      // scan and removal errors (reported on the output)
+    unsigned left_alone = 0;  // listed, but changed since installed: neither replaced nor removed
+    bool refused = false;     // more removals than max_remove: nothing was changed
     unsigned long would_remove = 0;
     bool pending() const { return outdated + removed > 0; }
 };
 
 // Where run() writes jailkit's stdout phrases ("skip X", "removing outdated
-// file X", "Copying A to B", "ERROR:  while scanning dir X: ...").
+// file X", "Copying A to B", "ERROR:  while scanning dir X: ...") and ours
+// ("left alone (changed since installed): X").
 using Output = std::function<void(const std::string& line)>;
 
 // Scans the settings' directories of `jail`, then (unless dry_run or
