@@ -17,6 +17,7 @@
 //     config); no Landlock, no git (fail closed).
 #include "jk/main.hpp"
 
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <syslog.h>
@@ -93,7 +94,11 @@ int run(const std::string& command) {
     // The user is who we run as; $USER may only choose among entries of
     // that same uid (jailkit's rule).
     const char* env_user = std::getenv("USER");
-    const UserLookup found = find_user(::getuid(), env_user ? env_user : "", !has_loader_variables(inherited));
+    // NSS modules are shared objects: a static jk_lsh (no loader, so no
+    // AT_BASE) must never dlopen one (glibc loads a second libc and crashes),
+    // and a dynamic one not while loader variables would steer the loading.
+    const bool may_ask_nss = ::getauxval(AT_BASE) != 0 && !has_loader_variables(inherited);
+    const UserLookup found = find_user(::getuid(), env_user ? env_user : "", may_ask_nss);
     if (!found.user) return refuse(found.exit_code, found.why);
     const User& user = *found.user;
 
@@ -106,7 +111,7 @@ int run(const std::string& command) {
         exe = open_checked_executable(d.path, user.uid);
     } catch (const UntrustedExecutable& e) {
         return refuse(exit_not_allowed, "WARNING: user " + user.name + " (" + std::to_string(user.uid) +
-                                            ") may not run " + e.what() + ", refused");
+                                            ") may not run " + jk::quoted(d.path) + ": " + e.what() + ", refused");
     } catch (const jk::SysError& e) {
         return refuse(e.err() == ENOENT ? exit_exec_missing : exit_exec_failed, e.what());
     }

@@ -55,13 +55,11 @@ void push_components_front(std::deque<std::string>& todo, const std::string& pat
 // MUST 2 for one inode. `what` is the path shown.
 void check_inode(int fd, const struct stat& st, uid_t uid, const std::string& what) {
     if (uid == 0) return;
-    const char* kind = S_ISDIR(st.st_mode) ? "directory " : "";
+    const char* kind = S_ISDIR(st.st_mode) ? "is a directory " : "is ";
     if (st.st_uid == uid)
-        throw UntrustedExecutable(what,
-                                  std::string("is in a ") + kind + "owned by the user, who could replace the program");
+        throw UntrustedExecutable(what, std::string(kind) + "owned by the user, who could replace the program");
     if (user_may_write(fd))
-        throw UntrustedExecutable(
-            what, std::string("is in a ") + kind + "writable by the user, who could replace the program");
+        throw UntrustedExecutable(what, std::string(kind) + "writable by the user, who could replace the program");
 }
 
 }  // namespace
@@ -211,9 +209,12 @@ UserLookup find_user(uid_t uid, const std::string& env_user, bool allow_nss) {
         out.user = User{pe->name, pe->uid, pe->home, pe->shell, ge->name};
         return out;
     }
-    if (!allow_nss)
-        return fail(exit_user, "cannot find uid " + std::to_string(uid) +
-                                   " in /etc/passwd, and NSS is not asked while loader variables (LD_*...) are set");
+    if (!allow_nss) {
+        if (!env_user.empty())
+            return fail(exit_user,
+                        "$USER " + quoted(env_user) + " does not name uid " + std::to_string(uid) + " in /etc/passwd");
+        return fail(exit_user, "cannot find uid " + std::to_string(uid) + " in /etc/passwd");
+    }
     errno = 0;
     const passwd* pw = env_user.empty() ? ::getpwuid(uid) : ::getpwnam(env_user.c_str());
     if (!env_user.empty() && (!pw || pw->pw_uid != uid))

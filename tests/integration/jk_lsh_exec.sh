@@ -49,8 +49,15 @@ lsh_ini "[$U]" "paths = /usr/bin" \
 lsh() { run_cmd env -i "USER=$U" "$@" "$CHROOT" --userspec="$U:$G" "$J" /usr/sbin/jk_lsh -c "$CMD"; }
 
 # A program planted by the user: it leaves a canary when it runs.
-planted() {  # NAME CANARY
-    printf '#!/bin/sh\ntouch %s\ncat >/dev/null 2>&1\n' "$2" >"$H/$1"
+# tar.<fmt>.command is fed the archive on stdin and drains it; an
+# alternateRefsCommand inherits git's stdin, the client's connection, and
+# must not read it (the push would wait forever).
+planted() {  # NAME CANARY [drain]
+    if [ -n "${3:-}" ]; then
+        printf '#!/bin/sh\ntouch %s\ncat >/dev/null 2>&1\n' "$2" >"$H/$1"
+    else
+        printf '#!/bin/sh\ntouch %s\n' "$2" >"$H/$1"
+    fi
     chmod 0755 "$H/$1"; chown "$U:$G" "$H/$1"
 }
 
@@ -79,7 +86,7 @@ as_u git init -q --bare --initial-branch=main "$H/victim.git" || fatal "git init
 echo "/home/$U/other.git/objects" >"$H/victim.git/objects/info/alternates"
 chown "$U:$G" "$H/victim.git/objects/info/alternates"
 planted evil_alt "/home/$U/CANARY_alt"
-planted evil_tar "/home/$U/CANARY_tar"
+planted evil_tar "/home/$U/CANARY_tar" drain
 as_u git --git-dir="$H/victim.git" config core.alternateRefsCommand "/home/$U/evil_alt" || fatal "git config"
 as_u git --git-dir="$H/victim.git" config tar.evil.command "/home/$U/evil_tar"
 as_u git --git-dir="$H/victim.git" config tar.evil.remote true
@@ -95,7 +102,7 @@ assert_missing "core.alternateRefsCommand did not run through jk_lsh" "$H/CANARY
 echo more >"$GW/more"; git -C "$GW" add more && git -C "$GW" -c user.name=t -c user.email=t@invalid commit -q -m two
 gitc "$WRAP" -C "$GW" push -q "x:/home/$U/victim.git" main
 assert_rc "a small push (unpack-objects) works too" 0
-assert_eq "the pushed commit is there" "two" "$(git --git-dir="$H/victim.git" log -1 --format=%s main 2>&1)"
+assert_eq "the pushed commit is there" "two" "$(git --git-dir="$H/victim.git" log -1 --format=%s main 2>/dev/null)"
 assert_missing "core.alternateRefsCommand still did not run" "$H/CANARY_alt"
 syslog_has "the push is logged" "jk_lsh.*executing command 'git-receive-pack '/home/$U/victim.git'' for user $U"
 
@@ -138,14 +145,14 @@ install -d -m 0755 -o "$U" -g "$G" "$H/bin"
 cp "$J/usr/bin/id" "$H/bin/mine"; chown "$U:$G" "$H/bin/mine"
 CMD="/home/$U/bin/mine -un" lsh
 assert_rc "a program the user owns: exit 4" 4
-assert_contains "stderr says why" "is owned by the user" "$R_ERR"
+assert_contains "stderr says why" "'/home/$U' is a directory owned by the user" "$R_ERR"
 syslog_has "the refusal is logged" "jk_lsh.*WARNING: user $U \($UID_U\) may not run '/home/$U/bin/mine'"
 
 install -d -m 0755 -o "$U" -g "$G" "$J/opt/userdir"
 install -m 0755 -o 0 -g 0 "$J/usr/bin/id" "$J/opt/userdir/id"
 CMD="/opt/userdir/id -un" lsh
 assert_rc "a root-owned program in a directory the user owns: exit 4" 4
-assert_contains "stderr names the directory" "'/opt/userdir' is in a directory owned by the user" "$R_ERR"
+assert_contains "stderr names the directory" "'/opt/userdir' is a directory owned by the user" "$R_ERR"
 
 install -d -m 0775 -o 0 -g "$G" "$J/opt/groupw"
 install -m 0755 -o 0 -g 0 "$J/usr/bin/id" "$J/opt/groupw/id"
