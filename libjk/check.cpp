@@ -427,12 +427,12 @@ public:
         struct stat st = sys::fstat_fd(root.get(), jail_.path());
         dev_ = st.st_dev;
         load_manifest();
+        search_.abis = elf::host_abis();
+        search_.root_fd = jail_.fd();
         load_cache();
         {
             Batch b;
             check_writable(b, "", jail_.path(), st, /*group_any_owner=*/true);
-        search_.abis = elf::host_abis();
-        search_.root_fd = jail_.fd();
             merge(b);
         }
         queue_.push_back(Task{"", st});
@@ -452,14 +452,14 @@ public:
     }
 
 private:
-    struct Task {
-        std::string inner;  // "" for the jail root
-        struct stat st;     // as listed by the parent: what must be opened
-    };
     // What one pool thread keeps between directories.
     struct PerThread {
         elf::Resolver resolver;
         std::unordered_map<std::string, bool> regular;  // regular_in_jail's answers
+    };
+    struct Task {
+        std::string inner;  // "" for the jail root
+        struct stat st;     // as listed by the parent: what must be opened
     };
     // Findings of one directory, keyed by the inner path they are about.
     struct Batch {
@@ -471,13 +471,13 @@ private:
     // ---- the pool
 
     void work() {
+        // One resolver per thread (a Resolver is not thread-safe); each
+        // reads a library of the jail once.
+        PerThread mine{elf::Resolver(search_), {}};
         std::unique_lock lock(mutex_);
         for (;;) {
             wake_.wait(lock, [this] { return !queue_.empty() || active_ == 0; });
             if (queue_.empty()) {
-        // One resolver per thread (a Resolver is not thread-safe); each
-        // reads a library of the jail once.
-        PerThread mine{elf::Resolver(search_), {}};
                 wake_.notify_all();
                 return;
             }
@@ -605,20 +605,20 @@ private:
             if (errno != ENOENT) b.add(child, unreadable(hp, errtext(errno)));
             return;
         }
+        const bool compared =
+            hostfd >= 0 && !path_ignored(opt_.ignores.on_compare, hp) && !inventory::jail_specific(child);
         if (S_ISDIR(st.st_mode)) {
             check_writable(b, child, hp, st, /*group_any_owner=*/true);
             if (st.st_dev != dev_) {
                 note("not descending into " + hp + ": another file system is mounted there");
-        const bool compared =
-            hostfd >= 0 && !path_ignored(opt_.ignores.on_compare, hp) && !inventory::jail_specific(child);
                 return;
             }
             b.subdirs.push_back(Task{child, st});
         } else if (S_ISREG(st.st_mode)) {
+            check_writable(b, child, hp, st, /*group_any_owner=*/false);
             check_setuid(b, child, hp, st);
             if (compared) compare_with_host(b, dirfd, hostfd, name, child, hp, st);
             check_program(b, child, hp, st, mine);
-            check_writable(b, child, hp, st, /*group_any_owner=*/false);
         } else if (S_ISLNK(st.st_mode)) {
             if (compared) compare_with_host(b, dirfd, hostfd, name, child, hp, st);
         }
@@ -653,14 +653,14 @@ private:
     }
 
     // ---- comparison with the host (the host path is the jail-internal path)
-
-    void compare_with_host(Batch& b, int dirfd, int hostfd, const std::string& name, const std::string& inner,
-                           const std::string& hp, const struct stat& st) {
-        struct stat hs {};
     //
     // The decision is jk_update's (inventory::compare): what is reported
     // here is what jk_update would replace. Both sides are lstat'ed, so a
     // jail file where the host now has a symlink is a different type.
+
+    void compare_with_host(Batch& b, int dirfd, int hostfd, const std::string& name, const std::string& inner,
+                           const std::string& hp, const struct stat& st) {
+        struct stat hs {};
         if (::fstatat(hostfd, name.c_str(), &hs, AT_SYMLINK_NOFOLLOW) != 0) return;  // only in the jail
         inventory::Observed jail = inventory::observe(st);
         inventory::Observed host = inventory::observe(hs);
