@@ -287,8 +287,12 @@ std::string clean_inner_home(const std::string& home) {
     return jh ? jh->home : home;
 }
 
+// The login shell jk_jailuser gives a jailed user (this build's), or
+// jailkit's at /usr/sbin or /sbin, which a jail migrated from jailkit names.
+constexpr std::string_view our_chrootsh = JK_SBINDIR "/jk_chrootsh";
+
 bool chrootsh_shell(std::string_view shell) {
-    return shell == "/usr/sbin/jk_chrootsh" || shell == "/sbin/jk_chrootsh";
+    return shell == our_chrootsh || shell == "/usr/sbin/jk_chrootsh" || shell == "/sbin/jk_chrootsh";
 }
 
 }  // namespace
@@ -331,9 +335,9 @@ std::vector<Finding> compare_passwd(const std::string& jail, const std::optional
             out.push_back(make(Severity::error, "passwd", passwd_path,
                                "ERROR: user " + str(h.name) + " does not exist in " + str(passwd_path)));
         if (!chrootsh_shell(h.shell))
-            out.push_back(
-                make(Severity::warning, "passwd", passwd_path,
-                     "WARNING: user " + str(h.name) + " has a /./ but does not have the /usr/sbin/jk_chrootsh shell"));
+            out.push_back(make(Severity::warning, "passwd", passwd_path,
+                               "WARNING: user " + str(h.name) + " has a /./ but does not have the " +
+                                   std::string(our_chrootsh) + " shell"));
     }
     return out;
 }

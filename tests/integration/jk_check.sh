@@ -20,6 +20,7 @@ source "$here/../lib/common.sh"
 
 skip_unless_root
 need_tool JK_CHECK
+: "${JK_SBINDIR:?JK_SBINDIR is not set (meson passes it)}"
 need_tool JK_CP
 need_cmd python3 useradd usermod dd touch chmod chown
 for f in /usr/bin/bash /usr/bin/id /usr/bin/true /usr/lib/x86_64-linux-gnu/libtinfo.so.6; do
@@ -202,8 +203,13 @@ assert_rc "passwd: consistent both ways: exit 0" 0
 assert_eq "passwd: consistent both ways: no findings" "" "$R_OUT"
 usermod -s /bin/bash "$U2" || fatal "usermod $U2"
 expect_finding "passwd: /./ user without jk_chrootsh" "$J" \
-    "WARNING: user $U2 has a /./ but does not have the /usr/sbin/jk_chrootsh shell"
-usermod -s /usr/sbin/jk_chrootsh "$U2"
+    "WARNING: user $U2 has a /./ but does not have the $JK_SBINDIR/jk_chrootsh shell"
+# The shell jk_jailuser gives (this build's), and jailkit's two, are accepted.
+for shell in "$JK_SBINDIR/jk_chrootsh" /sbin/jk_chrootsh /usr/sbin/jk_chrootsh; do
+    usermod -s "$shell" "$U2" || fatal "usermod -s $shell"
+    run_cmd "$CK" -c "$EMPTY_INI" "$J"
+    assert_eq "passwd: /./ user with the shell $shell: no findings" "" "$R_OUT"
+done
 # Without positional jails, the passwd-derived jail is checked too.
 run_cmd "$CK" -c "$EMPTY_INI"
 assert_not_contains "no positional jail: the /./ jail is checked (and clean)" "$J" "$R_OUT"
