@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing the suite needs on a fresh Debian 12.
+# Not Debian's jailkit, the suite it replaces: only the CI stages that
+# compare with it or migrate from it install it, and put the machine back
+# as they found it (.ci/package.sh, .ci/prefix.sh).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # dpkg's own conffile prompt is not debconf's: keep an administrator's edited
@@ -13,4 +16,4 @@ apt-get install -y -q --no-install-recommends "${dpkg_opts[@]}" \
   libinih-dev libcap-dev libacl1-dev catch2 \
   python3 perl git openssh-client openssh-server openssh-sftp-server rsync iproute2 procmail \
   acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar man-db mandoc \
-  clang-tidy clang-format cppcheck dpkg-dev debhelper fakeroot bash-completion jailkit
+  clang-tidy clang-format cppcheck dpkg-dev debhelper fakeroot bash-completion

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI stage "Debian package" (the last stage of .ci/run; root, a fresh Debian 12
-# with Debian's jailkit 2.23 installed by .ci/deps.sh):
+# with .ci/deps.sh's packages; this stage installs Debian's jailkit 2.23 itself):
 #   1. build the jailkit-ng .deb (dpkg-buildpackage -b, from a copy of the
 #      tree: the build writes debian/ and its .deb into the parent directory);
 #   2. with jailkit 2.23: a jail, an sftp-only and a bash user, the
@@ -99,6 +99,15 @@ fi
 ok "dpkg-buildpackage -us -uc -b"
 deb=$(ls "$W"/jailkit-ng_*_"$(dpkg --print-architecture)".deb)
 version=$(dpkg-deb -f "$deb" Version)
+# The package's own files, as installed (the configured ini files: their
+# paths are the package's, jailkit's /usr/sbin and /etc/jailkit).
+mkdir "$W/deb" && dpkg-deb -x "$deb" "$W/deb"
+check_eq "the package's jk_init.ini: [jk_lsh] copies /usr/sbin/jk_lsh and /etc/jailkit/jk_lsh.ini" \
+    "paths = /usr/sbin/jk_lsh, /etc/jailkit/jk_lsh.ini" "$(sed -n '/^\[jk_lsh\]/,/^\[/{/^paths = /p}' "$W/deb/etc/jailkit/jk_init.ini")"
+check "the package's jk_lsh(8) names /etc/jailkit/jk_lsh.ini" \
+    bash -c "zcat '$W/deb/usr/share/man/man8/jk_lsh.8.gz' | grep -qx '.I /etc/jailkit/jk_lsh.ini'"
+check_eq "no unconfigured @VARIABLE@ in the package's ini files and man pages" "" \
+    "$(grep -rl '@[A-Z]*@' "$W/deb/etc/jailkit"; for m in "$W"/deb/usr/share/man/man*/*.gz; do zgrep -l '@[A-Z]*@' "$m"; done)"
 for f in Conflicts Replaces Provides; do check_eq "the package's $f" jailkit "$(dpkg-deb -f "$deb" "$f")"; done
 check_eq "the package's conffiles: every /etc/jailkit/*.ini jailkit 2.23 had" \
     "$(printf '/etc/jailkit/%s\n' jk_check.ini jk_chrootsh.ini jk_init.ini jk_lsh.ini jk_socketd.ini jk_uchroot.ini jk_update.ini)" \
@@ -147,7 +156,7 @@ for f in "${!SUM_BEFORE[@]}"; do
     esac
     check_eq "$f belongs to jailkit-ng" jailkit-ng "$(owner_of "$f")"
 done
-check "/etc/jailkit/jk_init.ini (not modified) is jailkit-ng's now" cmp -s /etc/jailkit/jk_init.ini "$W/src/ini/jk_init.ini"
+check "/etc/jailkit/jk_init.ini (not modified) is jailkit-ng's now" cmp -s /etc/jailkit/jk_init.ini "$W/deb/etc/jailkit/jk_init.ini"
 check "/etc/jailkit/jk_socketd.ini still registers the jail's log socket" \
     grep -q "^\[$(. "$STATE"; printf '%s' "$J")/dev/log\]\$" /etc/jailkit/jk_socketd.ini
 # Purging what is left of jailkit (an administrator's `apt purge jailkit`)
@@ -178,7 +187,7 @@ check "... and recorded as installed by the package (purge removes the links)" \
     env DPKG_MAINTSCRIPT_PACKAGE=jailkit-ng deb-systemd-helper debian-installed jk_socketd.service
 cond=$(sed -n 's/^ExecCondition=//p' "$unit")
 check "... its ExecCondition holds (jk_socketd.ini declares a socket)" bash -c "$cond"
-example_ini=$W/src/ini/jk_socketd.ini
+example_ini=$W/deb/etc/jailkit/jk_socketd.ini
 check "... and would skip the unit for an example-only jk_socketd.ini" \
     bash -c "! ${cond//\/etc\/jailkit\/jk_socketd.ini/$example_ini}"
 # The relay's own system user (postinst), and the installed daemon relaying

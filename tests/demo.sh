@@ -18,7 +18,7 @@ jail=/srv/jk-demo
 bindir=/srv/jk-demo-bin
 copy=$bindir/jk_chrootsh
 user=jkdemo
-ini=$PWD/ini/jk_init.ini
+ini=$builddir/ini/jk_init.ini   # as configured: names this build's jk_lsh and confdir
 
 say() { printf '\n=== %s\n' "$*"; }
 

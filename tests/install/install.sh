@@ -6,7 +6,7 @@ set -euo pipefail
 builddir=$1 sbindir=$2 mandir=$3 confdir=$4
 shift 4
 dest=$(mktemp -d)
-confdir_src=$(cd "$(dirname "$0")/../../ini" && pwd)
+confdir_src=$builddir/ini   # the ini files as configured (ini/meson.build)
 trap 'rm -rf "$dest"' EXIT
 fail=0
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }
@@ -21,7 +21,13 @@ for spec in "$@"; do
 done
 for ini in jk_check jk_chrootsh jk_init jk_lsh jk_socketd jk_uchroot jk_update; do
   check "$ini.ini installed in $confdir" "[ -f '$dest$confdir/$ini.ini' ]"
+  check "... as configured, no @VARIABLE@ left" "! grep -q '@[A-Z]*@' '$dest$confdir/$ini.ini'"
 done
+# The jk_lsh section copies the jk_lsh and jk_lsh.ini installed here.
+check "jk_init.ini's [jk_lsh] copies $sbindir/jk_lsh and $confdir/jk_lsh.ini" \
+  "sed -n '/^\[jk_lsh\]/,/^\[/p' '$dest$confdir/jk_init.ini' | grep -qxF 'paths = $sbindir/jk_lsh, $confdir/jk_lsh.ini'"
+check "jk_lsh(8)'s FILES names $confdir/jk_lsh.ini" "grep -qxF '.I $confdir/jk_lsh.ini' '$dest$mandir/man8/jk_lsh.8'"
+check "no man page keeps an @VARIABLE@" "! grep -l '@[A-Z]*@' '$dest$mandir'/man*/*"
 # Installing again over an administrator's edits keeps them: the new default
 # goes beside the file as .dist, an unchanged file is left alone.
 echo "[/srv/a/jail/dev/log]" >>"$dest$confdir/jk_socketd.ini"

@@ -22,7 +22,8 @@ skip_unless_root
 need_tool JK_CHECK
 setup_root
 private_confdir
-src=$here/../../ini
+# The ini files as configured and installed (ini/meson.build), not their templates.
+src=${JK_INI_DIR:?JK_INI_DIR is not set (meson passes it)}
 
 # The shipped ini files, copied into the private /etc/jailkit: no traps.
 for f in "$src"/*.ini; do install -m 0644 -o 0 -g 0 "$f" "$T_CONF/"; done

@@ -20,7 +20,7 @@ source "$here/../lib/common.sh"
 skip_unless_root
 need_tool JK_INIT
 need_cmd chroot setpriv sha256sum find stat
-: "${JK_INIT_INI:=$here/../../ini/jk_init.ini}"
+: "${JK_INIT_INI:=$here/../../build/ini/jk_init.ini}"
 [[ -f $JK_INIT_INI ]] || fatal "JK_INIT_INI=$JK_INIT_INI is not a file"
 setup_root
 cd "$T_ROOT/cwd" || fatal "cd"

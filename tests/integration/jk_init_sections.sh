@@ -23,7 +23,8 @@ source "$here/../lib/common.sh"
 skip_unless_root
 need_tool JK_INIT
 need_cmd chroot grep sed sort
-: "${JK_INIT_INI:=$here/../../ini/jk_init.ini}"
+: "${JK_INIT_INI:=$here/../../build/ini/jk_init.ini}"
+: "${JK_SBINDIR:?JK_SBINDIR is not set (meson passes it)}"
 [[ -f $JK_INIT_INI ]] || fatal "JK_INIT_INI=$JK_INIT_INI is not a file"
 setup_root
 cd "$T_ROOT/cwd" || fatal "cd"
@@ -107,7 +108,9 @@ check_logsocket() {
 check_jk_lsh() {
     check_logbasics "$1"
     check_uidbasics "$1"
-    jfile "jk_lsh: the jk_lsh binary" "$1" /usr/sbin/jk_lsh
+    # This build's jk_lsh (the configured ini names it), never jailkit's.
+    jfile "jk_lsh: the jk_lsh binary" "$1" "$JK_SBINDIR/jk_lsh"
+    [[ $JK_SBINDIR == /usr/sbin ]] || assert_missing "jk_lsh: not /usr/sbin/jk_lsh (jailkit's)" "$1/usr/sbin/jk_lsh"
     if has_passwd "$1" root; then ok "jk_lsh: root in JAIL/etc/passwd"; else not_ok "jk_lsh: root in JAIL/etc/passwd"; fi
     if has_group "$1" root; then ok "jk_lsh: root in JAIL/etc/group"; else not_ok "jk_lsh: root in JAIL/etc/group"; fi
     assert_type "jk_lsh: /dev/null is a device" "$1/dev/null" "character special file"

@@ -40,7 +40,7 @@ need_tool JK_CHROOTSH
 need_tool JK_LSH
 need_tool JK_JAILUSER
 need_cmd ssh sftp scp rsync ssh-keygen ss usermod mount umount cmp diff timeout
-: "${JK_INIT_INI:=$here/../../ini/jk_init.ini}"
+: "${JK_INIT_INI:=$here/../../build/ini/jk_init.ini}"
 [[ -f $JK_INIT_INI ]] || fatal "JK_INIT_INI=$JK_INIT_INI is not a file"
 export LC_ALL=C
 unset LANG LANGUAGE
