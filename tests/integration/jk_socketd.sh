@@ -4,7 +4,8 @@
 # Whole datagrams (8 KiB, 64 KiB, 200 KiB, empty, binary), the socket's mode
 # and owner, the rate limit, 10,000 sockets in one single-threaded relay,
 # SIGHUP reload, a receiver restart, floods and memory, symlink attacks on
-# JAIL/dev/log and JAIL/dev, the unprivileged relay child, the pidfile,
+# JAIL/dev/log and JAIL/dev, the unprivileged relay child, the pidfile (its
+# directory not writable by others, no planted symlink or hard link used),
 # --socket mode, detaching, and jailkit's exit codes.
 source "$(dirname "$0")/../lib/common.sh"
 enter_private_mounts "$@"
@@ -380,6 +381,50 @@ rm -f "$PID2"; ln -s "$CANARY" "$PID2"
 run_cmd "$JK_SOCKETD" --socket="$J7/dev/log" --target="$TARGET" -p "$PID2"
 assert_ne "a symlinked pidfile is refused" 0 "$R_RC"
 canary_check "the pidfile symlink was not followed"
+
+# ------------------------------------------------------------ the pidfile's directory and name
+# launch::write_pidfile: whoever may write the pidfile's directory may plant
+# its name - a symlink, or a hard link to a file root would then truncate
+# and write. jailkit 2.23 and our writer before it took a directory
+# writable by others (as /tmp) and a hard-linked name.
+PUB=$T_ROOT/public
+install -d -m 1777 -o 0 -g 0 "$PUB"
+SAFE=$T_ROOT/piddir
+install -d -m 0755 -o 0 -g 0 "$SAFE"
+# stop_pidfile_daemon FILE : stops a daemon that wrote FILE (only when the
+# test fails: a refused start leaves none).
+stop_pidfile_daemon() {
+    local p
+    p=$(cat "$1" 2>/dev/null) || return 0
+    [[ $p =~ ^[0-9]+$ ]] || return 0
+    kill "$p" 2>/dev/null
+    wait_for 5 test ! -e "$J7/dev/log"
+}
+run_cmd "$JK_SOCKETD" --socket="$J7/dev/log" --target="$TARGET" -p "$PUB/jk_socketd.pid"
+assert_rc "a pidfile in a directory writable by others (1777, as /tmp) is refused: exit 1" 1
+assert_missing "... no pidfile was written there" "$PUB/jk_socketd.pid"
+assert_missing "... and no daemon stayed (its socket is absent)" "$J7/dev/log"
+stop_pidfile_daemon "$PUB/jk_socketd.pid"; rm -f "$PUB/jk_socketd.pid"
+run_cmd timeout 20 "$JK_SOCKETD" -n --socket="$J7/dev/log" --target="$TARGET" -p "$PUB/jk_socketd.pid"
+assert_rc "... in the foreground too: exit 1" 1
+assert_contains "... saying why" \
+    "jk_socketd: refusing to write the pidfile '$PUB/jk_socketd.pid': its directory is writable by others" "$R_ERR"
+rm -f "$PUB/jk_socketd.pid"
+PIDCANARY=$(canary_new pidcanary)
+ln -s "$PIDCANARY" "$PUB/planted.pid"
+run_cmd "$JK_SOCKETD" --socket="$J7/dev/log" --target="$TARGET" -p "$PUB/planted.pid"
+assert_rc "a symlink planted at the pidfile's name there is refused: exit 1" 1
+canary_check "the planted pidfile symlink was not followed (the host canary is untouched)"
+assert_link "... and the planted link is left as it was" "$PUB/planted.pid" "$PIDCANARY"
+stop_pidfile_daemon "$PIDCANARY"
+HARD=$T_ROOT/host/hardlinked
+printf 'host file %s\n' "$T_TAG" >"$HARD"
+ln "$HARD" "$SAFE/jk_socketd.pid"
+run_cmd "$JK_SOCKETD" --socket="$J7/dev/log" --target="$TARGET" -p "$SAFE/jk_socketd.pid"
+assert_rc "a hard link planted at the pidfile's name is refused (two links): exit 1" 1
+assert_eq "... the linked host file is neither truncated nor written" "host file $T_TAG" "$(cat "$HARD")"
+stop_pidfile_daemon "$HARD"
+rm -f "$SAFE/jk_socketd.pid"
 
 # ------------------------------------------------------------ 10,000 sockets
 JB=$(jail_with_dev big)
