@@ -326,7 +326,10 @@ std::string base_name(std::string_view p) {
     if (!s.skip_injail_passwd_check) {
         users::JailUserTexts texts;
         try {
-            texts = users::read_jail_users(*jail);
+            // Only files the user cannot have written or swapped (trust::jail_passwd).
+            texts = users::read_trusted_jail_users(*jail);
+        } catch (const UnsafePath& e) {
+            throw Error(std::string("abort, refusing the jail's user database: ") + e.what(), x::unsafe_jail);
         } catch (const Error& e) {
             throw Error(std::string("abort, cannot read the jail's user database: ") + e.what(),
                         x::injail_user_missing);

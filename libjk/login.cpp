@@ -14,6 +14,7 @@
 #include "jk/jail.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 
 namespace jk::login {
 
@@ -181,33 +182,19 @@ Account host_account(const privilege::Caller& caller, const std::optional<std::s
 
 std::optional<config::IniFile> load_config(const std::string& dir, const std::string& name) {
     const std::string file = dir + "/" + name;
-    UniqueFd cur = sys::open_at(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0, "/");
-    std::string walked;
-    auto check = [&](int fd, const std::string& shown) {
-        struct stat st = sys::fstat_fd(fd, shown);
-        if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & S_IWOTH) ||
-            ((st.st_mode & S_IWGRP) && st.st_gid != 0))
-            throw Refused(unsafe_config, "abort, " + shown +
-                                             " must be a directory owned by root and not writable by others"
-                                             " (the configuration of a setuid program)");
-    };
-    check(cur.get(), "/");
-    for (const auto& c : path::components(dir)) {
-        walked += "/" + c;
-        int fd = ::openat(cur.get(), c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno == ENOENT) return std::nullopt;
-            throw Refused(unsafe_config, "abort, cannot open " + walked + ": " + std::strerror(errno));
-        }
-        cur = UniqueFd(fd);
-        check(cur.get(), walked);
+    UniqueFd f;
+    try {
+        // Every directory from / a config_directory, the file a trusted_file.
+        f = trust::open_checked(file, trust::trusted_file, O_RDONLY);
+    } catch (const UnsafePath& e) {
+        throw Refused(unsafe_config,
+                      "abort, " + e.path() + " " + e.reason() + " (the configuration of a setuid program)");
+    } catch (const SysError& e) {
+        if (e.err() == ENOENT) return std::nullopt;
+        throw Refused(unsafe_config, std::string("abort, ") + e.what());
+    } catch (const Error& e) {
+        throw Refused(unsafe_config, std::string("abort, ") + e.what());
     }
-    int fd = ::openat(cur.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return std::nullopt;
-        throw Refused(unsafe_config, "abort, cannot open " + file + ": " + std::strerror(errno));
-    }
-    UniqueFd f(fd);
     try {
         config::LoadOptions opts;
         opts.require_trusted = true;

@@ -203,6 +203,11 @@ std::vector<std::string> procmail_argv(const std::string& procmail, const std::v
 }
 
 std::optional<users::JailHome> jailed_home(const std::string& home) {
+    // The same single way to write a jail as jk_chrootsh's (login.cpp).
+    if (std::optional<std::string> why = users::noncanonical_jail_home(home))
+        throw Refused(login::unsafe_path, "abort, homedir '" + printable(home) + "' " + *why +
+                                              ", write it as <jail>/./<home> with no other '.', '..' or empty"
+                                              " component");
     try {
         return users::split_jail_home(home);
     } catch (const Error& e) {
