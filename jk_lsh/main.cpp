@@ -57,7 +57,8 @@ bool is_regular_file(const std::string& p) {
 
 // Closes every fd >= 3 but keep (close-on-exec, it goes at the exec).
 void close_fds_but(int keep) {
-    if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
+    if (keep > 3 && ::close_range(3, static_cast<unsigned>(keep) - 1, 0) != 0)
+        for (int fd = 3; fd < keep; ++fd) (void)::close(fd);  // a kernel without close_range
     jk::privilege::close_fds_from(keep + 1);
 }
 

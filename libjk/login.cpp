@@ -282,17 +282,13 @@ UniqueFd open_shell(const Jail& jail, const std::string& shell, const Settings& 
     }
     struct stat st = sys::fstat_fd(fd.get(), shown);
     auto unsafe = [&](const std::string& why_) { return Refused(unsafe_path, "abort, shell " + shown + " " + why_); };
-    if (!S_ISREG(st.st_mode)) throw unsafe("is not a regular file");
-    if ((st.st_mode & 0111) == 0) throw unsafe("is not executable");
-    if (st.st_uid != 0) throw unsafe("is not owned by root");
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) throw unsafe("is writable by group or others");
+    if (std::optional<std::string> why = trust::problem(st, trust::trusted_executable)) throw unsafe(*why);
     if ((st.st_mode & (S_ISUID | S_ISGID)) && !s.allow_setuid)
         throw unsafe("is setuid or setgid (set allow_setuid to permit setuid programs in the jail)");
     // The directory named in the path must not let anyone swap the file.
     try {
         Jail::Parent parent = jail.open_parent(shell);
-        struct stat dst = sys::fstat_fd(parent.dir.get(), shown);
-        if (dst.st_uid != 0 || (dst.st_mode & (S_IWGRP | S_IWOTH)))
+        if (trust::problem(sys::fstat_fd(parent.dir.get(), shown), trust::jail_system_dir))
             throw unsafe("is in a directory not owned by root or writable by group or others");
     } catch (const SysError& e) {
         throw unsafe(std::string("has no usable directory: ") + std::strerror(e.err()));

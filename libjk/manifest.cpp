@@ -9,6 +9,7 @@
 
 #include "jk/error.hpp"
 #include "jk/sys.hpp"
+#include "jk/trust.hpp"
 
 namespace jk::manifest {
 
@@ -132,10 +133,9 @@ Manifest load(const Jail& jail) {
         throw;
     }
     const std::string shown = jail.host_path(path_in_jail);
-    struct stat st = sys::fstat_fd(fd.get(), shown);
     // Only a file root wrote may decide what jk_update deletes.
-    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
-        throw ConfigError(shown, 0, "is not a regular file owned by root and writable only by root");
+    if (std::optional<std::string> why = trust::problem(sys::fstat_fd(fd.get(), shown), trust::trusted_file))
+        throw ConfigError(shown, 0, *why + ", refusing it (only root may write the manifest)");
     return parse(sys::read_all(fd.get(), shown), shown);
 }
 

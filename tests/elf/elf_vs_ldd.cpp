@@ -96,15 +96,17 @@ struct LddRun {
     bool timed_out = false;
 };
 
-LddRun run_ldd(const std::string& file) {
+// Runs `tracer [option] file`: ldd, or a loader asked with --list (the
+// same output as ldd's).
+LddRun run_tracer(std::string tracer, std::string option, const std::string& file) {
     LddRun r;
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw jk::SysError("cannot create pipe", errno);
     // Everything the child needs is built before fork: after fork in a
     // threaded process only async-signal-safe calls are allowed.
     std::string arg = file;
-    char ldd[] = "/usr/bin/ldd";
-    char* argv[] = {ldd, arg.data(), nullptr};
+    char* argv[] = {tracer.data(), option.empty() ? arg.data() : option.data(), option.empty() ? nullptr : arg.data(),
+                    nullptr};
     char env_path[] = "PATH=/usr/bin:/bin";
     char env_lc[] = "LC_ALL=C";
     char* envp[] = {env_path, env_lc, nullptr};
@@ -157,6 +159,28 @@ std::string trim(std::string s) {
 std::string strip_address(const std::string& s) {
     std::size_t p = s.rfind(" (0x");
     return p != std::string::npos && s.back() == ')' ? s.substr(0, p) : s;
+}
+
+LddRun run_ldd(const std::string& file) {
+    return run_tracer("/usr/bin/ldd", "", file);
+}
+
+// ldd's blind spot: Debian's ldd answers "not a dynamic executable" for an
+// i386 program even where the i386 loader is installed (its --verify step
+// fails for the other class). The real answer is that loader's own --list.
+// Returns the loader to ask, or "" when ldd's answer stands.
+std::string loader_for_blind_spot(const std::string& file) {
+    try {
+        std::optional<jk::elf::ElfInfo> info = jk::elf::read_elf_file(file);
+        if (!info || info->elf_class() != jk::elf::ElfClass::Elf32 || info->machine() != jk::elf::machine_386 ||
+            !info->has_interp)
+            return "";
+        struct stat st {};
+        if (::stat(info->interpreter.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+        return info->interpreter;
+    } catch (const jk::Error&) {
+        return "";
+    }
 }
 
 Outcome parse_ldd(const LddRun& run) {
@@ -549,6 +573,7 @@ int main(int argc, char** argv) {
     auto resolve_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
 
     std::vector<Outcome> theirs(compare.size());
+    std::vector<std::string> no_reference(compare.size());  // the loader that could not run
     std::atomic<std::size_t> next{0};
     std::mutex err_mu;
     std::string worker_error;
@@ -556,6 +581,16 @@ int main(int argc, char** argv) {
         for (std::size_t i; (i = next++) < compare.size();) {
             try {
                 theirs[i] = parse_ldd(run_ldd(compare[i]));
+                if (theirs[i].kind == Outcome::Kind::NotDynamic)
+                    if (std::string ld = loader_for_blind_spot(compare[i]); !ld.empty()) {
+                        LddRun listed = run_tracer(ld, "--list", compare[i]);
+                        // Exit 127: the kernel refused to execute the loader
+                        // (no IA32 emulation): nobody on this host can answer.
+                        if (WIFEXITED(listed.status) && WEXITSTATUS(listed.status) == 127)
+                            no_reference[i] = ld;
+                        else
+                            theirs[i] = parse_ldd(listed);
+                    }
             } catch (const std::exception& e) {
                 std::lock_guard<std::mutex> g(err_mu);
                 worker_error = e.what();
@@ -570,9 +605,18 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    std::size_t mismatches = 0, errors_both = 0, not_dynamic_both = 0;
+    std::size_t mismatches = 0, errors_both = 0, not_dynamic_both = 0, unanswerable = 0;
     const bool verbose = argc > 1;
     for (std::size_t i = 0; i < compare.size(); ++i) {
+        if (!no_reference[i].empty()) {
+            // Named, counted and printed, never silent: ldd's blind spot
+            // for another class, and this kernel cannot run that class.
+            ++unanswerable;
+            std::cout << "NO REFERENCE " << compare[i] << ": ldd says 'not dynamic' for another class and the kernel"
+                      << " cannot execute " << no_reference[i]
+                      << " to ask it (no 32-bit support)\n  resolver: " << describe(mine[i]) << "\n";
+            continue;
+        }
         if (verbose || i >= synthetic_from)
             std::cout << compare[i] << "\n  resolver: " << describe(mine[i]) << "\n  ldd:      " << describe(theirs[i])
                       << "\n";
@@ -589,8 +633,8 @@ int main(int argc, char** argv) {
     }
     auto total_s = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count();
     std::cout << "compared " << compare.size() << " files (" << compare.size() - synthetic_from << " synthetic, "
-              << not_dynamic_both << " not dynamic for both, " << errors_both << " refused by both), " << mismatches
-              << " mismatches, " << excluded << " excluded; resolver " << resolve_ms << " ms, total " << total_s
-              << " s\n";
+              << not_dynamic_both << " not dynamic for both, " << errors_both << " refused by both, " << unanswerable
+              << " without a reference on this host), " << mismatches << " mismatches, " << excluded
+              << " excluded; resolver " << resolve_ms << " ms, total " << total_s << " s\n";
     return mismatches == 0 && !compare.empty() ? 0 : 1;
 }
