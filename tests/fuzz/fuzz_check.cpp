@@ -52,7 +52,7 @@ void one_input(std::string_view input) {
         rep.findings = ck::compare_passwd(t.jail, jail_passwd, host);
         for (const auto& f : rep.findings) check(clean(f.message));
         for (const auto& p : positional) {
-            (void)ck::prefix_ignored(t.ignores.everywhere, p);
+            (void)ck::path_ignored(t.ignores.everywhere, p);
             (void)ck::exactly_ignored(t.ignores.setuid_user, p);
             check(clean(ck::shown(p)));
         }

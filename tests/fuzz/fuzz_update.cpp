@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "jk/config.hpp"
+#include "jk/inventory.hpp"
 #include "jk/update.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
@@ -39,7 +40,7 @@ void one_input(std::string_view input) {
     for (const auto& p : paths) {
         (void)up::normalize_directory(p, jail);
         (void)up::is_skipped(normal, p);
-        (void)up::is_jail_specific(p);
+        (void)jk::inventory::jail_specific(p);
         (void)up::is_temp_name(p);
     }
     // A skip covers itself.
