@@ -27,6 +27,8 @@ capture_syslog
 J=$(make_jail lshexec)
 "$JK_INIT" -c "$JK_INIT_INI" -j "$J" uidbasics basicshell git >/dev/null 2>&1 || fatal "jk_init failed"
 "$JK_CP" -j "$J" /usr/bin/git-shell /usr/bin/id >/dev/null 2>&1 || fatal "jk_cp git-shell failed"
+# jk_cp brings what a dynamic jk_lsh needs (the sanitizer build's libasan).
+"$JK_CP" -j "$J" "$JK_LSH" >/dev/null 2>&1 || fatal "jk_cp of jk_lsh failed"
 install -D -m 0755 "$JK_LSH" "$J/usr/sbin/jk_lsh"
 install -d -m 0755 "$J/dev" "$J/etc/jailkit"
 touch "$J/dev/log" "$J/dev/null"

@@ -314,6 +314,8 @@ assert_ne "C: jk_jailuser did move the home at least sometimes" 0 "$moved"
 total=0
 for n in "${!RUNS[@]}"; do total=$((total + RUNS[$n])); done
 diag "total: $total tool runs, $RACES exchanges"
-# About 1500 on an idle 2-CPU VM; the floor leaves room for a loaded machine.
-assert_ne "hundreds to thousands of tool runs in total" 0 "$(( total >= 500 ))"
+# About 1500 on an idle 2-CPU VM, about 460 in the ASan+UBSan build
+# (.ci/sanitize.sh); the floor leaves room for that and a loaded machine,
+# and each phase checks its own tool ran many times.
+assert_ne "hundreds to thousands of tool runs in total" 0 "$(( total >= 300 ))"
 finish
