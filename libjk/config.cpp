@@ -29,6 +29,7 @@
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/sys.hpp"
+#include "jk/text.hpp"
 #include "jk/trust.hpp"
 
 namespace jk::config {
@@ -39,12 +40,6 @@ namespace {
 // same set keeps our lexer and inih agreeing on where a line's text starts.
 bool is_blank(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-    return s;
 }
 
 char ascii_lower(char c) {
@@ -78,7 +73,7 @@ std::string normalize_key(std::string_view key) {
 std::string normalize_section_name(std::string_view name) {
     std::string out;
     bool gap = false;
-    for (char c : trim(name)) {
+    for (char c : text::trim(name)) {
         if (is_blank(c)) {
             gap = true;
             continue;
@@ -95,7 +90,7 @@ std::vector<std::string> split_list(std::string_view value) {
     std::size_t start = 0;
     for (std::size_t i = 0; i <= value.size(); ++i) {
         if (i < value.size() && value[i] != ',' && value[i] != '\n') continue;
-        std::string_view item = trim(value.substr(start, i - start));
+        std::string_view item = text::trim(value.substr(start, i - start));
         if (!item.empty()) items.emplace_back(item);
         start = i + 1;
     }
@@ -320,7 +315,7 @@ void ParseState::fill(char* buf, int num, std::string_view line) const {
 // Classifies a line with inih's precedence: comment, continuation, header,
 // key. Continuation is checked before header as inih (and configparser) do.
 void ParseState::lex(std::string_view line) {
-    const std::string_view trimmed = trim(line);
+    const std::string_view trimmed = text::trim(line);
     name.clear();
     value.clear();
     if (trimmed.empty()) {
@@ -343,7 +338,7 @@ void ParseState::lex_header(std::string_view trimmed) {
     if (close == std::string_view::npos) fail("missing ']' in section header");
     name = normalize_section_name(trimmed.substr(1, close - 1));
     if (name.empty()) fail("empty section name");
-    const std::string_view rest = trim(trimmed.substr(close + 1));
+    const std::string_view rest = text::trim(trimmed.substr(close + 1));
     if (!rest.empty() && rest.front() != '#' && rest.front() != ';')
         warn(lineno, "text " + quoted(std::string(rest)) + " after section header [" + name + "], ignoring");
     // inih never tells the handler about a header, so the section is opened
@@ -371,8 +366,8 @@ void ParseState::lex_entry(std::string_view trimmed) {
     kind = LineKind::entry;
     const std::size_t delim = trimmed.find_first_of("=:");
     if (delim == std::string_view::npos) fail("expected 'key = value', '[section]' or a comment");
-    name.assign(trim(trimmed.substr(0, delim)));
-    value.assign(trim(trimmed.substr(delim + 1)));
+    name.assign(text::trim(trimmed.substr(0, delim)));
+    value.assign(text::trim(trimmed.substr(delim + 1)));
     if (normalize_key(name).empty()) fail("missing key name before " + quoted(std::string(1, trimmed[delim])));
     if (!section) fail("key " + quoted(name) + " is outside any [section]");
     have_key = true;

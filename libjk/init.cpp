@@ -17,19 +17,13 @@
 #include "jk/path.hpp"
 #include "jk/search_path.hpp"
 #include "jk/sys.hpp"
+#include "jk/text.hpp"
 #include "jk/trust.hpp"
 #include "jk/users.hpp"
 
 namespace jk::init {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
 
 void append_unique(std::vector<std::string>& to, std::unordered_set<std::string>& seen,
                    const std::vector<std::string>& items) {
@@ -96,7 +90,7 @@ struct Resolver {
 
 bool section_flag(const config::Section& section, std::string_view key) {
     const config::Entry* e = section.find(key);
-    if (!e || trim(e->value).empty()) return false;
+    if (!e || text::trim(e->value).empty()) return false;
     return section.get_bool(key).value_or(false);
 }
 
@@ -139,7 +133,7 @@ std::vector<std::string> nss_services(std::string_view text) {
         if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
         size_t colon = line.find(':');
         if (colon == std::string_view::npos) continue;
-        if (!databases.count(trim(line.substr(0, colon)))) continue;
+        if (!databases.count(text::trim(line.substr(0, colon)))) continue;
         std::string_view rest = line.substr(colon + 1);
         bool in_action = false;
         std::string word;
@@ -186,7 +180,7 @@ std::optional<std::string> add_log_socket(std::string_view text, const std::stri
     std::string_view rest = text;
     while (!rest.empty()) {
         size_t nl = rest.find('\n');
-        if (trim(rest.substr(0, nl)) == header) return std::nullopt;
+        if (text::trim(rest.substr(0, nl)) == header) return std::nullopt;
         if (nl == std::string_view::npos) break;
         rest.remove_prefix(nl + 1);
     }
@@ -427,13 +421,6 @@ void install_users(const Jail& jail, const UserPlan& plan, const Sink& sink, boo
     }
 }
 
-std::string dirname_of(const std::string& path) {
-    size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
 }  // namespace
 
 void run(const Options& options, const std::string& jail_arg, const std::vector<std::string>& section_names,
@@ -548,7 +535,7 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
 
     if (req.need_logsocket) {
         make_dirs(jail, "/dev", sink, options.verbose);
-        const std::string dir = dirname_of(options.config_file);
+        const std::string dir = path::dirname(options.config_file);
         if (register_log_socket(dir, jail.path()) && options.verbose)
             sink.out("Registered " + log_socket_name(jail.path()) + " in " + dir + "/jk_socketd.ini");
     }

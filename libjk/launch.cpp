@@ -16,6 +16,7 @@
 #include "jk/login.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
+#include "jk/text.hpp"
 #include "jk/trust.hpp"
 #include "jk/users.hpp"
 
@@ -23,22 +24,13 @@ namespace jk::launch {
 
 namespace {
 
-// A log line must stay one line whatever the caller passed.
-std::string printable(std::string_view s, std::size_t max = 2000) {
-    std::string out;
-    for (char c : s.substr(0, std::min(s.size(), max)))
-        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-    if (s.size() > max) out += "...";
-    return out;
-}
-
 std::string join(const std::vector<std::string>& args) {
     std::string all;
     for (const auto& a : args) {
         if (!all.empty()) all += ' ';
         all += a;
     }
-    return printable(all);
+    return text::printable(all);
 }
 
 // NSS lookups with a buffer that grows on ERANGE. fn(buf, size, &result).
@@ -252,16 +244,11 @@ int uchroot_drop_exit(privilege::DropStep step) {
     return x::capabilities_failed + 4;
 }
 
-std::string base_name(std::string_view p) {
-    std::size_t slash = p.rfind('/');
-    return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
-}
-
 [[noreturn]] void uchroot(const privilege::Prologue& pro, const UchrootRequest& req, const Reporter& report) {
     namespace x = uchroot_exit;
     const privilege::Caller& caller = pro.caller;
-    if (base_name(req.argv0) != "jk_uchroot")
-        throw Error("abort, jk_uchroot is called as " + quoted(printable(req.argv0, 200)), x::usage);
+    if (path::basename(req.argv0) != "jk_uchroot")
+        throw Error("abort, jk_uchroot is called as " + quoted(text::printable(req.argv0, 200)), x::usage);
     if (caller.euid != 0)
         throw Error("abort, jk_uchroot is not setuid root (effective user ID " + std::to_string(caller.euid) + ")",
                     x::not_setuid);
@@ -291,7 +278,7 @@ std::string base_name(std::string_view p) {
     if (!s.allowed_jails || s.allowed_jails->empty())
         throw Error("abort, no allowed_jails for user " + id + " in " + conf, x::usage);
 
-    const std::string shown_jail = printable(req.jail, 400);
+    const std::string shown_jail = text::printable(req.jail, 400);
     if (!jail_allowed(req.jail, *s.allowed_jails))
         throw Error(
             "abort, user " + id + " is not allowed in jail " + quoted(shown_jail) + " (allowed_jails in " + conf + ")",
@@ -358,7 +345,7 @@ std::string base_name(std::string_view p) {
     program.env = environment(pro.environment, who.name, home, shell);
     program.umask = pro.caller_umask;
 
-    report(LOG_INFO, "now entering jail " + jail_path + " for user " + id + " to run " + printable(inner, 400) +
+    report(LOG_INFO, "now entering jail " + jail_path + " for user " + id + " to run " + text::printable(inner, 400) +
                          (req.args.empty() ? std::string() : " with arguments " + join(req.args)));
     try {
         enter_and_exec(*jail, {who.uid, who.gid, caller.groups}, program);
@@ -370,8 +357,8 @@ std::string base_name(std::string_view p) {
                             uchroot_drop_exit(e.drop_step().value_or(privilege::DropStep::verify)));
             case Step::exec: break;
         }
-        throw Error("ERROR: failed to execute " + printable(inner, 400) + " in jail " + jail_path + " for user " + id +
-                        ": " + std::strerror(e.err()),
+        throw Error("ERROR: failed to execute " + text::printable(inner, 400) + " in jail " + jail_path + " for user " +
+                        id + ": " + std::strerror(e.err()),
                     x::exec_failed);
     }
 }
@@ -419,7 +406,7 @@ DaemonIdentity resolve_daemon_identity(const std::optional<std::string>& user,
             pw = nss_lookup<passwd>([&](passwd* p, char* b, std::size_t sz,
                                         passwd** r) { return ::getpwnam_r(user->c_str(), p, b, sz, r); },
                                     buf, err);
-            if (!pw) throw Error("unknown user " + quoted(printable(*user, 64)));
+            if (!pw) throw Error("unknown user " + quoted(text::printable(*user, 64)));
             d.id.uid = pw->pw_uid;
         }
     } else {
@@ -443,7 +430,7 @@ DaemonIdentity resolve_daemon_identity(const std::optional<std::string>& user,
                 nss_lookup<struct group>([&](struct group* g, char* b, std::size_t sz,
                                              struct group** r) { return ::getgrnam_r(group->c_str(), g, b, sz, r); },
                                          gbuf, err);
-            if (!gr) throw Error("unknown group " + quoted(printable(*group, 64)));
+            if (!gr) throw Error("unknown group " + quoted(text::printable(*group, 64)));
             d.id.gid = gr->gr_gid;
         }
     } else if (pw) {
@@ -492,7 +479,7 @@ namespace {
     if (req.jail.empty()) throw Error("abort, no jail directory given (-j)", x::no_jail);
     if (req.executable.empty()) throw Error("abort, no executable given (-x)", x::no_exec);
     if (req.jail.front() != '/')
-        throw Error("abort, the jail directory " + quoted(printable(req.jail, 400)) + " is not an absolute path",
+        throw Error("abort, the jail directory " + quoted(text::printable(req.jail, 400)) + " is not an absolute path",
                     x::jail_not_absolute);
     const std::string jail_path = normalize_absolute(req.jail);
 
@@ -544,7 +531,7 @@ namespace {
     for (gid_t g : d.id.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
     const std::string who = (d.name.empty() ? std::string("uid ") : d.name + " ") + "(" + std::to_string(d.id.uid) +
                             ") group " + std::to_string(d.id.gid) + " groups " + groups;
-    report(LOG_INFO, "starting " + printable(inner, 400) + " in jail " + jail_path + " as " + who + ", pid " +
+    report(LOG_INFO, "starting " + text::printable(inner, 400) + " in jail " + jail_path + " as " + who + ", pid " +
                          std::to_string(::getpid()) +
                          (req.args.empty() ? std::string() : ", arguments " + join(req.args)));
     if (d.id.uid == 0) report(LOG_WARNING, "the program in jail " + jail_path + " runs as root and can leave the jail");
@@ -561,7 +548,7 @@ namespace {
             }
             case Step::exec: break;
         }
-        throw Error("abort, failed to execute " + printable(inner, 400) + " in jail " + jail_path + ": " +
+        throw Error("abort, failed to execute " + text::printable(inner, 400) + " in jail " + jail_path + ": " +
                         std::strerror(e.err()),
                     x::exec_failed);
     }

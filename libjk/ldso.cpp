@@ -19,6 +19,7 @@
 
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/path.hpp"
 #include "jk/sys.hpp"
 
 namespace jk::elf {
@@ -70,12 +71,6 @@ std::string glob_escape(const std::string& s) {
         out += c;
     }
     return out;
-}
-
-std::string dirname_of(const std::string& path) {
-    std::size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 struct GlobResult {
@@ -134,7 +129,7 @@ public:
             }
             // ldconfig resolves a relative include against the directory of
             // the file that names it.
-            std::string pattern = d.value[0] == '/' ? d.value : dirname_of(path) + "/" + d.value;
+            std::string pattern = d.value[0] == '/' ? d.value : path::dirname(path) + "/" + d.value;
             for (const std::string& f : glob_beneath(root_, pattern)) load(f, depth + 1, full, d.line);
         }
     }

@@ -11,6 +11,7 @@
 #include "jk/check.hpp"
 #include "jk/error.hpp"
 #include "jk/lsh_rules.hpp"
+#include "jk/text.hpp"
 
 namespace jk::lint {
 
@@ -82,15 +83,9 @@ bool is_blank(char c) {
     return c == ' ' || c == '\t';
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (is_blank(s.front()) || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (is_blank(s.back()) || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
 bool is_false_word(std::string_view v) {
     std::string l;
-    for (char c : trim(v)) l += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    for (char c : text::trim(v)) l += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     return l == "0" || l == "no" || l == "false" || l == "off";
 }
 
@@ -172,7 +167,7 @@ void lint_lines(std::string_view text, const std::string& file, Dialect dialect,
         const std::size_t nl = text.find('\n');
         std::string_view line = text.substr(0, nl);
         text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-        const std::string_view t = trim(line);
+        const std::string_view t = text::trim(line);
         if (t.empty()) continue;
         if ((t.front() == '#' || t.front() == ';') && is_blank(line.front()) && dialect == Dialect::c_tool) {
             out.push_back({file, lineno,

@@ -14,6 +14,7 @@
 #include "jk/jail.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
+#include "jk/text.hpp"
 #include "jk/trust.hpp"
 
 namespace jk::login {
@@ -79,21 +80,13 @@ bool valid_variable_name(std::string_view name) {
     return true;
 }
 
-// A log line must stay one line whatever the caller passed.
-std::string printable(std::string_view s, std::size_t max = 2000) {
-    std::string out;
-    for (char c : s.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-    if (s.size() > max) out += "...";
-    return out;
-}
-
 std::string join_args(const std::vector<std::string>& args) {
     std::string all;
     for (std::size_t i = 1; i < args.size(); ++i) {
         if (i > 1) all += ' ';
         all += args[i];
     }
-    return printable(all);
+    return text::printable(all);
 }
 
 // Jail-internal paths compare after lexical cleanup ("/home/u/" == "/home/u").
@@ -147,11 +140,12 @@ Account host_account(const privilege::Caller& caller, const std::optional<std::s
             buf, err);
         if (!pw)
             throw Refused(no_user_info, "abort, failed to get user information for user " +
-                                            quoted(printable(*env_user, 64)) + ": " + why(err) + ", check /etc/passwd");
+                                            quoted(text::printable(*env_user, 64)) + ": " + why(err) +
+                                            ", check /etc/passwd");
         if (pw->pw_uid != caller.uid)
             throw Refused(no_user_info, "abort, started by user ID " + std::to_string(caller.uid) + ", got user info " +
-                                            printable(pw->pw_name, 64) + " with user ID " + std::to_string(pw->pw_uid) +
-                                            " ($USER names another account)");
+                                            text::printable(pw->pw_name, 64) + " with user ID " +
+                                            std::to_string(pw->pw_uid) + " ($USER names another account)");
     } else {
         pw = lookup_passwd(
             [&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwuid_r(caller.uid, p, b, n, r); }, buf,
@@ -313,7 +307,7 @@ std::vector<std::string> shell_environment(const privilege::CallerEnvironment& c
     };
     for (const std::string& key : s.env) {
         if (!valid_variable_name(key)) {
-            warnings.push_back("env: " + quoted(printable(key, 64)) + " is not a variable name, ignoring");
+            warnings.push_back("env: " + quoted(text::printable(key, 64)) + " is not a variable name, ignoring");
             continue;
         }
         if (is_trap_variable(key)) {
@@ -422,7 +416,7 @@ namespace {
     const privilege::Caller& caller = pro.caller;
     const std::string argv0 = argv.empty() ? std::string() : argv[0];
     if (!valid_invocation_name(argv0))
-        throw Refused(bad_invocation_name, "abort, jk_chrootsh is called as " + quoted(printable(argv0, 200)));
+        throw Refused(bad_invocation_name, "abort, jk_chrootsh is called as " + quoted(text::printable(argv0, 200)));
     if (caller.euid != 0)
         throw Refused(not_setuid,
                       "abort, jk_chrootsh is not setuid root (effective user ID " + std::to_string(caller.euid) + ")");
@@ -444,17 +438,18 @@ namespace {
     // Only one way to write a jail: "/a/./b/./home/c" or "/jail//./home"
     // would be cleaned into some jail, maybe not the one the admin meant.
     if (std::optional<std::string> why = users::noncanonical_jail_home(who.home))
-        throw Refused(unsafe_path, "abort, homedir '" + printable(who.home) + "' for user " + id_of(who) + " " + *why +
+        throw Refused(unsafe_path, "abort, homedir '" + text::printable(who.home) + "' for user " + id_of(who) + " " +
+                                       *why +
                                        ", write it as <jail>/./<home> with no other '.', '..' or empty component");
     std::optional<users::JailHome> split;
     try {
         split = users::split_jail_home(who.home);
     } catch (const Error& e) {
-        throw Refused(no_jail_in_home, "abort, failed to read the jail and the home from " + printable(who.home) +
+        throw Refused(no_jail_in_home, "abort, failed to read the jail and the home from " + text::printable(who.home) +
                                            " for user " + id_of(who) + ": " + e.what());
     }
     if (!split)
-        throw Refused(no_jail_in_home, "abort, homedir '" + printable(who.home) + "' for user " + id_of(who) +
+        throw Refused(no_jail_in_home, "abort, homedir '" + text::printable(who.home) + "' for user " + id_of(who) +
                                            " does not contain the jail separator <jail>/./<home>");
 
     std::optional<Jail> jail(open_jail(split->jail));

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "jk/text.hpp"
+
 namespace jk::lsh {
 
 namespace {
@@ -149,27 +151,6 @@ SplitResult expand_command(const std::string& line) {
     SplitResult r;
     for (std::size_t k = 0; k < w.we.we_wordc; ++k) r.words.emplace_back(w.we.we_wordv[k]);
     return r;
-}
-
-std::string printable(std::string_view s, std::size_t max) {
-    std::string out;
-    const std::size_t take = s.size() > max ? max : s.size();
-    for (std::size_t k = 0; k < take; ++k) {
-        const auto u = static_cast<unsigned char>(s[k]);
-        if (u == '\n') {
-            out += "\\n";
-        } else if (u == '\t') {
-            out += "\\t";
-        } else if (u < 0x20 || u >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", u);
-            out += buf;
-        } else {
-            out += static_cast<char>(u);
-        }
-    }
-    if (take < s.size()) out += "...(" + std::to_string(s.size() - take) + " more bytes)";
-    return out;
 }
 
 }  // namespace jk::lsh

@@ -5,6 +5,7 @@
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 #include "jk/lsh_rules.hpp"
+#include "jk/text.hpp"
 
 namespace jk::lsh {
 
@@ -179,7 +180,7 @@ Decision decide(const config::IniFile& ini, const User& user, const std::string&
                 const std::vector<std::string>& inherited_env, const FileTest& is_file, const Expander& expand) {
     Decision d;
     const std::string& inifile = ini.filename();
-    const std::string shown = printable(command);
+    const std::string shown = text::printable(command);
     auto refuse = [&](int code, std::string msg) {
         d.exit_code = code;
         d.message = std::move(msg);
@@ -220,7 +221,7 @@ Decision decide(const config::IniFile& ini, const User& user, const std::string&
     const std::string prog = res.path.value_or(split.words[0]);
     const auto& ex = *st.executables;
     if (!res.path || std::find(ex.begin(), ex.end(), *res.path) == ex.end())
-        return refuse(exit_not_allowed, "WARNING: " + who(user) + " tried to run '" + printable(prog) +
+        return refuse(exit_not_allowed, "WARNING: " + who(user) + " tried to run '" + text::printable(prog) +
                                             "', which is not allowed according to " + inifile +
                                             (res.path ? std::string() : " (" + res.reason + ")"));
 
@@ -238,7 +239,8 @@ Decision decide(const config::IniFile& ini, const User& user, const std::string&
             return refuse(exit_not_allowed,
                           "WARNING: " + who(user) + " tried to run '" + shown + "', refused by the argument rules (" +
                               source + ") for " + *res.path + ": " +
-                              (v.argument.empty() ? std::string() : "'" + printable(v.argument) + "': ") + v.reason);
+                              (v.argument.empty() ? std::string() : "'" + text::printable(v.argument) + "': ") +
+                              v.reason);
     }
 
     Environment env = build_environment(user, st, inherited_env, is_git_family(*res.path));

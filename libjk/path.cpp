@@ -19,6 +19,17 @@ std::string parent_of(const std::string& p) {
     return slash == 0 || slash == std::string::npos ? std::string() : p.substr(0, slash);
 }
 
+std::string dirname(std::string_view p) {
+    const size_t slash = p.rfind('/');
+    if (slash == std::string_view::npos) return ".";
+    return slash == 0 ? "/" : std::string(p.substr(0, slash));
+}
+
+std::string basename(std::string_view p) {
+    const size_t slash = p.rfind('/');
+    return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
 std::optional<std::string> noncanonical(std::string_view p, TrailingSlash trailing) {
     if (p.empty() || p.front() != '/') return "is not an absolute path";
     if (p == "/") return std::nullopt;

@@ -10,6 +10,7 @@
 
 #include "jk/jail.hpp"
 #include "jk/sys.hpp"
+#include "jk/text.hpp"
 #include "jk/trust.hpp"
 #include "jk/users.hpp"
 
@@ -21,14 +22,6 @@ namespace {
 
 std::string id_of(const login::Account& who) {
     return who.name + " (" + std::to_string(who.uid) + ")";
-}
-
-// A log line stays one line whatever the caller passed.
-std::string printable(std::string_view s, std::size_t max = 1000) {
-    std::string out;
-    for (char c : s.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-    if (s.size() > max) out += "...";
-    return out;
 }
 
 bool clean_value(std::string_view v) {
@@ -89,7 +82,7 @@ UniqueFd open_host_procmail(const std::string& path) {
         UniqueFd prog = open_host_procmail(s.procmail);
         std::vector<std::string> env = delivery_environment(pro.environment, who.name, who.home);
         report(LOG_MAIL | LOG_INFO, "delivering mail for user " + id_of(who) + " with the host's procmail " +
-                                        s.procmail + " (home " + printable(who.home) + " is not in a jail)");
+                                        s.procmail + " (home " + text::printable(who.home) + " is not in a jail)");
         if (caller.uid != 0) {
             // The caller is the recipient: back to exactly who they were.
             // Setuid programs stay usable because the host's procmail is
@@ -205,14 +198,14 @@ std::vector<std::string> procmail_argv(const std::string& procmail, const std::v
 std::optional<users::JailHome> jailed_home(const std::string& home) {
     // The same single way to write a jail as jk_chrootsh's (login.cpp).
     if (std::optional<std::string> why = users::noncanonical_jail_home(home))
-        throw Refused(login::unsafe_path, "abort, homedir '" + printable(home) + "' " + *why +
+        throw Refused(login::unsafe_path, "abort, homedir '" + text::printable(home) + "' " + *why +
                                               ", write it as <jail>/./<home> with no other '.', '..' or empty"
                                               " component");
     try {
         return users::split_jail_home(home);
     } catch (const Error& e) {
         throw Refused(login::no_jail_in_home,
-                      "abort, failed to read the jail and the home from " + printable(home) + ": " + e.what());
+                      "abort, failed to read the jail and the home from " + text::printable(home) + ": " + e.what());
     }
 }
 

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jk/path.hpp"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -354,17 +356,6 @@ Probe probe_file(int root_fd, const std::string& path) {
     return p;
 }
 
-std::string dirname_of(const std::string& path) {
-    std::size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string basename_of(const std::string& path) {
-    std::size_t slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 bool same_abi(const Identity& id, const Abi& abi) {
     return id.elf_class == abi.elf_class && id.endian == abi.endian && id.machine == abi.machine;
 }
@@ -513,7 +504,7 @@ private:
         // /proc/self/exe, which is canonical. (Inside a root the caller
         // gives a path without symlinked components.)
         std::string real = r_.cfg.root_fd >= 0 ? std::string() : canonical(path);
-        o.origin = dirname_of(real.empty() ? absolute(path) : real);
+        o.origin = path::dirname(real.empty() ? absolute(path) : real);
         o.in_list = true;
         o.probe = std::move(p);
         objs_.push_back(std::move(o));
@@ -534,7 +525,7 @@ private:
         }
         rtld_soname_ = o.probe->info ? o.probe->info->soname : std::nullopt;
         // Without a readable DT_SONAME ld.so takes the file name as its soname.
-        if (!rtld_soname_) o.names.push_back(basename_of(interp));
+        if (!rtld_soname_) o.names.push_back(path::basename(interp));
         // info stays null: the loader's own dependencies (none for glibc's)
         // are never walked, it is relocated before the program's are loaded.
         objs_.push_back(std::move(o));
@@ -708,7 +699,7 @@ private:
         o.dev = p->dev;
         o.ino = p->ino;
         o.loader = loader;
-        o.origin = dirname_of(absolute(path));
+        o.origin = path::dirname(absolute(path));
         o.probe = std::move(p);
         objs_.push_back(std::move(o));
         return objs_.size() - 1;

@@ -9,6 +9,7 @@
 #include "jk/lsh_command.hpp"
 #include "jk/lsh_config.hpp"
 #include "jk/lsh_rules.hpp"
+#include "jk/text.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
 namespace {
@@ -28,7 +29,7 @@ void one_input(std::string_view input) {
         command.assign(input.substr(nul + 1));
     }
     const auto split = jk::lsh::split_command(command);
-    (void)jk::lsh::printable(command, 64);
+    (void)jk::text::printable(command, 64);
     // The argument rules on their own: the words after the first against
     // every tool's built-in rules (each pattern kind, rsync capabilities).
     if (split.status == jk::lsh::SplitResult::Status::ok && !split.words.empty()) {

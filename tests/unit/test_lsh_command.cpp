@@ -115,9 +115,3 @@ TEST_CASE("expand_command: wordexp without command substitution", "[lsh]") {
     CHECK(t.words.size() == 2);
     CHECK(t.words[1] != "~root");
 }
-
-TEST_CASE("printable: control characters escaped, long strings cut with a note", "[lsh]") {
-    CHECK(jk::lsh::printable("a\nb\tc\x01") == "a\\nb\\tc\\x01");
-    CHECK(jk::lsh::printable(std::string(10, 'x'), 4) == "xxxx...(6 more bytes)");
-    CHECK(jk::lsh::printable("plain") == "plain");
-}

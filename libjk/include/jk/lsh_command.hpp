@@ -42,9 +42,4 @@ SplitResult split_command(std::string_view s);
 // Status::malformed with wordexp's reason.
 SplitResult expand_command(const std::string& line);
 
-// A string made safe for one log line: control characters and bytes >= 0x7f
-// written as \n, \t, \xNN, and cut after `max` bytes with a note saying how
-// much was left out (the decision is always made on the whole string).
-std::string printable(std::string_view s, std::size_t max = 512);
-
 }  // namespace jk::lsh

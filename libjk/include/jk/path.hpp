@@ -17,6 +17,13 @@ std::vector<std::string> components(std::string_view p);
 // Everything before the last '/', "" for "/x" or a name without a slash.
 std::string parent_of(const std::string& p);
 
+// dirname(1) of a path without trailing slashes: "." for a bare name, "/"
+// for "/x", else everything before the last '/'.
+std::string dirname(std::string_view p);
+
+// Everything after the last '/' (the whole string when it has none).
+std::string basename(std::string_view p);
+
 // Whether one '/' may end a canonical path ("/srv/jail/" as jailkit's
 // jk_uchroot and dirs_equal accept it).
 enum class TrailingSlash { refused, allowed };
