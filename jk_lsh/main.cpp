@@ -107,10 +107,10 @@ int run(const std::string& command) {
     for (const auto& w : d.warnings) jk::log::syslog_only(LOG_WARNING | LOG_AUTHPRIV, w);
     if (d.exit_code != exit_ok) return refuse(d.exit_code, d.message);
 
-    CheckedExecutable exe;
+    jk::trust::UnreplaceableFile exe;
     try {
-        exe = open_checked_executable(d.path, user.uid);
-    } catch (const UntrustedExecutable& e) {
+        exe = jk::trust::open_unreplaceable(d.path, user.uid);
+    } catch (const jk::UnsafePath& e) {
         return refuse(exit_not_allowed, "WARNING: user " + user.name + " (" + std::to_string(user.uid) +
                                             ") may not run " + jk::quoted(d.path) + ": " + e.what() + ", refused");
     } catch (const jk::SysError& e) {

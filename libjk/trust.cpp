@@ -2,8 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <deque>
+#include <vector>
 
 #include "jk/error.hpp"
 #include "jk/path.hpp"
@@ -113,6 +117,114 @@ UniqueFd open_checked(std::string_view path, const Rule& rule, int flags) {
             throw SysError("cannot set flags on", walked, errno);
     }
     return out;
+}
+
+// ---------------------------------------------------------------- a user's view
+
+namespace {
+
+constexpr int max_symlinks = 40;  // the kernel's own limit (MAXSYMLINKS)
+
+// Whether the calling user may write the inode behind fd. faccessat2 with
+// AT_EMPTY_PATH works on an O_PATH fd and applies ACLs; AT_EACCESS asks for
+// the effective ids. A read-only mount (EROFS) is not writable.
+bool user_may_write(int fd) {
+    return ::syscall(SYS_faccessat2, fd, "", W_OK, AT_EMPTY_PATH | AT_EACCESS) == 0;
+}
+
+std::string join_path(const std::vector<std::string>& parts) {
+    if (parts.empty()) return "/";
+    std::string out;
+    for (const auto& p : parts) out += "/" + p;
+    return out;
+}
+
+void push_components_front(std::deque<std::string>& todo, const std::string& p) {
+    std::vector<std::string> parts = path::components(p);
+    todo.insert(todo.begin(), parts.begin(), parts.end());
+}
+
+void require_unreplaceable(int fd, const struct stat& st, uid_t uid, const std::string& shown) {
+    if (uid == 0) return;
+    const bool dir = S_ISDIR(st.st_mode);
+    const char* kind = dir ? "is a directory " : "is ";
+    const char* then = dir ? ", who could replace the program" : ", who could replace its content";
+    if (st.st_uid == uid) throw UnsafePath(shown, std::string(kind) + "owned by the user" + then);
+    if (user_may_write(fd)) throw UnsafePath(shown, std::string(kind) + "writable by the user" + then);
+}
+
+UniqueFd open_root() {
+    UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw SysError("cannot open", "/", errno);
+    return root;
+}
+
+}  // namespace
+
+UnreplaceableFile open_unreplaceable(const std::string& path, uid_t uid) {
+    if (path.empty() || path[0] != '/') throw UnsafePath(path, "is not an absolute path");
+    UniqueFd cur = open_root();
+    std::vector<std::string> walked;  // components of cur
+    std::deque<std::string> todo;
+    push_components_front(todo, path);
+    int links = 0;
+
+    auto require_dir = [&](int fd, const std::string& shown) {
+        require_unreplaceable(fd, sys::fstat_fd(fd, shown), uid, shown);
+    };
+    require_dir(cur.get(), "/");
+
+    while (!todo.empty()) {
+        const std::string name = todo.front();
+        todo.pop_front();
+        if (name == ".") continue;
+        if (name == "..") {
+            UniqueFd up(::openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!up) throw SysError("cannot open", join_path(walked) + "/..", errno);
+            if (!walked.empty()) walked.pop_back();
+            require_dir(up.get(), join_path(walked));
+            cur = std::move(up);
+            continue;
+        }
+        std::vector<std::string> next_parts = walked;
+        next_parts.push_back(name);
+        const std::string shown = join_path(next_parts);
+        UniqueFd fd(::openat(cur.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd) throw SysError("cannot open", shown, errno);
+        const struct stat st = sys::fstat_fd(fd.get(), shown);
+        if (S_ISLNK(st.st_mode)) {
+            // The link itself cannot change: the directory holding it passed.
+            if (++links > max_symlinks) throw SysError("too many symbolic links in", path, ELOOP);
+            std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+            for (;;) {
+                const ssize_t n = ::readlinkat(fd.get(), "", target.data(), target.size());
+                if (n < 0) throw SysError("cannot read the symbolic link", shown, errno);
+                if (static_cast<std::size_t>(n) < target.size()) {
+                    target.resize(static_cast<std::size_t>(n));
+                    break;
+                }
+                target.resize(target.size() * 2);
+            }
+            if (target.empty()) throw SysError("empty symbolic link", shown, ENOENT);
+            if (target[0] == '/') {
+                cur = open_root();
+                walked.clear();
+            }
+            push_components_front(todo, target);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            require_unreplaceable(fd.get(), st, uid, shown);
+            cur = std::move(fd);
+            walked = std::move(next_parts);
+            continue;
+        }
+        if (!todo.empty()) throw SysError("cannot open", shown + "/" + todo.front(), ENOTDIR);
+        if (!S_ISREG(st.st_mode)) throw UnsafePath(shown, "is not a regular file");
+        require_unreplaceable(fd.get(), st, uid, shown);
+        return UnreplaceableFile{std::move(fd), shown};
+    }
+    throw UnsafePath(path, "is not a regular file");
 }
 
 }  // namespace jk::trust

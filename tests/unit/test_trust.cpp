@@ -1,5 +1,7 @@
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -142,5 +144,91 @@ TEST_CASE("open_checked walks from / on fds and refuses what fails a rule on the
         CHECK_THROWS_AS(trust::open_checked(t / "a/../a/b/f", trust::trusted_file), jk::Error);
         CHECK_THROWS_AS(trust::open_checked(t / "a/./b/f", trust::trusted_file), jk::Error);
         CHECK_THROWS_AS(trust::open_checked("relative/f", trust::trusted_file), jk::Error);
+    }
+}
+
+namespace {
+
+constexpr uid_t test_uid = 61873;  // nobody's: no such account needed
+
+// What open_unreplaceable says for `path` when asked by test_uid itself
+// (faccessat2 judges the caller's own ids): "" when it passes, else the
+// reason, or "errno N" for a failed lookup. Runs in a child that drops to
+// the uid; the answer comes back through a pipe.
+std::string unreplaceable_for_user(const std::string& path) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string answer;
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(test_uid, test_uid, test_uid) != 0 ||
+            ::setresuid(test_uid, test_uid, test_uid) != 0) {
+            answer = "cannot drop";
+        } else {
+            try {
+                trust::UnreplaceableFile f = trust::open_unreplaceable(path, test_uid);
+                answer = "ok " + f.canonical;
+            } catch (const jk::UnsafePath& e) {
+                answer = e.reason();
+            } catch (const jk::SysError& e) {
+                answer = "errno " + std::to_string(e.err());
+            }
+        }
+        (void)!::write(fds[1], answer.data(), answer.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string answer;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return answer;
+}
+
+}  // namespace
+
+TEST_CASE("open_unreplaceable: nothing on the way to a user's program may be the user's to replace", "[trust][root]") {
+    jk::test::TempJail t;
+    using jk::test::sh;
+    const std::string uid = std::to_string(test_uid);
+    sh("mkdir -p " + t / "bin" + " && cp /usr/bin/true " + t / "bin/prog" + " && chmod 0755 " + t / "bin/prog");
+
+    CHECK(unreplaceable_for_user("/usr/bin/true") == "ok /usr/bin/true");
+    CHECK(unreplaceable_for_user(t / "bin/prog") == "ok " + t / "bin/prog");
+
+    SECTION("symlinks are followed, relative and absolute, and the walk goes on from their targets") {
+        sh("ln -s prog " + t / "bin/rel && ln -s /usr/bin/true " + t / "bin/abs && ln -s ../bin/./prog " +
+           t / "bin/up");
+        CHECK(unreplaceable_for_user(t / "bin/rel") == "ok " + t / "bin/prog");
+        CHECK(unreplaceable_for_user(t / "bin/abs") == "ok /usr/bin/true");
+        CHECK(unreplaceable_for_user(t / "bin/up") == "ok " + t / "bin/prog");
+    }
+    SECTION("the program owned by the user") {
+        sh("chown " + uid + " " + t / "bin/prog");
+        CHECK(unreplaceable_for_user(t / "bin/prog") == "is owned by the user, who could replace its content");
+    }
+    SECTION("the program writable by the user through an ACL") {
+        sh("setfacl -m u:" + uid + ":rw " + t / "bin/prog");
+        CHECK(unreplaceable_for_user(t / "bin/prog") == "is writable by the user, who could replace its content");
+    }
+    SECTION("a directory on the way writable by the user") {
+        sh("chmod 0777 " + t / "bin");
+        CHECK(unreplaceable_for_user(t / "bin/prog") ==
+              "is a directory writable by the user, who could replace the program");
+    }
+    SECTION("a symlink's target directory owned by the user") {
+        sh("mkdir " + t / "own" + " && cp /usr/bin/true " + t / "own/prog && chown " + uid + " " + t / "own" +
+           " && ln -s ../own/prog " + t / "bin/via");
+        CHECK(unreplaceable_for_user(t / "bin/via") ==
+              "is a directory owned by the user, who could replace the program");
+    }
+    SECTION("not a regular file, or not there") {
+        CHECK(unreplaceable_for_user(t / "bin") == "is not a regular file");
+        CHECK(unreplaceable_for_user(t / "bin/missing") == "errno " + std::to_string(ENOENT));
+        CHECK(unreplaceable_for_user("bin/prog") == "is not an absolute path");
     }
 }

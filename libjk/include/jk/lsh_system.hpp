@@ -22,39 +22,15 @@
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/lsh_config.hpp"
+#include "jk/trust.hpp"
 
 namespace jk::lsh {
-
-// The allowed program is not safe to run for this user (MUST 2).
-class UntrustedExecutable : public Error {
-public:
-    UntrustedExecutable(std::string path, const std::string& reason)
-        : Error(quoted(path) + " " + reason), path_(std::move(path)) {}
-    const std::string& path() const noexcept { return path_; }
-
-private:
-    std::string path_;
-};
-
-struct CheckedExecutable {
-    UniqueFd fd;            // O_PATH | O_CLOEXEC on the regular file
-    std::string canonical;  // the path walked, symlinks resolved (for scripts)
-};
-
-// Opens `path` (absolute) by walking it from "/" one component at a time
-// with O_PATH | O_NOFOLLOW, following symlinks by hand (at most 40), and
-// checks each directory before looking a name up in it and the final file
-// (MUST 2). Checks are skipped for uid 0, who can replace anything anyway.
-// Throws UntrustedExecutable for a file or directory the user owns or may
-// write, or when the path does not end at a regular file; SysError when a
-// lookup fails (ENOENT...).
-CheckedExecutable open_checked_executable(const std::string& path, uid_t uid);
 
 // Executes exe with argv and envp: execveat on its fd; for a script (the
 // kernel cannot hand a close-on-exec fd to an interpreter and says ENOENT)
 // execve of its canonical path, which the check proved the user cannot
 // change. Returns only on failure, with the errno.
-int exec_checked(const CheckedExecutable& exe, char* const argv[], char* const envp[]);
+int exec_checked(const trust::UnreplaceableFile& exe, char* const argv[], char* const envp[]);
 
 // What a git-family program may execute under jk_lsh (jk/landlock.hpp): the
 // program itself, git's exec directories (/usr/lib/git-core,

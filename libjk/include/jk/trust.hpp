@@ -111,4 +111,25 @@ UniqueFd step(int dirfd, const std::string& name, const std::string& shown, cons
 // UnsafePath when one fails its rule.
 UniqueFd open_checked(std::string_view path, const Rule& rule, int flags = O_PATH);
 
+// ---------------------------------------------------------------- a user's view
+
+// A file opened by open_unreplaceable and the path it was found at, symlinks
+// resolved (what an interpreter is handed for a script).
+struct UnreplaceableFile {
+    UniqueFd fd;  // O_PATH | O_CLOEXEC on the regular file
+    std::string canonical;
+};
+
+// The rule for a program a user runs as themselves (jk_lsh's allowed
+// programs): the file, and "/" and every directory on the way to it, are
+// neither owned by `uid` nor writable by it (ACLs and read-only mounts
+// counted, through faccessat2 on the fd), so the user cannot swap the
+// program between this check and the exec. Unlike open_checked, symlinks
+// are followed, by hand and at most 40 as the kernel does: a link cannot
+// change once the directory holding it passed. Nothing is judged for uid 0,
+// who can replace anything anyway. `path` must be absolute. Throws UnsafePath
+// for what the user could replace or a path that does not end at a regular
+// file, SysError when a lookup fails (ENOENT...).
+UnreplaceableFile open_unreplaceable(const std::string& path, uid_t uid);
+
 }  // namespace jk::trust
