@@ -167,49 +167,6 @@ void write_pidfile(const std::string& path, pid_t pid) {
     sys::write_all(f.get(), std::to_string(pid) + "\n", path);
 }
 
-[[noreturn]] void enter_and_exec(const Jail& jail, const privilege::Identity& who, Program& program,
-                                 const EnterOptions& options) {
-    // ---- as root: into the jail through the fd that was checked
-    try {
-        privilege::enter_root(jail.fd(), jail.path());
-    } catch (const SysError& e) {
-        throw LaunchError(Step::chroot, e.what(), e.err());
-    }
-    if (who.uid != 0) {
-        try {
-            privilege::drop_to(who);
-        } catch (const privilege::DropError& e) {
-            throw LaunchError(Step::drop, e.what(), e.err(), e.step());
-        }
-        // ---- as the user from here on
-    } else {
-        // Root in the jail (jk_chrootlaunch without -u, or -u root), as
-        // jailkit allowed: the groups are still root's own, never the
-        // caller's; capabilities stay (see jk_chrootlaunch(8), SECURITY).
-        if (::setgroups(who.groups.size(), who.groups.data()) != 0)
-            throw LaunchError(Step::drop, std::string("cannot set the supplementary groups: ") + std::strerror(errno),
-                              errno, privilege::DropStep::setgroups);
-        if (::setresgid(who.gid, who.gid, who.gid) != 0)
-            throw LaunchError(Step::drop, std::string("cannot set the group id: ") + std::strerror(errno), errno,
-                              privilege::DropStep::setgid);
-    }
-
-    if (options.ensure_session) {
-        try {
-            privilege::ensure_own_session();
-        } catch (const SysError& e) {
-            throw LaunchError(Step::exec, e.what(), e.err());
-        }
-    }
-    ::umask(program.umask);
-
-    try {
-        privilege::exec_checked(program.fd.get(), program.path, std::move(program.argv), std::move(program.env));
-    } catch (const SysError& e) {
-        throw LaunchError(Step::exec, e.what(), e.err());
-    }
-}
-
 // ---------------------------------------------------------------- jk_uchroot
 
 namespace {
@@ -337,25 +294,30 @@ int uchroot_drop_exit(privilege::DropStep step) {
         }
     }
 
-    Program program;
-    program.fd = std::move(exec_fd);
-    program.path = inner;
-    program.argv.push_back(req.executable);
-    program.argv.insert(program.argv.end(), req.args.begin(), req.args.end());
-    program.env = environment(pro.environment, who.name, home, shell);
-    program.umask = pro.caller_umask;
+    entry::Request r;
+    r.jail = &*jail;
+    r.identity = {who.uid, who.gid, caller.groups};
+    r.root = entry::RootInJail::allowed;
+    r.program_fd = exec_fd.get();
+    r.program = inner;
+    r.argv.push_back(req.executable);
+    r.argv.insert(r.argv.end(), req.args.begin(), req.args.end());
+    r.env = environment(pro.environment, who.name, home, shell);
+    r.umask = pro.caller_umask;
 
     report(LOG_INFO, "now entering jail " + jail_path + " for user " + id + " to run " + text::printable(inner, 400) +
                          (req.args.empty() ? std::string() : " with arguments " + join(req.args)));
     try {
-        enter_and_exec(*jail, {who.uid, who.gid, caller.groups}, program);
-    } catch (const LaunchError& e) {
+        entry::enter_and_exec(std::move(r));
+    } catch (const entry::EntryError& e) {
         switch (e.step()) {
-            case Step::chroot: throw Error(std::string("abort, ") + e.what(), x::chroot_failed);
-            case Step::drop:
+            case entry::Step::chroot: throw Error(std::string("abort, ") + e.what(), x::chroot_failed);
+            case entry::Step::drop:
                 throw Error(std::string("abort, ") + e.what(),
                             uchroot_drop_exit(e.drop_step().value_or(privilege::DropStep::verify)));
-            case Step::exec: break;
+            case entry::Step::home:
+            case entry::Step::session:
+            case entry::Step::exec: break;
         }
         throw Error("ERROR: failed to execute " + text::printable(inner, 400) + " in jail " + jail_path + " for user " +
                         id + ": " + std::strerror(e.err()),
@@ -503,13 +465,17 @@ namespace {
         throw Error(std::string("abort, ") + e.what(), x::unsafe_exec);
     }
 
-    Program program;
-    program.fd = std::move(exec_fd);
-    program.path = inner;
-    program.argv.push_back(inner);
-    program.argv.insert(program.argv.end(), req.args.begin(), req.args.end());
-    program.env = environment(pro.environment, d.name, d.home, d.shell);
-    program.umask = pro.caller_umask;
+    entry::Request r;
+    r.jail = &*jail;
+    r.identity = d.id;
+    r.root = entry::RootInJail::allowed;
+    r.own_session = false;  // made above, before the pidfile
+    r.program_fd = exec_fd.get();
+    r.program = inner;
+    r.argv.push_back(inner);
+    r.argv.insert(r.argv.end(), req.args.begin(), req.args.end());
+    r.env = environment(pro.environment, d.name, d.home, d.shell);
+    r.umask = pro.caller_umask;
 
     // A daemon launcher: the daemon gets a session of its own, without the
     // caller's terminal, before its pid is written (ensure_own_session may
@@ -537,16 +503,18 @@ namespace {
     if (d.id.uid == 0) report(LOG_WARNING, "the program in jail " + jail_path + " runs as root and can leave the jail");
 
     try {
-        enter_and_exec(*jail, d.id, program, {false});
-    } catch (const LaunchError& e) {
+        entry::enter_and_exec(std::move(r));
+    } catch (const entry::EntryError& e) {
         switch (e.step()) {
-            case Step::chroot: throw Error(std::string("abort, ") + e.what(), x::chroot_failed);
-            case Step::drop: {
+            case entry::Step::chroot: throw Error(std::string("abort, ") + e.what(), x::chroot_failed);
+            case entry::Step::drop: {
                 privilege::DropStep step = e.drop_step().value_or(privilege::DropStep::verify);
                 bool group_step = step == privilege::DropStep::setgroups || step == privilege::DropStep::setgid;
                 throw Error(std::string("abort, ") + e.what(), group_step ? x::setgid_failed : x::setuid_failed);
             }
-            case Step::exec: break;
+            case entry::Step::home:
+            case entry::Step::session:
+            case entry::Step::exec: break;
         }
         throw Error("abort, failed to execute " + text::printable(inner, 400) + " in jail " + jail_path + ": " +
                         std::strerror(e.err()),

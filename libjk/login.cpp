@@ -383,30 +383,26 @@ std::optional<users::PasswdEntry> check_account_in(const Jail& jail, const Accou
 }
 
 void enter_and_exec(Entry e, const Account& who) {
-    const Jail& jail = *e.jail;
-    // ---- as root: into the jail through the fd that was checked
+    const std::string jail_path = e.request.jail->path();
+    const std::string program = e.request.program;
     try {
-        privilege::enter_root(jail.fd(), jail.path());
-    } catch (const SysError& err) {
-        throw Refused(chroot_failed, std::string("abort, ") + err.what());
-    }
-    try {
-        privilege::drop_to(e.identity, e.drop);
-    } catch (const privilege::DropError& err) {
-        throw Refused(exit_for(err.step()), std::string("abort, ") + err.what());
-    }
-    // ---- as the user from here on
-    if (::fchdir(e.home->get()) != 0)
-        throw Refused(chdir_home_failed,
-                      "abort, chdir to the home failed inside the jail " + jail.path() + ": " + std::strerror(errno));
-    privilege::ensure_own_session();
-    ::umask(e.umask);
-    try {
-        privilege::exec_checked(e.program_fd, e.program, std::move(e.argv), std::move(e.env));
-    } catch (const SysError& err) {
-        throw Refused(exec_failed, "ERROR: failed to execute " + e.what + " " + e.program + " for user " + id_of(who) +
-                                       ", check the permissions and libraries of " + jail.path() + e.program + ": " +
-                                       std::strerror(err.err()));
+        entry::enter_and_exec(std::move(e.request));
+    } catch (const entry::EntryError& err) {
+        switch (err.step()) {
+            case entry::Step::chroot: throw Refused(chroot_failed, std::string("abort, ") + err.what());
+            case entry::Step::drop:
+                throw Refused(exit_for(err.drop_step().value_or(privilege::DropStep::verify)),
+                              std::string("abort, ") + err.what());
+            case entry::Step::home:
+                throw Refused(chdir_home_failed, "abort, chdir to the home failed inside the jail " + jail_path + ": " +
+                                                     std::strerror(err.err()));
+            case entry::Step::session: throw Refused(exec_failed, std::string("abort, ") + err.what());
+            case entry::Step::exec:
+                throw Refused(exec_failed, "ERROR: failed to execute " + e.what + " " + program + " for user " +
+                                               id_of(who) + ", check the permissions and libraries of " + jail_path +
+                                               program + ": " + std::strerror(err.err()));
+        }
+        throw;
     }
 }
 
@@ -470,18 +466,19 @@ namespace {
     report(LOG_INFO,
            "now entering jail " + split->jail + " for user " + id_of(who) + " with arguments " + join_args(argv));
 
-    Entry entry;
-    entry.jail = &*jail;
-    entry.home = &home;
-    entry.identity = {who.uid, who.gid, caller.groups};
-    entry.drop.allow_setuid_programs = s.allow_setuid;
-    entry.program_fd = shell_fd.get();
-    entry.program = shell;
-    entry.what = "shell";
-    entry.argv = std::move(shell_args);
-    entry.env = std::move(env);
-    entry.umask = pro.caller_umask;
-    enter_and_exec(std::move(entry), who);
+    Entry tail;
+    entry::Request& r = tail.request;
+    r.jail = &*jail;
+    r.home = &home;
+    r.identity = {who.uid, who.gid, caller.groups};
+    r.drop.allow_setuid_programs = s.allow_setuid;
+    r.program_fd = shell_fd.get();
+    r.program = shell;
+    r.argv = std::move(shell_args);
+    r.env = std::move(env);
+    r.umask = pro.caller_umask;
+    tail.what = "shell";
+    enter_and_exec(std::move(tail), who);
 }
 
 }  // namespace

@@ -120,17 +120,18 @@ UniqueFd open_host_procmail(const std::string& path) {
 
     // A jailed program must not share the caller's terminal (TIOCSTI), as
     // in jk_chrootsh; an MTA has none, so enter_and_exec's setsid() is in place.
-    login::Entry entry;
-    entry.jail = &jail;
-    entry.home = &home;
-    entry.identity = {who.uid, who.gid, caller.groups};
-    entry.program_fd = prog.get();
-    entry.program = s.procmail;
-    entry.what = "procmail";
-    entry.argv = procmail_argv(s.procmail, argv);
-    entry.env = delivery_environment(pro.environment, who.name, split->home);
-    entry.umask = pro.caller_umask;
-    login::enter_and_exec(std::move(entry), who);
+    login::Entry tail;
+    entry::Request& r = tail.request;
+    r.jail = &jail;
+    r.home = &home;
+    r.identity = {who.uid, who.gid, caller.groups};
+    r.program_fd = prog.get();
+    r.program = s.procmail;
+    r.argv = procmail_argv(s.procmail, argv);
+    r.env = delivery_environment(pro.environment, who.name, split->home);
+    r.umask = pro.caller_umask;
+    tail.what = "procmail";
+    login::enter_and_exec(std::move(tail), who);
 }
 
 }  // namespace

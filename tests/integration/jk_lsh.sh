@@ -16,27 +16,8 @@ setup_root
 CHROOT=$(command -v chroot)
 capture_syslog
 
-J=$(make_jail lsh)
-"$JK_INIT" -c "$JK_INIT_INI" -j "$J" uidbasics basicshell rsync scp >/dev/null 2>&1 || fatal "jk_init failed"
-"$JK_CP" -j "$J" "$JK_LSH" /usr/bin/find >/dev/null 2>&1 || fatal "jk_cp of jk_lsh and find failed"
-# Our build, never the host's jailkit 2.23 (/usr/sbin/jk_lsh).
-install -D -m 0755 "$JK_LSH" "$J/usr/sbin/jk_lsh"
-install -d -m 0755 "$J/dev" "$J/proc" "$J/etc/jailkit"
-touch "$J/dev/log"
-mount --bind "$T_ROOT/log.sock" "$J/dev/log" || fatal "cannot bind the syslog socket into the jail"
-mount -t proc proc "$J/proc" || fatal "cannot mount /proc in the jail"
-on_exit umount -l "$J/proc"
-on_exit umount -l "$J/dev/log"
+make_lsh_jail lsh uidbasics basicshell rsync scp -- /usr/bin/find
 
-U=$(make_user)
-G=$(id -gn "$U") UID_U=$(id -u "$U") GID_U=$(id -g "$U")
-printf '%s:x:%s:%s::/home/%s:/usr/sbin/jk_lsh\n' "$U" "$UID_U" "$GID_U" "$U" >>"$J/etc/passwd"
-printf '%s:x:%s:\n' "$G" "$GID_U" >>"$J/etc/group"
-install -d -m 0755 -o "$U" -g "$G" "$J/home/$U"
-H=$J/home/$U
-
-INI=$J/etc/jailkit/jk_lsh.ini
-lsh_ini() { printf '%s\n' "$@" >"$INI"; chown 0:0 "$INI"; chmod 0644 "$INI"; }
 # lsh CMD [ENV...] : jk_lsh -c CMD in the jail as U with a clean environment.
 lsh() { local c=$1; shift; run_cmd env -i "USER=$U" "$@" "$CHROOT" --userspec="$U:$G" "$J" /usr/sbin/jk_lsh -c "$c"; }
 lsh_args() { run_cmd env -i "USER=$U" "$CHROOT" --userspec="$U:$G" "$J" /usr/sbin/jk_lsh "$@"; }

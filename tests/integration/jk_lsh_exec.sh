@@ -24,33 +24,8 @@ setup_root
 CHROOT=$(command -v chroot)
 capture_syslog
 
-J=$(make_jail lshexec)
-"$JK_INIT" -c "$JK_INIT_INI" -j "$J" uidbasics basicshell git >/dev/null 2>&1 || fatal "jk_init failed"
-"$JK_CP" -j "$J" /usr/bin/git-shell /usr/bin/id >/dev/null 2>&1 || fatal "jk_cp git-shell failed"
-# jk_cp brings what a dynamic jk_lsh needs (the sanitizer build's libasan).
-"$JK_CP" -j "$J" "$JK_LSH" >/dev/null 2>&1 || fatal "jk_cp of jk_lsh failed"
-install -D -m 0755 "$JK_LSH" "$J/usr/sbin/jk_lsh"
-install -d -m 0755 "$J/dev" "$J/proc" "$J/etc/jailkit"
-# As in jk_lsh.sh: the sanitizer runtime of the ASan build reads
-# /proc/self/maps for the stack's bounds, without which every exception
-# jk_lsh throws and catches is reported as a stack overflow.
-mount -t proc proc "$J/proc" || fatal "cannot mount /proc in the jail"
-on_exit umount -l "$J/proc"
-touch "$J/dev/log" "$J/dev/null"
-mount --bind "$T_ROOT/log.sock" "$J/dev/log" || fatal "cannot bind the syslog socket into the jail"
-mount --bind /dev/null "$J/dev/null" || fatal "cannot bind /dev/null into the jail"
-on_exit umount -l "$J/dev/log"
-on_exit umount -l "$J/dev/null"
+make_lsh_jail lshexec uidbasics basicshell git -- /usr/bin/git-shell /usr/bin/id
 
-U=$(make_user)
-G=$(id -gn "$U") UID_U=$(id -u "$U") GID_U=$(id -g "$U")
-printf '%s:x:%s:%s::/home/%s:/usr/sbin/jk_lsh\n' "$U" "$UID_U" "$GID_U" "$U" >>"$J/etc/passwd"
-printf '%s:x:%s:\n' "$G" "$GID_U" >>"$J/etc/group"
-install -d -m 0755 -o "$U" -g "$G" "$J/home/$U"
-H=$J/home/$U
-
-INI=$J/etc/jailkit/jk_lsh.ini
-lsh_ini() { printf '%s\n' "$@" >"$INI"; chown 0:0 "$INI"; chmod 0644 "$INI"; }
 lsh_ini "[$U]" "paths = /usr/bin" \
     "executables = /usr/bin/id, /usr/bin/git-upload-pack, /usr/bin/git-receive-pack, /usr/bin/git-upload-archive, /usr/bin/git-shell, /home/$U/bin/mine, /opt/userdir/id, /opt/groupw/id, /usr/local/bin/link"
 lsh() { run_cmd env -i "USER=$U" "$@" "$CHROOT" --userspec="$U:$G" "$J" /usr/sbin/jk_lsh -c "$CMD"; }

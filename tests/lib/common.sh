@@ -248,6 +248,45 @@ make_jail() {
     printf '%s\n' "$j"
 }
 
+# make_lsh_jail NAME SECTION... [-- PROGRAM...] : a jail built by jk_init from
+# the sections, PROGRAMs and our jk_lsh copied in (jk_cp brings what a
+# dynamic jk_lsh needs, e.g. the sanitizer build's libasan), /proc, syslog's
+# socket and /dev/null bound in, and a user of its own whose jailed login
+# shell is jk_lsh. Sets J, U, G, UID_U, GID_U, H (the home) and INI (the
+# jail's jk_lsh.ini, written by lsh_ini LINE...). Needs setup_root,
+# capture_syslog, and JK_INIT, JK_CP, JK_LSH.
+make_lsh_jail() {
+    local name=$1; shift
+    local sections=() programs=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do sections+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    programs=("$@")
+    J=$(make_jail "$name")
+    "$JK_INIT" -c "$JK_INIT_INI" -j "$J" "${sections[@]}" >/dev/null 2>&1 || fatal "jk_init ${sections[*]} failed"
+    "$JK_CP" -j "$J" "$JK_LSH" "${programs[@]}" >/dev/null 2>&1 || fatal "jk_cp of jk_lsh ${programs[*]} failed"
+    # Our build, never the host's jailkit 2.23 (/usr/sbin/jk_lsh).
+    install -D -m 0755 "$JK_LSH" "$J/usr/sbin/jk_lsh"
+    install -d -m 0755 "$J/dev" "$J/proc" "$J/etc/jailkit"
+    # The ASan build's runtime reads /proc/self/maps for the stack's bounds;
+    # without them every exception jk_lsh catches is reported as an overflow.
+    mount -t proc proc "$J/proc" || fatal "cannot mount /proc in the jail"
+    on_exit umount -l "$J/proc"
+    touch "$J/dev/log" "$J/dev/null"
+    mount --bind "$T_ROOT/log.sock" "$J/dev/log" || fatal "cannot bind the syslog socket into the jail"
+    on_exit umount -l "$J/dev/log"
+    mount --bind /dev/null "$J/dev/null" || fatal "cannot bind /dev/null into the jail"
+    on_exit umount -l "$J/dev/null"
+
+    U=$(make_user)
+    G=$(id -gn "$U") UID_U=$(id -u "$U") GID_U=$(id -g "$U")
+    printf '%s:x:%s:%s::/home/%s:/usr/sbin/jk_lsh\n' "$U" "$UID_U" "$GID_U" "$U" >>"$J/etc/passwd"
+    printf '%s:x:%s:\n' "$G" "$GID_U" >>"$J/etc/group"
+    install -d -m 0755 -o "$U" -g "$G" "$J/home/$U"
+    H=$J/home/$U
+    INI=$J/etc/jailkit/jk_lsh.ini
+}
+lsh_ini() { printf '%s\n' "$@" >"$INI"; chown 0:0 "$INI"; chmod 0644 "$INI"; }
+
 # ---------------------------------------------------------------- stat helpers
 
 # fstat PATH FORMAT : stat without following a final symlink.

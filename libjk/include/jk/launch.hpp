@@ -99,47 +99,6 @@ UniqueFd open_executable(const Jail& jail, const std::string& inner, ExecRule ru
 // truncated and written. Throws Error (exit 1) naming the file.
 void write_pidfile(const std::string& path, pid_t pid);
 
-// Which step of entering the jail failed; the tools map it to their codes.
-enum class Step { chroot, drop, exec };
-
-class LaunchError : public Error {
-public:
-    LaunchError(Step step, const std::string& message, int err,
-                std::optional<privilege::DropStep> drop_step = std::nullopt)
-        : Error(message), step_(step), err_(err), drop_step_(drop_step) {}
-    Step step() const noexcept { return step_; }
-    int err() const noexcept { return err_; }
-    std::optional<privilege::DropStep> drop_step() const noexcept { return drop_step_; }
-
-private:
-    Step step_;
-    int err_;
-    std::optional<privilege::DropStep> drop_step_;
-};
-
-struct Program {
-    UniqueFd fd;                    // from open_executable
-    std::string path;               // the same file's path inside the jail (#! scripts, messages)
-    std::vector<std::string> argv;  // argv[0] included
-    std::vector<std::string> env;
-    mode_t umask = 022;
-};
-
-// The last steps, in this order: chroot through the jail fd; identity
-// change (privilege::drop_to, so the bounding set is emptied, no_new_privs
-// set and the drop verified; for uid 0 - jk_chrootlaunch without -u or with
-// -u root - only the supplementary groups and the gid are set, the process
-// stays root in the jail with its capabilities); optionally a session of its
-// own (privilege::ensure_own_session, which may fork); the caller's umask;
-// exec of the checked fd (execveat AT_EMPTY_PATH; a #! script, which the
-// kernel cannot run from a close-on-exec fd, by its path inside the jail).
-// Returns only by throwing LaunchError.
-struct EnterOptions {
-    bool ensure_session = true;
-};
-[[noreturn]] void enter_and_exec(const Jail& jail, const privilege::Identity& who, Program& program,
-                                 const EnterOptions& options = {});
-
 // ---------------------------------------------------------------- the tools
 
 // Receives every decision for syslog (priority, message).

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "jk/config.hpp"
+#include "jk/entry.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/privilege.hpp"
@@ -182,22 +183,14 @@ int exit_for(privilege::DropStep step);
 
 // What enter_and_exec needs, all checked beforehand.
 struct Entry {
-    const Jail* jail = nullptr;
-    const UniqueFd* home = nullptr;  // open_home's fd
-    privilege::Identity identity;    // the user, with the caller's groups
-    privilege::DropOptions drop;
-    int program_fd = -1;  // open_shell's fd
-    std::string program;  // its path inside the jail
-    std::string what;     // "shell", "procmail": for messages
-    std::vector<std::string> argv;
-    std::vector<std::string> env;
-    mode_t umask = 022;
+    entry::Request request;  // home: open_home's fd; program_fd: open_shell's
+    std::string what;        // "shell", "procmail": for messages
 };
 
-// The jailed tail, in this order: into the jail through its checked fd (33),
-// drop for good (drop_to), into the home as the user (41), a session of its
-// own, the caller's umask, then the checked program (exec_checked; 111).
-// Returns only by throwing Refused.
+// The jailed tail through entry::enter_and_exec (into the jail, 33; drop for
+// good, drop_to's codes; into the home as the user, 41; a session of its
+// own; the caller's umask; the checked program, 111), its failures in
+// jailkit's words and exit codes. Returns only by throwing Refused.
 [[noreturn]] void enter_and_exec(Entry entry, const Account& who);
 
 // Receives every decision for syslog (priority, message).

@@ -1,0 +1,79 @@
+// The one way into a jail (DESIGN.md, "Entering a jail"). jk_chrootsh,
+// jk_procmailwrapper, jk_uchroot and jk_chrootlaunch all end here, so a jail
+// is entered the same way whichever tool a process comes through.
+//
+// MUST:
+//  1. The root is entered through the jail's checked fd (Jail::open), never
+//     by path.
+//  2. Privileges are dropped for good after the root is entered and before
+//     anything of the jail's is opened as the user (privilege::drop_to).
+//  3. Root stays root in the jail only where the caller says so
+//     (jk_chrootlaunch and jk_uchroot, as jailkit allowed); the login tools
+//     refuse it.
+//  4. The program executed is the fd the caller checked (exec_checked).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jk/error.hpp"
+#include "jk/fd.hpp"
+#include "jk/jail.hpp"
+#include "jk/privilege.hpp"
+
+namespace jk::entry {
+
+enum class Step {
+    chroot,   // into the jail's root
+    drop,     // the identity change (drop_step says which part)
+    home,     // into the home, as the user
+    session,  // a session of its own
+    exec,     // the program
+};
+
+// Why entering failed; what() is the underlying system message, for the
+// caller to put in its own words and map to its exit code.
+class EntryError : public Error {
+public:
+    EntryError(Step step, const std::string& message, int err,
+               std::optional<privilege::DropStep> drop_step = std::nullopt)
+        : Error(message), step_(step), err_(err), drop_step_(drop_step) {}
+    Step step() const noexcept { return step_; }
+    int err() const noexcept { return err_; }
+    std::optional<privilege::DropStep> drop_step() const noexcept { return drop_step_; }
+
+private:
+    Step step_;
+    int err_;
+    std::optional<privilege::DropStep> drop_step_;
+};
+
+// Whether identity uid 0 may stay root inside the jail (MUST 3).
+enum class RootInJail { refused, allowed };
+
+struct Request {
+    const Jail* jail = nullptr;
+    privilege::Identity identity;  // exactly these ids and supplementary groups
+    privilege::DropOptions drop;
+    RootInJail root = RootInJail::refused;
+    const UniqueFd* home = nullptr;  // fchdir into it as the user; nullptr: stay at the jail's "/"
+    bool own_session = true;         // setsid unless already a session leader (TIOCSTI)
+    int program_fd = -1;             // checked by the caller, inside the jail
+    std::string program;             // its path inside the jail (#! scripts, messages)
+    std::vector<std::string> argv;   // argv[0] included
+    std::vector<std::string> env;
+    mode_t umask = 022;
+};
+
+// In this order: into the jail through its checked fd; the identity change
+// (privilege::drop_to: bounding set emptied, no_new_privs, verified; for uid
+// 0 where allowed, only the groups and the gid are set and the process
+// keeps root's capabilities in the jail); into the home; a session of its
+// own; the umask; exec of the checked program. Returns only by throwing
+// EntryError.
+[[noreturn]] void enter_and_exec(Request request);
+
+}  // namespace jk::entry
