@@ -13,7 +13,7 @@ dpkg --configure -a --force-confdef --force-confold
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${dpkg_opts[@]}" \
   g++ clang libclang-rt-14-dev meson ninja-build pkg-config \
-  libinih-dev libcap-dev libacl1-dev catch2 \
+  libinih-dev libcap-dev libacl1-dev libseccomp-dev catch2 \
   python3 perl git openssh-client openssh-server openssh-sftp-server rsync iproute2 procmail \
   acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar man-db mandoc \
   clang-tidy clang-format cppcheck dpkg-dev debhelper fakeroot bash-completion
