@@ -37,6 +37,8 @@ for page in "$@"; do
     # command line, exit codes, files, real uses, security and differences.
     case ${page##*/} in
         jailkit.7) want=("DESCRIPTION" "FILES" "EXAMPLES" "SECURITY" "COMPATIBILITY" "SEE ALSO") ;;
+        # A file format: no command line, exit codes, or jailkit original.
+        *.5) want=("SYNOPSIS" "DESCRIPTION" "FILES" "EXAMPLES" "SECURITY" "SEE ALSO") ;;
         *) want=("SYNOPSIS" "DESCRIPTION" "OPTIONS" "EXIT STATUS" "FILES" "EXAMPLES" "SECURITY" "COMPATIBILITY" "SEE ALSO") ;;
     esac
     missing=()

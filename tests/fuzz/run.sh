@@ -3,7 +3,7 @@
 # text seeds plus, for the binary formats, the host's own ELF files and
 # ld.so.cache copied into a scratch corpus at run time), JOBS targets at a
 # time (default 2: CI has two cores, so the whole run takes about
-# targets * SECONDS / 2: 17 targets at 60 s are about 9 minutes).
+# targets * SECONDS / 2: 18 targets at 60 s are about 9 minutes).
 #   usage: bash tests/fuzz/run.sh FUZZ_BUILDDIR [SECONDS] [JOBS] [MIN_CPU_SECONDS]
 # With MIN_CPU_SECONDS, a target that got less CPU than that in SECONDS of
 # wall time (a loaded machine) runs again on the corpus it grew, until it

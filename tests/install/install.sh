@@ -27,6 +27,8 @@ done
 check "jk_init.ini's [jk_lsh] copies $sbindir/jk_lsh and $confdir/jk_lsh.ini" \
   "sed -n '/^\[jk_lsh\]/,/^\[/p' '$dest$confdir/jk_init.ini' | grep -qxF 'paths = $sbindir/jk_lsh, $confdir/jk_lsh.ini'"
 check "jk_lsh(8)'s FILES names $confdir/jk_lsh.ini" "grep -qxF '.I $confdir/jk_lsh.ini' '$dest$mandir/man8/jk_lsh.8'"
+check "jk_jail.ini(5) installed, naming $confdir/jails.d" \
+  "grep -qxF '.IR $confdir/jails.d/ ESCAPED .ini' '$dest$mandir/man5/jk_jail.ini.5'"
 check "no man page keeps an @VARIABLE@" "! grep -l '@[A-Z]*@' '$dest$mandir'/man*/*"
 # Installing again over an administrator's edits keeps them: the new default
 # goes beside the file as .dist, an unchanged file is left alone.

@@ -40,18 +40,6 @@ int in_child(const std::function<int()>& fn) {
 
 }  // namespace
 
-TEST_CASE("rlimit_name: the policy's names", "[rlimits][seccomp]") {
-    using jk::isolation::rlimit_name;
-    CHECK(rlimit_name(RLIMIT_NPROC) == "nproc");
-    CHECK(rlimit_name(RLIMIT_NOFILE) == "nofile");
-    CHECK(rlimit_name(RLIMIT_AS) == "as");
-    CHECK(rlimit_name(RLIMIT_FSIZE) == "fsize");
-    CHECK(rlimit_name(RLIMIT_CPU) == "cpu");
-    CHECK(rlimit_name(RLIMIT_CORE) == "core");
-    CHECK(rlimit_name(RLIM_NLIMITS).empty());
-    CHECK(rlimit_name(-1).empty());
-}
-
 TEST_CASE("apply_rlimits sets each limit", "[rlimits][seccomp]") {
     const int rc = in_child([] {
         // Below the current hard limits, so a non-root run may set them too.

@@ -11,22 +11,10 @@
 #include <sys/resource.h>
 
 #include <span>
-#include <string_view>
+
+#include "jk/isolation.hpp"
 
 namespace jk::isolation {
-
-// One limit of a jail's policy: an RLIMIT_* resource and its two values
-// (RLIM_INFINITY for "unlimited"). The policy parser produces these.
-struct Rlimit {
-    int resource;
-    rlim_t soft;
-    rlim_t hard;
-};
-
-// The policy's name of an RLIMIT_* resource, the lower-case suffix of the
-// constant ("nproc" for RLIMIT_NPROC, "as", "nofile", "fsize", "cpu",
-// "core", ...); "" for a number that is no resource. Pure.
-std::string_view rlimit_name(int resource) noexcept;
 
 // Sets each limit with setrlimit, in order. Run it as root (raising a hard
 // limit needs CAP_SYS_RESOURCE) before dropping privileges: RLIMIT_NPROC
