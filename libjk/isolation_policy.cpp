@@ -200,6 +200,12 @@ Namespaces parse_namespaces(const config::Section& sec, const config::Entry& e) 
         else
             invalid(sec, e, quoted(item) + " is not a namespace here; " + allowed);
     }
+    // Only a mount namespace of its own lets the jail have a /proc of its
+    // own pid namespace; without one, whatever /proc the host mounted in the
+    // jail would list every process of the host. Refused rather than
+    // completed: the file should say what the jail gets.
+    if (ns.pid && !ns.mount)
+        invalid(sec, e, "pid needs mount as well: the jail's /proc is mounted in its own mount namespace");
     return ns;
 }
 

@@ -229,7 +229,7 @@ TEST_CASE("explicit keys override the recommended set", "[isolation]") {
 
 TEST_CASE("[isolation] keys one by one", "[isolation]") {
     SECTION("namespaces: any subset, any case, over lines") {
-        CHECK(parse("[isolation]\nnamespaces = pid\n").ns == iso::Namespaces{.pid = true});
+        CHECK(parse("[isolation]\nnamespaces = mount, pid\n").ns == iso::Namespaces{.pid = true, .mount = true});
         CHECK(parse("[isolation]\nnamespaces = IPC, cgroup\n").ns == iso::Namespaces{.ipc = true, .cgroup = true});
         CHECK(parse("[isolation]\nnamespaces = pid,\n  mount\n").ns == iso::Namespaces{.pid = true, .mount = true});
         CHECK(parse("[isolation]\nnamespaces = none\n").empty());
@@ -242,7 +242,8 @@ TEST_CASE("[isolation] keys one by one", "[isolation]") {
         CHECK(p.ns == iso::Namespaces{.uts = true});
         CHECK(p.hostname == "shop.example.org");
         CHECK(iso::describe(p) == "uts(shop.example.org)");
-        CHECK(parse("[isolation]\nnamespaces = pid\nhostname = h\n").ns == iso::Namespaces{.pid = true, .uts = true});
+        CHECK(parse("[isolation]\nnamespaces = pid,mount\nhostname = h\n").ns ==
+              iso::Namespaces{.pid = true, .uts = true, .mount = true});
         CHECK(parse("[isolation]\nisolate = recommended\nhostname = other\n").hostname == "other");
     }
     SECTION("network") {
@@ -351,6 +352,9 @@ TEST_CASE("an invalid value is refused naming file, line, key and what is allowe
         {"[isolation]\nnamespaces = pid, net\n", 2, "'namespaces'", "'net' is not a namespace here"},
         {"[isolation]\nnamespaces = user\n", 2, "'namespaces'", "pid, ipc, uts, mount and cgroup"},
         {"[isolation]\nnamespaces = none, pid\n", 2, "'namespaces'", "or none alone"},
+        {"[isolation]\nnamespaces = pid\n", 2, "'namespaces'", "pid needs mount as well"},
+        {"[isolation]\nnamespaces = pid, ipc, uts, cgroup\n", 2, "'namespaces'", "pid needs mount as well"},
+        {"[isolation]\nisolate = recommended\nnamespaces = pid, ipc\n", 3, "'namespaces'", "pid needs mount"},
         {"[isolation]\nnamespaces =\n", 2, "'namespaces'", "or none"},
         {"[isolation]\n\nhostname = -web\n", 3, "'hostname'", "labels of 1 to 63"},
         {"[isolation]\nhostname = web_1\n", 2, "'hostname'", "A-Z a-z 0-9 -"},
@@ -425,7 +429,8 @@ TEST_CASE("unknown keys and sections, duplicates and stray text are refused", "[
     CHECK(refusal("[limits]\nnproc = 1\n[limits]\nnproc = 2\n", 3).find("duplicate section [limits]") !=
           std::string::npos);
     CHECK(refusal("[isolation] seccomp = off\n", 1).find("after section header") != std::string::npos);
-    CHECK(refusal("[isolation]\nnamespaces = pid\n  seccomp = off\n", 3).find("indented line") != std::string::npos);
+    CHECK(refusal("[isolation]\nnamespaces = pid, mount\n  seccomp = off\n", 3).find("indented line") !=
+          std::string::npos);
     // What the ini reader itself refuses keeps its file:line.
     CHECK(refusal("isolate = recommended\n", 1).find("outside any [section]") != std::string::npos);
     CHECK(refusal("[isolation]\njust words\n", 2).size() > 0);

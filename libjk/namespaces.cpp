@@ -1,0 +1,284 @@
+#include "jk/namespaces.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "jk/error.hpp"
+#include "jk/landlock.hpp"
+#include "jk/sys.hpp"
+#include "jk/trust.hpp"
+
+namespace jk::isolation {
+
+namespace {
+
+// Where `ip netns add NAME` bind-mounts a network namespace.
+constexpr const char* netns_dir = "/run/netns/";
+
+struct NamespaceKind {
+    int flag;
+    const char* name;  // for "the host cannot give this jail a ... namespace"
+};
+// The order in which a refusal is looked for (and named).
+constexpr NamespaceKind kinds[] = {
+    {CLONE_NEWNS, "mount"}, {CLONE_NEWPID, "pid"},       {CLONE_NEWIPC, "IPC"},
+    {CLONE_NEWUTS, "UTS"},  {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWNET, "network"},
+};
+
+int unshare_flags(const Policy& p) {
+    int flags = 0;
+    if (p.ns.mount) flags |= CLONE_NEWNS;
+    if (p.ns.pid) flags |= CLONE_NEWPID;
+    if (p.ns.ipc) flags |= CLONE_NEWIPC;
+    if (p.ns.uts) flags |= CLONE_NEWUTS;
+    if (p.ns.cgroup) flags |= CLONE_NEWCGROUP;
+    if (p.network == Network::loopback) flags |= CLONE_NEWNET;
+    return flags;
+}
+
+// The errno with which unshare(flag) fails on its own, tried in a child so
+// that this process stays as it was; 0 when it works.
+int refusal_alone(int flag) {
+    const pid_t pid = ::fork();
+    if (pid < 0) return errno;
+    if (pid == 0) ::_exit(::unshare(flag) == 0 ? 0 : errno);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+}
+
+// unshare(flags) failed with `err`: names the namespace the host refuses.
+[[noreturn]] void refused(int flags, int err) {
+    std::string all;
+    for (const auto& k : kinds) {
+        if (!(flags & k.flag)) continue;
+        if (const int alone = refusal_alone(k.flag); alone != 0)
+            throw SysError(std::string("the host cannot give this jail ") + (k.name[0] == 'I' ? "an " : "a ") + k.name +
+                               " namespace",
+                           alone);
+        all += all.empty() ? "" : ", ";
+        all += k.name;
+    }
+    // Each alone works: a refusal of the combination, or a passing one.
+    throw SysError("the host cannot give this jail its namespaces (" + all + ")", err);
+}
+
+// The jail's directory as this process sees it after unshare(CLONE_NEWNS):
+// the working directory, which the kernel moves into the new namespace
+// (the caller made jail_fd the working directory just before), unlike
+// every open fd.
+UniqueFd jail_in_new_namespace(int jail_fd, const std::string& jail_path) {
+    UniqueFd fd = sys::open_at(AT_FDCWD, ".", O_PATH | O_DIRECTORY, 0, jail_path);
+    const struct stat was = sys::fstat_fd(jail_fd, jail_path);
+    const struct stat now = sys::fstat_fd(fd.get(), jail_path);
+    // The same directory by construction; checked all the same, as every
+    // use of a validated object is (DESIGN.md invariant 2).
+    if (was.st_dev != now.st_dev || was.st_ino != now.st_ino)
+        throw Error("the jail " + quoted(jail_path) + " is not the same directory in its mount namespace");
+    if (::chdir("/") != 0) throw SysError("cannot change directory to / in the new mount namespace", errno);
+    return fd;
+}
+
+void join_network(int netns_fd, const std::string& shown) {
+    if (::setns(netns_fd, CLONE_NEWNET) == 0) return;
+    const int err = errno;
+    // setns checks the type of the namespace behind the fd: a plain file
+    // (or another kind of namespace) put in place of an `ip netns` one.
+    if (err == EINVAL) throw Error(quoted(shown) + " is not a network namespace");
+    throw SysError("cannot join the network namespace", shown, err);
+}
+
+void bring_up_loopback() {
+    UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw SysError("cannot bring up the jail's loopback interface (socket)", errno);
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0)
+        throw SysError("cannot read the flags of the jail's loopback interface", errno);
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0)
+        throw SysError("cannot bring up the jail's loopback interface", errno);
+}
+
+// The "mnt_id:" of /proc/self/fdinfo/FD.
+std::optional<long> mount_id_of(int fd) {
+    const std::string path = "/proc/self/fdinfo/" + std::to_string(fd);
+    std::istringstream in(sys::read_file(path));
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("mnt_id:", 0) == 0) return std::strtol(line.c_str() + 7, nullptr, 10);
+    return std::nullopt;
+}
+
+std::vector<std::string> split_words(const std::string& line) {
+    std::vector<std::string> out;
+    std::istringstream in(line);
+    std::string w;
+    while (in >> w) out.push_back(w);
+    return out;
+}
+
+}  // namespace
+
+UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string& jail_path) {
+    if (policy.ns.pid && !policy.ns.mount)
+        throw Error("a pid namespace needs a mount namespace (the jail's /proc would show the host's processes)");
+    if (policy.ns.uts && !(policy.hostname && is_valid_hostname(*policy.hostname)))
+        throw Error("a UTS namespace needs a valid host name");
+
+    // ---- nothing has changed yet
+    UniqueFd netns;
+    std::string netns_shown;
+    if (policy.network == Network::named) {
+        if (!is_valid_netns_name(policy.netns)) throw Error("invalid network namespace name " + quoted(policy.netns));
+        netns_shown = netns_dir + policy.netns;
+        // An nsfs file is root-owned and 0444; whoever could write
+        // /run/netns could put another namespace (or another file) there.
+        netns = trust::open_checked(netns_shown, trust::trusted_file, O_RDONLY);
+    }
+
+    UniqueFd jail;
+    if (!policy.ns.mount) {
+        jail = UniqueFd(::fcntl(jail_fd, F_DUPFD_CLOEXEC, 3));
+        if (!jail) throw SysError("cannot duplicate the fd of", jail_path, errno);
+    } else if (::fchdir(jail_fd) != 0) {
+        throw SysError("cannot change directory to", jail_path, errno);
+    }
+    const int flags = unshare_flags(policy);
+    if (flags != 0 && ::unshare(flags) != 0) refused(flags, errno);
+
+    // ---- in the new namespaces
+    if (policy.ns.mount) {
+        // A host with shared mounts (systemd's default) would otherwise
+        // see the jail's /proc, and each jail the others' mounts.
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            throw SysError("cannot make the jail's mounts private", errno);
+        jail = jail_in_new_namespace(jail_fd, jail_path);
+    }
+    if (netns) join_network(netns.get(), netns_shown);
+    if (policy.ns.uts && ::sethostname(policy.hostname->data(), policy.hostname->size()) != 0)
+        throw SysError("cannot set the jail's host name to " + quoted(*policy.hostname), errno);
+    if (policy.network == Network::loopback) bring_up_loopback();
+    return jail;
+}
+
+void prepare_mounts(const Policy& policy, int jail_fd, const std::string& jail_path) {
+    if (!policy.ns.mount) {
+        if (policy.ns.pid)
+            throw Error("a pid namespace needs a mount namespace (the jail's /proc would show the host's processes)");
+        return;
+    }
+    if (!in_own_mount_namespace(jail_fd))
+        throw Error("the fd of the jail " + quoted(jail_path) +
+                    " was opened before its mount namespace was made; use the one unshare_namespaces returns");
+    if (!policy.ns.pid) return;
+    // procfs takes the pid namespace of the process that mounts it; only
+    // the namespace's own processes are in it, and its pid 1 comes first.
+    if (::getpid() != 1) throw Error("the jail's /proc must be mounted by the jail's pid 1");
+
+    const std::string shown = jail_path + "/proc";
+    UniqueFd proc;
+    try {
+        proc = trust::step(jail_fd, "proc", shown, trust::jail_system_dir);
+    } catch (const SysError& e) {
+        if (e.err() == ENOENT) return;  // no /proc in this jail, as without a policy
+        throw;
+    }
+    // The path through /proc/self/fd resolves to the directory behind the
+    // fd (checked above), whatever has become of the name since.
+    const std::string target = "/proc/self/fd/" + std::to_string(proc.get());
+    if (::mount("proc", target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        throw SysError("cannot mount the jail's /proc on", shown, errno);
+}
+
+bool in_own_mount_namespace(int fd) {
+    const std::optional<long> id = mount_id_of(fd);
+    if (!id) throw SysError("cannot find the mount of fd " + std::to_string(fd), ENOTSUP);
+    std::istringstream in(sys::read_file("/proc/self/mountinfo"));
+    std::string line;
+    while (std::getline(in, line))
+        if (std::strtol(line.c_str(), nullptr, 10) == *id) return true;
+    return false;
+}
+
+std::string describe_host_support() {
+    std::vector<std::string> lines;
+
+    std::set<std::string> ns;
+    if (DIR* d = ::opendir("/proc/self/ns")) {
+        while (const dirent* e = ::readdir(d)) {
+            const std::string n = e->d_name;
+            if (n == "." || n == ".." || n.find("_for_children") != std::string::npos) continue;
+            ns.insert(n);
+        }
+        ::closedir(d);
+    }
+    std::string l = "namespaces:";
+    for (const auto& n : ns) l += " " + n;
+    lines.push_back(ns.empty() ? "namespaces: none (or no /proc)" : l);
+
+    // With no filter to copy, the kernel reports EFAULT where it offers
+    // filter mode (before any check of privileges) and EINVAL where not:
+    // nothing is installed either way.
+    if (::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
+        lines.emplace_back("seccomp: none");
+    else if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, nullptr, 0, 0) != 0 && errno == EFAULT)
+        lines.emplace_back("seccomp: filter");
+    else
+        lines.emplace_back("seccomp: strict mode only");
+
+    const int abi = landlock::abi_version();
+    lines.push_back(abi > 0 ? "landlock: ABI " + std::to_string(abi) : "landlock: none");
+
+    std::string cgroup = "cgroup v2: not mounted";
+    try {
+        std::istringstream in(sys::read_file("/proc/self/mountinfo"));
+        std::string line;
+        while (std::getline(in, line)) {
+            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+            const std::vector<std::string> w = split_words(line);
+            const auto dash = std::find(w.begin(), w.end(), "-");
+            if (w.size() < 5 || dash == w.end() || dash + 1 == w.end() || *(dash + 1) != "cgroup2") continue;
+            // Octal escapes (\040) are left as they are: only for display.
+            const std::string& mp = w[4];
+            std::string controllers;
+            try {
+                controllers = sys::read_file(mp + "/cgroup.controllers");
+            } catch (const SysError&) {
+                controllers = "?";
+            }
+            while (!controllers.empty() && controllers.back() == '\n') controllers.pop_back();
+            cgroup = "cgroup v2: " + mp + " (" + (controllers.empty() ? "no controllers" : controllers) + ")";
+            break;
+        }
+    } catch (const SysError&) {
+        cgroup = "cgroup v2: unknown (no /proc)";
+    }
+    lines.push_back(cgroup);
+
+    std::string out;
+    for (const auto& x : lines) out += x + "\n";
+    return out;
+}
+
+}  // namespace jk::isolation
