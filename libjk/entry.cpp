@@ -1,11 +1,18 @@
 #include "jk/entry.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "jk/namespaces.hpp"
+#include "jk/rlimits.hpp"
+#include "jk/seccomp_filter.hpp"
+#include "jk/supervisor.hpp"
+#include "jk/sys.hpp"
 
 namespace jk::entry {
 
@@ -23,42 +30,161 @@ void stay_root(const privilege::Identity& who) {
                          privilege::DropStep::setgid);
 }
 
-}  // namespace
-
-[[noreturn]] void enter_and_exec(Request r) {
-    // ---- as root: into the jail through the fd that was checked
+void enter_root(int jail_fd, const std::string& jail_path) {
     try {
-        privilege::enter_root(r.jail->fd(), r.jail->path());
+        privilege::enter_root(jail_fd, jail_path);
     } catch (const SysError& e) {
         throw EntryError(Step::chroot, e.what(), e.err());
     }
+}
+
+void become(const Request& r) {
     if (r.identity.uid == 0 && r.root == RootInJail::allowed) {
         stay_root(r.identity);
-    } else {
-        try {
-            privilege::drop_to(r.identity, r.drop);
-        } catch (const privilege::DropError& e) {
-            throw EntryError(Step::drop, e.what(), e.err(), e.step());
-        }
-        // ---- as the user from here on
+        return;
     }
+    try {
+        privilege::drop_to(r.identity, r.drop);
+    } catch (const privilege::DropError& e) {
+        throw EntryError(Step::drop, e.what(), e.err(), e.step());
+    }
+}
 
-    if (r.home != nullptr && ::fchdir(r.home->get()) != 0)
+void own_session() {
+    try {
+        privilege::ensure_own_session();
+    } catch (const SysError& e) {
+        throw EntryError(Step::session, e.what(), e.err());
+    }
+}
+
+void change_to(int home_fd) {
+    if (::fchdir(home_fd) != 0)
         throw EntryError(Step::home, std::string("cannot change directory to the home: ") + std::strerror(errno),
                          errno);
-    if (r.own_session) {
-        try {
-            privilege::ensure_own_session();
-        } catch (const SysError& e) {
-            throw EntryError(Step::session, e.what(), e.err());
-        }
-    }
-    ::umask(r.umask);
+}
+
+[[noreturn]] void exec(Request& r) {
     try {
         privilege::exec_checked(r.program_fd, r.program, std::move(r.argv), std::move(r.env));
     } catch (const SysError& e) {
         throw EntryError(Step::exec, e.what(), e.err());
     }
+}
+
+// What the policy asks that this entry cannot honour: refused before
+// anything changes (MUST 5).
+void refuse_what_cannot_apply(const isolation::Policy& p, const Request& r) {
+    if (p.seccomp && r.drop.allow_setuid_programs)
+        throw EntryError(
+            Step::policy,
+            "the jail's policy asks for the syscall filter, which needs no_new_privs, and the login "
+            "allows setuid programs (allow_setuid), which no_new_privs makes powerless: set one of the two",
+            0);
+    if (p.cgroup.any() || !p.slice.empty())
+        throw EntryError(Step::policy,
+                         "the jail's policy asks for cgroup limits or a slice, which this version cannot apply yet: "
+                         "remove [cgroup] and slice from the policy",
+                         0);
+}
+
+// The home as the user will see it: in a new mount namespace re-opened
+// beneath the jail's new fd and checked to be the directory the tool
+// checked (MUST 6).
+UniqueFd home_in(int jail_fd, const Request& r) {
+    const struct stat checked = sys::fstat_fd(r.home->get(), r.home_path);
+    UniqueFd again;
+    try {
+        again = open_in_root(jail_fd, r.home_path, O_PATH | O_NOFOLLOW | O_DIRECTORY, 0, r.home_path);
+    } catch (const SysError& e) {
+        throw EntryError(Step::home, std::string("cannot open the home again in the jail's namespace: ") + e.what(),
+                         e.err());
+    }
+    const struct stat now = sys::fstat_fd(again.get(), r.home_path);
+    if (now.st_dev != checked.st_dev || now.st_ino != checked.st_ino)
+        throw EntryError(Step::home, "the home changed while entering the jail", EAGAIN);
+    return again;
+}
+
+// The last steps in the program's own process: home, umask, filter, exec.
+[[noreturn]] void run_program(Request& r, const isolation::Policy& p, int home_fd) {
+    if (home_fd >= 0) change_to(home_fd);
+    ::umask(r.umask);
+    if (p.seccomp) {
+        try {
+            seccomp::load_default_filter({p.seccomp_allow_ptrace});
+        } catch (const Error& e) {
+            throw EntryError(Step::isolation, std::string("cannot load the syscall filter: ") + e.what(), 0);
+        }
+    }
+    exec(r);
+}
+
+template <class Fn>
+auto isolation_step(Fn&& fn) {
+    try {
+        return fn();
+    } catch (const EntryError&) {
+        throw;
+    } catch (const SysError& e) {
+        throw EntryError(Step::isolation, e.what(), e.err());
+    } catch (const Error& e) {
+        throw EntryError(Step::isolation, e.what(), 0);
+    }
+}
+
+[[noreturn]] void enter_isolated(Request& r, const isolation::Policy& p) {
+    refuse_what_cannot_apply(p, r);
+    // ---- as root, the host still in view
+    isolation_step([&] { isolation::apply_rlimits(p.limits); });
+    // Before the namespaces: the jailed processes share this session and its
+    // terminal (job control), and the process that waits for the jail's
+    // pid 1 is its leader.
+    if (r.own_session) own_session();
+    UniqueFd jail = isolation_step([&] { return isolation::unshare_namespaces(p, r.jail->fd(), r.jail->path()); });
+    isolation::Lifeline outer;
+    // The caller stays behind as the login's process, waiting for pid 1.
+    if (p.ns.pid) outer = isolation_step([&] { return isolation::fork_init(); });
+    // ---- pid 1 of the jail, where it has a pid namespace
+    isolation_step([&] { isolation::prepare_mounts(p, jail.get(), r.jail->path()); });
+    UniqueFd home;
+    if (r.home != nullptr) home = p.ns.mount ? home_in(jail.get(), r) : UniqueFd(::dup(r.home->get()));
+    enter_root(jail.get(), r.jail->path());
+    jail.reset();
+    become(r);
+    // ---- as the user from here on (or root in the jail where allowed)
+    if (p.ns.pid) isolation_step([&] { isolation::fork_under_init(std::move(outer)); });
+    // ---- the program's own process
+    run_program(r, p, home ? home.get() : -1);
+}
+
+}  // namespace
+
+std::optional<isolation::Policy> policy_of(const Jail& jail, const char* confdir) {
+    std::optional<isolation::Policy> policy;
+    try {
+        policy = isolation::load_policy(confdir != nullptr ? confdir : JK_SYSCONFDIR, jail.path());
+    } catch (const SysError& e) {
+        throw EntryError(Step::policy, std::string("cannot read the jail's isolation policy: ") + e.what(), e.err());
+    } catch (const Error& e) {
+        throw EntryError(Step::policy, std::string("refusing the jail's isolation policy: ") + e.what(), 0);
+    }
+    if (policy && policy->empty()) policy.reset();
+    return policy;
+}
+
+[[noreturn]] void enter_and_exec(Request r) {
+    if (!r.policy_read) r.policy = policy_of(*r.jail, r.confdir);
+    if (r.policy) enter_isolated(r, *r.policy);
+
+    // ---- as root: into the jail through the fd that was checked
+    enter_root(r.jail->fd(), r.jail->path());
+    become(r);
+    // ---- as the user from here on (or root in the jail where allowed)
+    if (r.home != nullptr) change_to(r.home->get());
+    if (r.own_session) own_session();
+    ::umask(r.umask);
+    exec(r);
 }
 
 }  // namespace jk::entry

@@ -241,7 +241,6 @@ void read_isolation(const config::Section& sec, Policy& p) {
             p.seccomp = recommended_seccomp;
             p.limits = {{RLIMIT_NPROC, recommended_nproc, recommended_nproc},
                         {RLIMIT_CORE, recommended_core, recommended_core}};
-            p.cgroup.pids_max = recommended_pids_max;
         } else if (!iequals(e->value, "none")) {
             invalid(sec, *e, "recommended or none");
         }

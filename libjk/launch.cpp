@@ -311,6 +311,10 @@ int uchroot_drop_exit(privilege::DropStep step) {
         entry::enter_and_exec(std::move(r));
     } catch (const entry::EntryError& e) {
         switch (e.step()) {
+            case entry::Step::policy:
+            case entry::Step::isolation:
+                throw Error("abort, cannot isolate the jail " + jail_path + " as its policy asks: " + e.what(),
+                            x::isolation_failed);
             case entry::Step::chroot: throw Error(std::string("abort, ") + e.what(), x::chroot_failed);
             case entry::Step::drop:
                 throw Error(std::string("abort, ") + e.what(),
@@ -506,6 +510,10 @@ namespace {
         entry::enter_and_exec(std::move(r));
     } catch (const entry::EntryError& e) {
         switch (e.step()) {
+            case entry::Step::policy:
+            case entry::Step::isolation:
+                throw Error("abort, cannot isolate the jail " + jail_path + " as its policy asks: " + e.what(),
+                            x::isolation_failed);
             case entry::Step::chroot: throw Error(std::string("abort, ") + e.what(), x::chroot_failed);
             case entry::Step::drop: {
                 privilege::DropStep step = e.drop_step().value_or(privilege::DropStep::verify);

@@ -389,6 +389,10 @@ void enter_and_exec(Entry e, const Account& who) {
         entry::enter_and_exec(std::move(e.request));
     } catch (const entry::EntryError& err) {
         switch (err.step()) {
+            case entry::Step::policy:
+            case entry::Step::isolation:
+                throw Refused(isolation_failed,
+                              "abort, cannot isolate the jail " + jail_path + " as its policy asks: " + err.what());
             case entry::Step::chroot: throw Refused(chroot_failed, std::string("abort, ") + err.what());
             case entry::Step::drop:
                 throw Refused(exit_for(err.drop_step().value_or(privilege::DropStep::verify)),
@@ -463,15 +467,24 @@ namespace {
     std::vector<std::string> env = shell_environment(pro.environment, s, who, split->home, shell, env_warnings);
     for (const auto& w : env_warnings) report(LOG_WARNING, w);
 
-    report(LOG_INFO,
-           "now entering jail " + split->jail + " for user " + id_of(who) + " with arguments " + join_args(argv));
+    std::optional<isolation::Policy> policy;
+    try {
+        policy = entry::policy_of(*jail);
+    } catch (const entry::EntryError& e) {
+        throw Refused(isolation_failed, "abort, cannot isolate the jail " + jail->path() + ": " + e.what());
+    }
+    report(LOG_INFO, "now entering jail " + split->jail + " for user " + id_of(who) + " with arguments " +
+                         join_args(argv) + (policy ? " (isolated: " + isolation::describe(*policy) + ")" : ""));
 
     Entry tail;
     entry::Request& r = tail.request;
     r.jail = &*jail;
     r.home = &home;
+    r.home_path = split->home;
     r.identity = {who.uid, who.gid, caller.groups};
     r.drop.allow_setuid_programs = s.allow_setuid;
+    r.policy_read = true;
+    r.policy = std::move(policy);
     r.program_fd = shell_fd.get();
     r.program = shell;
     r.argv = std::move(shell_args);

@@ -124,6 +124,7 @@ UniqueFd open_host_procmail(const std::string& path) {
     entry::Request& r = tail.request;
     r.jail = &jail;
     r.home = &home;
+    r.home_path = split->home;
     r.identity = {who.uid, who.gid, caller.groups};
     r.program_fd = prog.get();
     r.program = s.procmail;

@@ -11,6 +11,13 @@
 //     (jk_chrootlaunch and jk_uchroot, as jailkit allowed); the login tools
 //     refuse it.
 //  4. The program executed is the fd the caller checked (exec_checked).
+//  5. A jail with an isolation policy (jk_jail.ini(5)) gets all of it or
+//     nothing: what the host cannot apply fails the entry (Step::policy or
+//     Step::isolation), never a weaker jail. A jail without one is entered
+//     exactly as before (steps 1, 5 and 7 of DESIGN.md).
+//  6. After a new mount namespace nothing opened before it is used to reach
+//     the jail's tree: the root and the home are re-derived in it (the home
+//     checked to be the same directory), see namespaces.hpp MUST 2.
 #pragma once
 
 #include <sys/types.h>
@@ -21,17 +28,20 @@
 
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/isolation.hpp"
 #include "jk/jail.hpp"
 #include "jk/privilege.hpp"
 
 namespace jk::entry {
 
 enum class Step {
-    chroot,   // into the jail's root
-    drop,     // the identity change (drop_step says which part)
-    home,     // into the home, as the user
-    session,  // a session of its own
-    exec,     // the program
+    policy,     // the jail's isolation policy cannot be read or applied as asked
+    isolation,  // the host refused a limit, namespace or the filter the policy asks for
+    chroot,     // into the jail's root
+    drop,       // the identity change (drop_step says which part)
+    home,       // into the home, as the user
+    session,    // a session of its own
+    exec,       // the program
 };
 
 // Why entering failed; what() is the underlying system message, for the
@@ -60,15 +70,34 @@ struct Request {
     privilege::DropOptions drop;
     RootInJail root = RootInJail::refused;
     const UniqueFd* home = nullptr;  // fchdir into it as the user; nullptr: stay at the jail's "/"
+    std::string home_path;           // the same directory's path inside the jail (re-opened in a new mount namespace)
     bool own_session = true;         // setsid unless already a session leader (TIOCSTI)
     int program_fd = -1;             // checked by the caller, inside the jail
     std::string program;             // its path inside the jail (#! scripts, messages)
     std::vector<std::string> argv;   // argv[0] included
     std::vector<std::string> env;
     mode_t umask = 022;
+    // Where jails.d/ is; nullptr: the configured directory (JK_SYSCONFDIR).
+    const char* confdir = nullptr;
+    // The jail's policy when the tool read it already (policy_of, for its
+    // log line); otherwise enter_and_exec reads it itself.
+    bool policy_read = false;
+    std::optional<isolation::Policy> policy;
 };
 
-// In this order: into the jail through its checked fd; the identity change
+// The policy the entry will apply to `jail`; nullopt when it has none (or
+// one that turns nothing on). Throws EntryError(Step::policy) when the file
+// is untrusted or malformed. For the tools' log line before the entry.
+std::optional<isolation::Policy> policy_of(const Jail& jail, const char* confdir = nullptr);
+
+// The jail's policy (isolation::load_policy from the host's configuration
+// directory), then, in this order, with a policy: rlimits; a session of its
+// own; the namespaces; with a pid namespace a fork, the caller waiting as
+// the login's process (wait_for_init) and the child becoming the jail's
+// pid 1, which mounts the jail's /proc, enters the root, drops and forks the
+// program under it; in the program's process the home, the umask and the
+// syscall filter right before the exec. Without a policy:
+// into the jail through its checked fd; the identity change
 // (privilege::drop_to: bounding set emptied, no_new_privs, verified; for uid
 // 0 where allowed, only the groups and the gid are set and the process
 // keeps root's capabilities in the jail); into the home; a session of its

@@ -109,9 +109,8 @@ inline constexpr Namespaces recommended_namespaces{
     .pid = true, .ipc = true, .uts = true, .mount = true, .cgroup = true};
 inline constexpr Network recommended_network = Network::loopback;
 inline constexpr bool recommended_seccomp = true;
-inline constexpr rlim_t recommended_nproc = 1024;            // a fork bomb stops here (per user, as the kernel counts)
-inline constexpr rlim_t recommended_core = 0;                // no core files of a login's processes
-inline constexpr std::uint64_t recommended_pids_max = 1024;  // the same, per jail
+inline constexpr rlim_t recommended_nproc = 1024;  // a fork bomb stops here (per user, as the kernel counts)
+inline constexpr rlim_t recommended_core = 0;      // no core files of a login's processes
 
 // ---------------------------------------------------------------- names and paths
 
@@ -190,6 +189,8 @@ std::optional<Policy> load_policy(const std::string& confdir, const std::string&
 // One line for jk_list, jk_check and syslog, e.g.
 // "pid,ipc,uts(web1),mount,cgroup net=loopback seccomp nproc=1024 core=0
 //  slice=jk-srv-web1.slice pids.max=1024"; "none" for an empty policy.
+// (The recommended set has no cgroup limit while cgroup placement is not
+// applied at entry: a login with one is refused, never silently unlimited.)
 // Holds only validated names, so it is safe in a log line.
 std::string describe(const Policy& policy);
 

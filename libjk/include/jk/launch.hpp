@@ -121,6 +121,7 @@ enum : int {
     setuid_failed = 36,
     injail_name_mismatch = 37,
     unsafe_jail = 53,
+    isolation_failed = 60,      // ours: the jail's isolation policy cannot be read or applied
     capabilities_failed = 101,  // 101-105
     exec_failed = 111,
 };
@@ -150,8 +151,9 @@ enum : int {
     exec_failed = 31,
     chdir_failed = 33,
     chroot_failed = 35,
-    setgid_failed = 37,  // also setgroups
-    setuid_failed = 39,  // also the capability steps of the drop
+    setgid_failed = 37,     // also setgroups
+    setuid_failed = 39,     // also the capability steps of the drop
+    isolation_failed = 60,  // ours: the jail's isolation policy cannot be read or applied
 };
 }
 

@@ -63,6 +63,7 @@ enum Exit : int {
     injail_home_mismatch = 39,
     chdir_home_failed = 41,
     unsafe_path = 53,
+    isolation_failed = 60,  // ours: the jail's isolation policy cannot be read or applied (jk_jail.ini(5))
     capabilities_failed = 101,
     exec_failed = 111,
 };

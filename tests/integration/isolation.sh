@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Jails that isolate (issue 12): a policy in CONFDIR/jails.d/<escaped jail>.ini
+# gives every login into that jail its own pid, ipc, uts and mount namespaces
+# (a /proc showing only its own processes), a network with only lo, rlimits
+# and the default syscall filter. Checked through jk_chrootsh run as a real
+# user, next to the same jail without a policy, which must behave exactly as
+# a plain chroot (drop-in stays drop-in).
+source "$(dirname "$0")/../lib/common.sh"
+enter_private_mounts "$@"
+skip_unless_root
+need_tool JK_CHROOTSH
+need_tool JK_INIT
+need_tool JK_CP
+need_cmd setpriv python3 cc pgrep
+setup_root
+private_confdir
+capture_syslog
+install_setuid JK_CHROOTSH
+
+J=$(make_jail iso)
+"$JK_INIT" -c "$JK_INIT_INI" -j "$J" basicshell uidbasics >/dev/null 2>&1 || fatal "jk_init basicshell failed"
+"$JK_CP" -j "$J" /usr/bin/sleep >/dev/null 2>&1 || fatal "jk_cp sleep failed"
+install -d -m 0755 "$J/proc" "$J/tmp"
+# The host's /proc in the jail, as admins mount it for ps: a plain login sees
+# every process through it; an isolated one gets its own over it.
+mount -t proc proc "$J/proc" || fatal "cannot mount /proc in the jail"
+on_exit umount -l "$J/proc"
+cc -static -O -o "$T_ROOT/jkprobe" "$(dirname "$0")/../lib/jkprobe.c" || fatal "cannot build jkprobe"
+install -m 0755 -o 0 -g 0 "$T_ROOT/jkprobe" "$J/usr/bin/jkprobe"
+
+U=$(make_user)
+usermod -d "$J/./home/$U" -s "$JK_CHROOTSH" "$U" || fatal "usermod $U"
+install -d -m 0750 -o "$U" -g "$U" "$J/home/$U"
+printf '%s:x:%s:%s::/home/%s:/bin/bash\n' "$U" "$(id -u "$U")" "$(id -g "$U")" "$U" >>"$J/etc/passwd"
+printf '%s:x:%s:\n' "$U" "$(id -g "$U")" >>"$J/etc/group"
+
+as_user() { local u=$1; shift; setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups "$@"; }
+login() { run_cmd as_user "$U" env -i "USER=$U" "$JK_CHROOTSH" "$@"; }
+
+escaped=$(python3 - "$J" <<'PY'
+import sys
+p = sys.argv[1].strip('/')
+out = []
+for i, b in enumerate(p.encode()):
+    c = chr(b)
+    if c == '/': out.append('-')
+    elif (c.isascii() and (c.isalnum() or c in ':_.')) and not (i == 0 and c == '.'): out.append(c)
+    else: out.append('\\x%02x' % b)
+print(''.join(out))
+PY
+)
+install -d -m 0755 -o 0 -g 0 "$T_CONF/jails.d"
+POLICY=$T_CONF/jails.d/$escaped.ini
+policy() { printf '%s\n' "$@" >"$POLICY"; chown 0:0 "$POLICY"; chmod 0644 "$POLICY"; }
+
+# A listener on the host's loopback: reachable from a plain jail, not from
+# one whose network is its own lo.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+time.sleep(600)' >"$T_ROOT/port" &
+LISTENER=$!
+on_exit kill "$LISTENER"
+for _ in $(seq 50); do [ -s "$T_ROOT/port" ] && break; sleep 0.1; done
+PORT=$(cat "$T_ROOT/port")
+[ -n "$PORT" ] || fatal "the host listener did not start"
+
+# What a login sees: its pids in /proc, hostname, interfaces, limits, filter.
+SURVEY='echo "pids=$(cd /proc && echo [0-9]*)"; echo "host=$HOSTNAME"
+while read -r l; do case $l in *:*) echo "if=${l%%:*}";; esac; done </proc/net/dev
+echo "nproc=$(ulimit -u) core=$(ulimit -c)"
+while read -r k v; do [ "$k" = Seccomp: ] && echo "seccomp=$v"; done </proc/self/status
+echo "connect=$(jkprobe connect '"$PORT"')"'
+
+# ---------------------------------------------------------------- no policy
+login -c "$SURVEY"
+assert_rc "without a policy the login works" 0
+assert_match "without a policy /proc shows the host's processes" 'pids=1 .*[0-9]{3,}' "$R_OUT"
+assert_contains "without a policy the hostname is the host's" "host=$(hostname)" "$R_OUT"
+assert_contains "without a policy the host's loopback is reachable" "connect=ok" "$R_OUT"
+assert_contains "without a policy no syscall filter" "seccomp=0" "$R_OUT"
+
+# ---------------------------------------------------------------- recommended
+policy "[isolation]" "isolate = recommended" "hostname = web1"
+login -c "$SURVEY"
+assert_rc "an isolated login works" 0
+assert_match "/proc shows only the login's own processes" '^pids=1 [0-9]( [0-9])*$' "$(grep '^pids=' <<<"$R_OUT")"
+assert_contains "the hostname is the jail's" "host=web1" "$R_OUT"
+assert_eq "the only interface is lo" "if=lo" "$(grep '^if=' <<<"$R_OUT" | grep -v 'Inter-\|face' )"
+assert_contains "the host's loopback is out of reach" "connect=errno" "$R_OUT"
+assert_contains "nproc and core limits of the recommended set" "nproc=1024 core=0" "$R_OUT"
+assert_contains "the syscall filter is on" "seccomp=2" "$R_OUT"
+syslog_has "the policy is logged with the login" "jk_chrootsh\[[0-9]+\]: .*isolat.*pid,ipc,uts\(web1\),mount"
+
+for probe in unshare-user keyctl mount tiocsti; do
+    login -c "jkprobe $probe"
+    assert_eq "$probe is refused with EPERM" "errno EPERM" "$R_OUT"
+done
+
+login -c 'exit 7'
+assert_rc "the exit status passes through pid 1" 7
+login -c 'kill -TERM $$'
+assert_rc "a death by signal passes through as 128+N" 143
+
+login -c 'sleep 300 & sleep 300 & disown -a; echo started'
+assert_contains "a login may leave processes running" "started" "$R_OUT"
+sleep 0.5
+assert_eq "when the login ends, everything it started ends" "" "$(pgrep -u "$U" sleep || true)"
+
+# ---------------------------------------------------------------- limits
+policy "[isolation]" "isolate = recommended" "[limits]" "nproc = 20"
+login -c 'jkprobe fork 100'
+assert_match "a fork bomb stops at nproc" '^forked 1?[0-9] errno EAGAIN$' "$R_OUT"
+run_cmd /bin/true
+assert_rc "the host still runs commands" 0
+
+# ---------------------------------------------------------------- refusals
+policy "[isolation]" "isolate = recommended" "hostnme = typo"
+login -c 'echo in'
+assert_ne "a policy with an unknown key refuses the login" 0 "$R_RC"
+assert_not_contains "nothing ran" "in" "$R_OUT"
+policy "[isolation]" "isolate = recommended"
+chmod 0666 "$POLICY"
+login -c 'echo in'
+assert_ne "a policy file others may write refuses the login" 0 "$R_RC"
+chmod 0644 "$POLICY"
+policy "[isolation]" "isolate = none"
+login -c "$SURVEY"
+assert_rc "isolate = none is a plain chroot" 0
+assert_contains "isolate = none keeps the host's network" "connect=ok" "$R_OUT"
+rm -f "$POLICY"
+
+finish
