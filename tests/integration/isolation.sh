@@ -11,11 +11,16 @@ skip_unless_root
 need_tool JK_CHROOTSH
 need_tool JK_INIT
 need_tool JK_CP
+need_tool JK_UCHROOT
+need_tool JK_CHROOTLAUNCH
+need_tool JK_PROCMAILWRAPPER
 need_cmd setpriv python3 cc pgrep
 setup_root
 private_confdir
 capture_syslog
 install_setuid JK_CHROOTSH
+install_setuid JK_UCHROOT
+install_setuid JK_PROCMAILWRAPPER
 
 J=$(make_jail iso)
 "$JK_INIT" -c "$JK_INIT_INI" -j "$J" basicshell uidbasics >/dev/null 2>&1 || fatal "jk_init basicshell failed"
@@ -30,6 +35,7 @@ install -m 0755 -o 0 -g 0 "$T_ROOT/jkprobe" "$J/usr/bin/jkprobe"
 
 U=$(make_user)
 usermod -d "$J/./home/$U" -s "$JK_CHROOTSH" "$U" || fatal "usermod $U"
+UID_U=$(id -u "$U")
 install -d -m 0750 -o "$U" -g "$U" "$J/home/$U"
 printf '%s:x:%s:%s::/home/%s:/bin/bash\n' "$U" "$(id -u "$U")" "$(id -g "$U")" "$U" >>"$J/etc/passwd"
 printf '%s:x:%s:\n' "$U" "$(id -g "$U")" >>"$J/etc/group"
@@ -107,6 +113,60 @@ login -c 'sleep 300 & sleep 300 & disown -a; echo started'
 assert_contains "a login may leave processes running" "started" "$R_OUT"
 sleep 0.5
 assert_eq "when the login ends, everything it started ends" "" "$(pgrep -u "$U" sleep || true)"
+
+# ---------------------------------------------------------------- every way in
+# The same jail, the same policy, whichever tool a process comes through.
+printf '%s\n' '#!/bin/bash' "$SURVEY" | install -D -m 0755 -o 0 -g 0 /dev/stdin "$J/usr/local/bin/survey"
+printf '%s\n' '#!/bin/bash' "{ $SURVEY; } >\"\$HOME/survey.txt\" 2>&1; cat >/dev/null" |
+    install -D -m 0755 -o 0 -g 0 /dev/stdin "$J/usr/local/bin/deliver"
+printf '%s\n' "[$U]" "allowed_jails = $J" >"$T_CONF/jk_uchroot.ini"
+printf '%s\n' "[$U]" "procmail = /usr/local/bin/deliver" >"$T_CONF/jk_procmailwrapper.ini"
+chmod 0644 "$T_CONF/jk_uchroot.ini" "$T_CONF/jk_procmailwrapper.ini"
+
+isolated_survey() {  # WAY TEXT
+    assert_match "$1: /proc shows only its own processes" '^pids=1 [0-9]( [0-9])*$' "$(grep '^pids=' <<<"$2")"
+    assert_contains "$1: the jail's hostname" "host=web1" "$2"
+    assert_contains "$1: the host's loopback is out of reach" "connect=errno" "$2"
+    assert_contains "$1: the syscall filter" "seccomp=2" "$2"
+    assert_contains "$1: the limits" "nproc=1024 core=0" "$2"
+}
+run_cmd as_user "$U" env -i "USER=$U" "$JK_UCHROOT" -j "$J" -x /usr/local/bin/survey
+assert_rc "jk_uchroot into the isolated jail" 0
+isolated_survey "jk_uchroot" "$R_OUT"
+run_cmd "$JK_CHROOTLAUNCH" -j "$J" -u "$U" -x /usr/local/bin/survey
+assert_rc "jk_chrootlaunch into the isolated jail" 0
+isolated_survey "jk_chrootlaunch" "$R_OUT"
+rm -f "$J/home/$U/survey.txt"
+printf 'From: a@example.org\n\nbody\n' | as_user "$U" env -i "USER=$U" "$JK_PROCMAILWRAPPER" >/dev/null 2>&1
+assert_eq "jk_procmailwrapper delivers in the isolated jail" 0 "$?"
+isolated_survey "jk_procmailwrapper" "$(cat "$J/home/$U/survey.txt" 2>/dev/null)"
+
+# ---------------------------------------------------------------- a named network
+# The jail's own address, as FreeBSD's ip4.addr: a namespace the test builds
+# with iproute2 (a veth pair, 10.x addresses inside the test's namespaces).
+NETNS=jkt$T_TAG
+NETNS=${NETNS:0:15}
+ip netns add "$NETNS" || fatal "ip netns add failed"
+on_exit ip netns del "$NETNS"
+ip link add "${NETNS:0:10}h" type veth peer name "${NETNS:0:10}j" netns "$NETNS" || fatal "veth failed"
+on_exit ip link del "${NETNS:0:10}h"
+ip -n "$NETNS" addr add 10.231.7.2/30 dev "${NETNS:0:10}j" && ip -n "$NETNS" link set "${NETNS:0:10}j" up &&
+    ip -n "$NETNS" link set lo up || fatal "addresses in $NETNS failed"
+policy "[isolation]" "isolate = recommended" "network = netns:$NETNS"
+login -c 'while read -r l; do case $l in *:*) echo "if=${l%%:*}";; esac; done </proc/net/dev; echo "connect=$(jkprobe connect '"$PORT"')"; echo "route=$(</proc/net/fib_trie)"'
+assert_rc "a login joins the jail's named network namespace" 0
+assert_eq "its interfaces are the namespace's" "$(printf 'if=%s\nif=lo' "${NETNS:0:10}j")" "$(grep '^if=' <<<"$R_OUT" | grep -v 'Inter-\|face' | LC_ALL=C sort)"
+assert_contains "it has the jail's own address" "10.231.7.2" "$R_OUT"
+assert_contains "the host's loopback is out of reach from it" "connect=errno" "$R_OUT"
+policy "[isolation]" "isolate = recommended" "network = netns:jkt-missing-ns"
+login -c 'echo in'
+assert_rc "a missing named namespace refuses the login" 60
+assert_not_contains "nothing ran without its network" "in" "$R_OUT"
+
+# ---------------------------------------------------------------- memory
+policy "[isolation]" "isolate = recommended" "[limits]" "as = 200M"
+login -c 'jkprobe alloc 1000'
+assert_match "a memory hog stops at its limit" '^allocated 1?[0-9]?[0-9]$' "$R_OUT"
 
 # ---------------------------------------------------------------- limits
 policy "[isolation]" "isolate = recommended" "[limits]" "nproc = 20"
