@@ -17,10 +17,27 @@
 # more with a higher limit (jailkit closes them one by one).
 # Prints the time per call and the ratios ours/chroot (target: within 1.5x)
 # and jailkit/ours.
+# Then isolated logins (issue 12), at RLIMIT_NOFILE 1024, in a private mount
+# namespace whose configuration directory holds the jail's policy:
+#   isolated  jk_chrootsh into the same jail with a policy of pid, ipc, uts and
+#             mount namespaces (the jail's own /proc) and a loopback-only
+#             network (goals: <= bwrap and <= 2x chroot)
+#   bwrap     Debian's bubblewrap as the user, doing the same over the same
+#             jail: --unshare-pid --unshare-ipc --unshare-uts --unshare-net
+#             --proc /proc
+#   netns     the same policy joining a named network namespace instead of
+#             creating one per login (the cost of a new network namespace)
 # Environment: JK_BENCH_RUNS (5), JK_BENCH_CALLS (200).
 
 set -u
 set -o pipefail
+
+# The isolated logins read their policy from the configuration directory:
+# a private mount namespace lets a scratch one stand in for it.
+if [[ -z ${JK_BENCH_PRIVATE_NS:-} ]]; then
+    export JK_BENCH_PRIVATE_NS=1
+    exec unshare --mount --propagation private -- bash "$0" "$@"
+fi
 
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -122,3 +139,48 @@ for limit in "${LIMITS[@]}"; do
             "$theirs" "$(ratio "$theirs" "$base")" "$(ratio "$theirs" "$ours")"
     fi
 done
+
+# ---------------------------------------------------------------- isolation
+CONFDIR=$(meson introspect --buildoptions "$BUILDDIR" 2>/dev/null |
+    python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "confdir"))') ||
+    { echo "cannot read the build's confdir: isolation not measured"; exit 0; }
+install -d -m 0755 "$BASE/conf/jails.d" "$J/proc"
+[[ -d $CONFDIR ]] || install -d -m 0755 "$CONFDIR"
+mount --bind "$BASE/conf" "$CONFDIR" || { echo "cannot bind a scratch $CONFDIR: isolation not measured"; exit 0; }
+escaped=$(python3 -c '
+import sys
+p = sys.argv[1].strip("/")
+print("".join("-" if c == "/" else c if (c.isascii() and (c.isalnum() or c in ":_.") and not (i == 0 and c == ".")) else "\\x%02x" % ord(c) for i, c in enumerate(p)))' "$J")
+POLICY=$BASE/conf/jails.d/$escaped.ini
+NETNS="jkb${BASE##*.}"
+ip netns add "$NETNS" && ip -n "$NETNS" link set lo up || { echo "ip netns add failed" >&2; exit 1; }
+trap 'ip netns del "$NETNS" 2>/dev/null; cleanup' EXIT
+
+printf '[isolation]\nnamespaces = pid, ipc, uts, mount\nnetwork = loopback\n' >"$POLICY"
+if ! out=$(env -i USER="$USER_NAME" setpriv --reuid="$uid" --regid="$gid" --init-groups "$BASE/bin/jk_chrootsh" 2>&1); then
+    echo "the isolated login is refused: $out" >&2; exit 1
+fi
+limit=1024
+base=$(per_call "$limit" root /usr/sbin/chroot "$J" /usr/bin/true)
+isolated=$(per_call "$limit" user "$BASE/bin/jk_chrootsh")
+printf '%s\n' '[isolation]' 'namespaces = pid, ipc, uts, mount' "network = netns:$NETNS" >"$POLICY"
+joined=$(per_call "$limit" user "$BASE/bin/jk_chrootsh")
+rm -f "$POLICY"
+plain=$(per_call "$limit" user "$BASE/bin/jk_chrootsh")
+echo
+echo "isolated logins (NOFILE $limit): pid, ipc, uts, mount with /proc, loopback-only network"
+printf '%-52s %12s %10s\n' "command" "ms/call" "/chroot"
+printf '%-52s %12s %10s\n' "chroot JAIL /usr/bin/true (root)" "$base" "1.00"
+printf '%-52s %12s %10s\n' "jk_chrootsh, no policy" "$plain" "$(ratio "$plain" "$base")"
+printf '%-52s %12s %10s\n' "jk_chrootsh, isolated (new loopback netns)" "$isolated" "$(ratio "$isolated" "$base")"
+printf '%-52s %12s %10s\n' "jk_chrootsh, isolated (joins a named netns)" "$joined" "$(ratio "$joined" "$base")"
+if command -v bwrap >/dev/null 2>&1; then
+    bw=$(per_call "$limit" user bwrap --bind "$J" / --unshare-pid --unshare-ipc --unshare-uts --unshare-net \
+        --proc /proc /usr/bin/true)
+    printf '%-52s %12s %10s\n' "bwrap, the same namespaces over the same jail" "$bw" "$(ratio "$bw" "$base")"
+    echo "isolated/bwrap: $(ratio "$isolated" "$bw") (goal <= 1.00); isolated/chroot: $(ratio "$isolated" "$base") (goal <= 2.00)"
+else
+    echo "no bwrap (apt-get install bubblewrap): not compared"
+fi
+echo "no policy/chroot: $(ratio "$plain" "$base") (goal <= 1.50); a new network namespace per login costs" \
+    "$(awk -v a="$isolated" -v b="$joined" 'BEGIN { printf "%.3f", a - b }') ms more than joining a named one"
