@@ -1,6 +1,7 @@
 // jk_list's command line, parsed without side effects so it can be tested.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,12 +15,20 @@ struct Options {
     bool help = false;
     bool version = false;
     std::vector<std::string> jails;  // -j/--jail (repeatable): only these jails
+    bool kill = false;               // --kill: signal every process of the -j jails
+    int signal = 15;                 // with --kill, -s/--signal (SIGTERM by default)
 };
+
+// A signal by name ("TERM", "SIGTERM", "term") or number; nullopt when it is
+// neither.
+std::optional<int> parse_signal(const std::string& s);
 
 // Parses argv (argv[0] is the program name). Throws jk::UsageError (exit 1)
 // for an unknown option, -j without a jail (jailkit ignored a bare -j; a
 // word starting with '-' is refused too, so "-j -w" is not a jail named
-// "-w"), a relative jail path, or any operand.
+// "-w"), a relative jail path, or any operand. With --kill, -s names the
+// signal (pkill's way) instead of asking for the summary, and at least one
+// -j is required.
 Options parse_args(const std::vector<std::string>& argv);
 
 // The --help text.

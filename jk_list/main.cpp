@@ -5,7 +5,9 @@
 
 #include <limits.h>
 #include <pwd.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,12 +18,15 @@
 #include <vector>
 
 #include "jk/error.hpp"
+#include "jk/isolation.hpp"
+#include "jk/jail_signal.hpp"
 #include "jk/proclist.hpp"
+#include "jk/text.hpp"
 #include "jk_list/cli.hpp"
 
 namespace {
 
-enum Exit { listed = 0, no_proc = 2 };
+enum Exit { listed = 0, no_proc = 2, signal_failed = 3 };
 
 // The host's name for a uid (NSS), or the number; asked once per uid.
 std::string user_name(uid_t uid) {
@@ -52,6 +57,52 @@ std::optional<std::size_t> terminal_width() {
     return 80;
 }
 
+// The isolation policy of each jail shown, as jk_list prints it.
+jk::proclist::Policies policies_of(const std::vector<jk::proclist::Process>& procs) {
+    jk::proclist::Policies out;
+    for (const auto& p : procs) {
+        if (out.contains(p.jail)) continue;
+        try {
+            if (std::optional<jk::isolation::Policy> policy = jk::isolation::load_policy(JK_SYSCONFDIR, p.jail))
+                if (!policy->empty()) out[p.jail] = jk::isolation::describe(*policy);
+        } catch (const jk::Error& e) {
+            out[p.jail] = std::string("(policy refused: ") + e.what() + ")";
+        }
+    }
+    return out;
+}
+
+// --kill: pkill -j for each jail named; every decision to syslog.
+int kill_jails(const jk_list::Options& o) {
+    ::openlog("jk_list", LOG_PID, LOG_AUTHPRIV);
+    const char* name = ::sigabbrev_np(o.signal);
+    const std::string sig = name != nullptr ? std::string("SIG") + name : std::to_string(o.signal);
+    int rc = 0;
+    for (const auto& j : o.jails) {
+        const std::string jail = canonical(j);
+        jk::proclist::SignalResult r;
+        try {
+            r = jk::proclist::signal_jail("/proc", jail, o.signal);
+        } catch (const jk::SysError& e) {
+            throw jk::Error(e.what(), no_proc);
+        }
+        const std::string line = "sent " + sig + " to " + std::to_string(r.signalled) + " process" +
+                                 (r.signalled == 1 ? "" : "es") + " in jail " + jk::text::printable(jail);
+        std::printf("%s\n", line.c_str());
+        ::syslog(LOG_NOTICE, "%s (by uid %u)", line.c_str(), static_cast<unsigned>(::getuid()));
+        for (const auto& f : r.failures) {
+            std::fprintf(stderr, "%s: cannot signal %s in jail %s\n", jk::program_name(), f.c_str(), jail.c_str());
+            rc = signal_failed;
+        }
+        if (r.left > 0) {
+            std::fprintf(stderr, "%s: %zu processes are still in jail %s after SIGKILL\n", jk::program_name(), r.left,
+                         jail.c_str());
+            rc = signal_failed;
+        }
+    }
+    return rc;
+}
+
 int list(const jk_list::Options& o) {
     jk::proclist::ScanResult r;
     try {
@@ -69,9 +120,9 @@ int list(const jk_list::Options& o) {
         });
     }
     if (o.json) {
-        std::fputs(jk::proclist::to_json(r).c_str(), stdout);
+        std::fputs(jk::proclist::to_json(r, policies_of(r.jailed)).c_str(), stdout);
     } else if (o.summary) {
-        std::fputs(jk::proclist::format_summary(r.jailed).c_str(), stdout);
+        std::fputs(jk::proclist::format_summary(r.jailed, policies_of(r.jailed)).c_str(), stdout);
     } else {
         std::fputs(jk::proclist::format_table(r.jailed, o.wide ? std::nullopt : terminal_width()).c_str(), stdout);
     }
@@ -102,6 +153,6 @@ int main(int argc, char** argv) {
             std::printf("jk_list %s\n", JK_VERSION);
             return 0;
         }
-        return list(o);
+        return o.kill ? kill_jails(o) : list(o);
     });
 }

@@ -173,7 +173,7 @@ std::string format_table(const std::vector<Process>& procs, std::optional<std::s
     return out;
 }
 
-std::string format_summary(const std::vector<Process>& procs) {
+std::string format_summary(const std::vector<Process>& procs, const Policies& policies) {
     if (procs.empty()) return "No jailed processes found\n";
     std::map<std::string, std::size_t> counts;
     for (const auto& p : procs) ++counts[p.jail];
@@ -181,7 +181,9 @@ std::string format_summary(const std::vector<Process>& procs) {
     for (const auto& [jail, n] : counts) {
         char num[32];
         std::snprintf(num, sizeof num, "%9zu", n);
-        out += std::string(num) + " " + escape(jail) + "\n";
+        out += std::string(num) + " " + escape(jail);
+        if (auto it = policies.find(jail); it != policies.end()) out += "  isolated: " + escape(it->second);
+        out += "\n";
     }
     return out;
 }
@@ -212,7 +214,7 @@ std::string json_string(std::string_view s) {
     return out + "\"";
 }
 
-std::string to_json(const ScanResult& r) {
+std::string to_json(const ScanResult& r, const Policies& policies) {
     std::string out = "{\"processes\":[";
     bool first = true;
     for (const auto& p : r.jailed) {
@@ -231,7 +233,9 @@ std::string to_json(const ScanResult& r) {
     for (const auto& [jail, n] : counts) {
         if (!first) out += ",";
         first = false;
-        out += "\n  {\"jail\":" + json_string(jail) + ",\"processes\":" + std::to_string(n) + "}";
+        const auto it = policies.find(jail);
+        out += "\n  {\"jail\":" + json_string(jail) + ",\"processes\":" + std::to_string(n) +
+               ",\"policy\":" + (it == policies.end() ? std::string("null") : json_string(it->second)) + "}";
     }
     out += "],\n\"unreadable\":" + std::to_string(r.unreadable) + ",\"vanished\":" + std::to_string(r.vanished) + "}\n";
     return out;

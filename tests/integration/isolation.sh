@@ -14,6 +14,7 @@ need_tool JK_CP
 need_tool JK_UCHROOT
 need_tool JK_CHROOTLAUNCH
 need_tool JK_PROCMAILWRAPPER
+need_tool JK_LIST
 need_cmd setpriv python3 cc pgrep
 setup_root
 private_confdir
@@ -113,6 +114,30 @@ login -c 'sleep 300 & sleep 300 & disown -a; echo started'
 assert_contains "a login may leave processes running" "started" "$R_OUT"
 sleep 0.5
 assert_eq "when the login ends, everything it started ends" "" "$(pgrep -u "$U" sleep || true)"
+
+# ---------------------------------------------------------------- jls and pkill -j
+# A session that would run for minutes: jk_list shows it with the jail's
+# policy, and jk_list --kill -j ends all of it (pid 1 included).
+as_user "$U" env -i "USER=$U" "$JK_CHROOTSH" -c 'sleep 300 & sleep 301; echo never' >"$T_ROOT/long.out" 2>&1 &
+LONG=$!
+for _ in $(seq 50); do [[ $(pgrep -c -u "$U" sleep) == 2 ]] && break; sleep 0.1; done
+run_cmd "$JK_LIST" -s -j "$J"
+assert_rc "jk_list -s lists the isolated jail" 0
+assert_match "jk_list -s shows its processes and its policy" \
+    "^ +4 $J  isolated: pid,ipc,uts\(web1\),mount,cgroup net=loopback seccomp" "$(grep -F "$J" <<<"$R_OUT")"
+run_cmd "$JK_LIST" --json -j "$J"
+assert_contains "jk_list --json gives the jail's policy" "\"policy\":\"pid,ipc,uts(web1)" "$R_OUT"
+run_cmd "$JK_LIST" --kill -j "$J" -s KILL
+assert_rc "jk_list --kill -j JAIL -s KILL" 0
+assert_match "it says how many processes it signalled" "^sent SIGKILL to 4 processes in jail $J\$" "$R_OUT"
+wait "$LONG"
+assert_eq "the session's login ends with its pid 1 (128+SIGKILL)" 137 "$?"
+assert_eq "nothing of the session is left" "" "$(pgrep -u "$U" || true)"
+assert_not_contains "the session never went on" "never" "$(cat "$T_ROOT/long.out")"
+syslog_has "the kill is in syslog (authpriv.notice)" "^<85>.*jk_list\[[0-9]+\]: sent SIGKILL to 4 processes in jail $J \(by uid 0\)"
+run_cmd "$JK_LIST" --kill -j "$J"
+assert_rc "jk_list --kill on an empty jail" 0
+assert_contains "it signals nothing" "sent SIGTERM to 0 processes" "$R_OUT"
 
 # ---------------------------------------------------------------- every way in
 # The same jail, the same policy, whichever tool a process comes through.

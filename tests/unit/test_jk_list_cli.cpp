@@ -1,4 +1,6 @@
 // jk_list's options: valid and invalid command lines side by side.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
 
 #include "cli_support.hpp"
@@ -45,4 +47,27 @@ TEST_CASE("jk_list: refused command lines exit 1") {
     CHECK(usage_exit(parse, {"jk_list", "-x"}) == 1);
     CHECK(usage_exit(parse, {"jk_list", "--bogus"}) == 1);
     CHECK(usage_exit(parse, {"jk_list", "-w"}) == -1);
+}
+
+TEST_CASE("jk_list --kill: pkill -j, with -s naming the signal") {
+    auto o = parse_args({"jk_list", "--kill", "-j", "/srv/a"});
+    CHECK(o.kill);
+    CHECK(o.signal == SIGTERM);
+    CHECK_FALSE(o.summary);
+    CHECK(parse_args({"jk_list", "--kill", "-j", "/srv/a", "-s", "KILL"}).signal == SIGKILL);
+    CHECK(parse_args({"jk_list", "-s", "HUP", "--kill", "-j", "/srv/a"}).signal == SIGHUP);
+    CHECK(parse_args({"jk_list", "--kill", "-j", "/srv/a", "--signal=sigusr1"}).signal == SIGUSR1);
+    CHECK(parse_args({"jk_list", "--kill", "-j/srv/a", "-s9"}).signal == 9);
+    CHECK(jk_list::parse_signal("term") == SIGTERM);
+    CHECK_FALSE(jk_list::parse_signal("NOPE"));
+    CHECK_FALSE(jk_list::parse_signal("0"));
+    CHECK_FALSE(jk_list::parse_signal("99"));
+    CHECK_FALSE(jk_list::parse_signal(""));
+
+    auto parse = [](const Args& a) { return parse_args(a); };
+    CHECK(usage_exit(parse, {"jk_list", "--kill"}) == 1);                                // which jail?
+    CHECK(usage_exit(parse, {"jk_list", "--kill", "-j", "/srv/a", "-s", "NOPE"}) == 1);  // no such signal
+    CHECK(usage_exit(parse, {"jk_list", "--kill", "-j", "/srv/a", "-s"}) == 1);          // -s needs the signal
+    CHECK(usage_exit(parse, {"jk_list", "--signal=TERM"}) == 1);                         // only with --kill
+    CHECK(parse_args({"jk_list", "-s"}).summary);                                        // -s without --kill
 }

@@ -151,6 +151,10 @@ TEST_CASE("format_summary: one line per jail") {
           "Processes Jail\n"
           "        2 /srv/a\n"
           "        1 /srv/b\n");
+    CHECK(jk::proclist::format_summary(v, {{"/srv/b", "pid,mount net=loopback"}}) ==
+          "Processes Jail\n"
+          "        2 /srv/a\n"
+          "        1 /srv/b  isolated: pid,mount net=loopback\n");
 }
 
 TEST_CASE("json: strings stay valid whatever the bytes") {
@@ -167,7 +171,9 @@ TEST_CASE("json: strings stay valid whatever the bytes") {
     CHECK(j.find("\"jail\":\"/srv/a\"") != std::string::npos);
     CHECK(j.find("\"args\":[\"sleep\",\"60\"]") != std::string::npos);
     CHECK(j.find("\"unreadable\":3") != std::string::npos);
-    CHECK(j.find("{\"jail\":\"/srv/a\",\"processes\":1}") != std::string::npos);
+    CHECK(j.find("{\"jail\":\"/srv/a\",\"processes\":1,\"policy\":null}") != std::string::npos);
+    CHECK(jk::proclist::to_json(r, {{"/srv/a", "pid net=loopback"}})
+              .find("{\"jail\":\"/srv/a\",\"processes\":1,\"policy\":\"pid net=loopback\"}") != std::string::npos);
 }
 
 TEST_CASE("scan: a fake /proc tree") {

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,14 +70,20 @@ void sort_processes(std::vector<Process>& procs);
 // nothing is cut (--wide). "No jailed processes found\n" when empty.
 std::string format_table(const std::vector<Process>& procs, std::optional<std::size_t> width);
 
+// A jail's isolation policy as jk_list shows it (isolation::describe), by
+// jail path; a jail without one is not in the map.
+using Policies = std::map<std::string, std::string>;
+
 // One line per jail with its process count, jails in order ("Processes Jail"
-// header). "No jailed processes found\n" when empty.
-std::string format_summary(const std::vector<Process>& procs);
+// header), and "isolated: POLICY" after a jail that has one. "No jailed
+// processes found\n" when empty.
+std::string format_summary(const std::vector<Process>& procs, const Policies& policies = {});
 
 // One JSON document: {"processes":[{pid,uid,user,jail,exe,args,command}],
-// "jails":[{jail,processes}], "unreadable":N, "vanished":N}. Bytes that are
+// "jails":[{jail,processes,policy}], "unreadable":N, "vanished":N}; policy
+// is the jail's isolation policy or null. Bytes that are
 // not UTF-8 are written as \u00XX (Latin-1) so the document stays valid.
-std::string to_json(const ScanResult& result);
+std::string to_json(const ScanResult& result, const Policies& policies = {});
 
 // A JSON string literal (quotes included) for any byte string.
 std::string json_string(std::string_view s);
