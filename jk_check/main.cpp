@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 #include "jk/lint.hpp"
+#include "jk/namespaces.hpp"
 #include "jk/users.hpp"
 #include "jk_check/cli.hpp"
 
@@ -63,6 +65,11 @@ int check(const jk_check::Options& o) {
         jk::check::select_targets(ini ? &*ini : nullptr, o.jails, host.passwd, current_dir(), warnings);
     for (const auto& w : warnings) warn(w);
     if (targets.empty()) note("no jails to check");
+    // What isolation policies (jk_jail.ini(5)) may ask of this host.
+    if (o.verbose) {
+        std::istringstream support(jk::isolation::describe_host_support());
+        for (std::string line; std::getline(support, line);) note("host supports " + line);
+    }
 
     std::vector<jk::check::JailReport> reports;
     std::size_t total = 0;

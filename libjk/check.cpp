@@ -22,9 +22,11 @@
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/inventory.hpp"
+#include "jk/isolation.hpp"
 #include "jk/jail.hpp"
 #include "jk/ldso.hpp"
 #include "jk/manifest.hpp"
+#include "jk/namespaces.hpp"
 #include "jk/resolver.hpp"
 #include "jk/sys.hpp"
 
@@ -844,6 +846,23 @@ std::size_t check_jail(const std::string& jail_arg, const users::PasswdFile& hos
         emit(unreadable(jail->host_path("/etc/passwd"), e.what()));
     }
     for (const auto& f : compare_passwd(path, jail_passwd, host_passwd)) emit(f);
+
+    // 6. The isolation policy: one an entry would refuse is an error here.
+    const std::string policy_file = isolation::policy_path(JK_SYSCONFDIR, path);
+    std::optional<isolation::Policy> policy;
+    try {
+        policy = isolation::load_policy(JK_SYSCONFDIR, path);
+    } catch (const Error& e) {
+        emit(make(
+            Severity::error, "policy", policy_file,
+            "ERROR: the isolation policy of " + path + " is refused, every entry into the jail fails: " + e.what()));
+    }
+    if (policy && !policy->empty()) {
+        if (options.note) options.note("jail " + path + " is isolated: " + isolation::describe(*policy));
+        for (const auto& why : isolation::host_cannot_apply(*policy))
+            emit(make(Severity::error, "policy-host", policy_file,
+                      "ERROR: this host cannot isolate " + path + " as its policy asks, every entry fails: " + why));
+    }
     return count;
 }
 

@@ -281,4 +281,34 @@ std::string describe_host_support() {
     return out;
 }
 
+std::vector<std::string> host_cannot_apply(const Policy& policy) {
+    std::vector<std::string> out;
+    struct Wanted {
+        bool on;
+        const char* file;  // in /proc/self/ns
+        const char* name;
+    };
+    const bool new_net = policy.network == Network::loopback;
+    for (const Wanted& w : {Wanted{policy.ns.pid, "pid", "pid"}, Wanted{policy.ns.ipc, "ipc", "ipc"},
+                            Wanted{policy.ns.uts, "uts", "uts"}, Wanted{policy.ns.mount, "mnt", "mount"},
+                            Wanted{policy.ns.cgroup, "cgroup", "cgroup"}, Wanted{new_net, "net", "network"}}) {
+        if (!w.on) continue;
+        struct stat st {};
+        if (::stat((std::string("/proc/self/ns/") + w.file).c_str(), &st) != 0)
+            out.push_back(std::string("this kernel offers no ") + w.name + " namespaces");
+    }
+    if (policy.network == Network::named) {
+        try {
+            (void)trust::open_checked("/run/netns/" + policy.netns, trust::trusted_file, O_RDONLY);
+        } catch (const Error& e) {
+            out.push_back("the network namespace " + policy.netns + " cannot be joined: " + e.what());
+        }
+    }
+    if (policy.seccomp && ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
+        out.emplace_back("this kernel has no seccomp filters");
+    if (policy.cgroup.any() || !policy.slice.empty())
+        out.emplace_back("cgroup limits and slices are not applied by this version: every entry is refused");
+    return out;
+}
+
 }  // namespace jk::isolation

@@ -15,6 +15,7 @@ need_tool JK_UCHROOT
 need_tool JK_CHROOTLAUNCH
 need_tool JK_PROCMAILWRAPPER
 need_tool JK_LIST
+need_tool JK_CHECK
 need_cmd setpriv python3 cc pgrep
 setup_root
 private_confdir
@@ -199,6 +200,21 @@ login -c 'jkprobe fork 100'
 assert_match "a fork bomb stops at nproc" '^forked 1?[0-9] errno EAGAIN$' "$R_OUT"
 run_cmd /bin/true
 assert_rc "the host still runs commands" 0
+
+# ---------------------------------------------------------------- jk_check
+policy "[isolation]" "isolate = recommended" "hostname = web1"
+run_cmd "$JK_CHECK" -v "$J"
+assert_contains "jk_check -v says what the host supports" "host supports namespaces: " "$R_OUT"
+assert_contains "jk_check -v names the jail's policy" "jail $J is isolated: pid,ipc,uts(web1),mount,cgroup net=loopback" "$R_OUT"
+assert_not_contains "a policy the host can apply is no finding" "policy" "$(grep -v 'is isolated:' <<<"$R_OUT")"
+policy "[isolation]" "isolate = recommended" "network = netns:jkt-no-such-ns"
+run_cmd "$JK_CHECK" --json "$J"
+assert_rc "jk_check: a policy the host cannot apply is a problem" 2
+assert_contains "jk_check --json: its finding" '"kind":"policy-host"' "$R_OUT"
+policy "[isolation]" "isolate = sometimes"
+run_cmd "$JK_CHECK" --json "$J"
+assert_contains "jk_check: a malformed policy is a finding" '"kind":"policy"' "$R_OUT"
+rm -f "$POLICY"
 
 # ---------------------------------------------------------------- refusals
 policy "[isolation]" "isolate = recommended" "hostnme = typo"

@@ -35,6 +35,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "jk/fd.hpp"
 #include "jk/isolation.hpp"
@@ -118,5 +119,11 @@ bool in_own_mount_namespace(int fd);
 // (cpu io memory pids)". Reads /proc and /proc/self/mountinfo. Never
 // throws for a missing facility (that is what it reports).
 std::string describe_host_support();
+
+// What of `policy` this host cannot give, one reason a line ("no pid
+// namespaces in this kernel", "no network namespace /run/netns/web1", ...);
+// empty when an entry could apply all of it. For jk_check: an entry itself
+// fails on the first such thing.
+std::vector<std::string> host_cannot_apply(const Policy& policy);
 
 }  // namespace jk::isolation
