@@ -133,9 +133,10 @@ check "Debian's jailkit is removed (status: ${st:-none})" test "$st" != ii
 check_eq "the binaries of jailkit 2.23 are gone (dpkg -L jailkit lists no /usr/sbin file)" "" \
     "$(dpkg-query -L jailkit 2>/dev/null | grep '^/usr/s\?bin/' || true)"
 
-# Every tool at jailkit 2.23's path, owned by the package, with its mode.
+# Every tool at jailkit 2.23's path (jk_exec, ours, beside them in sbin),
+# owned by the package, with its mode.
 declare -A MODE=([jk_chrootsh]=4755 [jk_uchroot]=4755 [jk_procmailwrapper]=4755)
-for t in jk_check jk_chrootlaunch jk_chrootsh jk_cp jk_init jk_jailuser jk_list jk_lsh jk_socketd jk_update \
+for t in jk_check jk_chrootlaunch jk_chrootsh jk_cp jk_exec jk_init jk_jailuser jk_list jk_lsh jk_socketd jk_update \
          jk_uchroot jk_procmailwrapper; do
     case $t in jk_uchroot|jk_procmailwrapper) p=/usr/bin/$t ;; *) p=/usr/sbin/$t ;; esac
     check_eq "$p: jailkit-ng's, mode ${MODE[$t]:-755} root:root, --version $version" \

@@ -16,7 +16,12 @@ std::vector<std::string> parse(const std::vector<std::string>& argv, const char*
     for (auto& s : storage) args.push_back(s.data());
     args.push_back(nullptr);
     const int argc = static_cast<int>(storage.size());
-    const std::string optstring = std::string(":") + shortopts;
+    // glibc reads the ordering ('+') only as the very first character, and
+    // the ':' (report a missing argument as ':') right after it.
+    const std::string_view shorts(shortopts);
+    const bool in_order = !shorts.empty() && shorts.front() == '+';
+    const std::string optstring =
+        std::string(in_order ? "+:" : ":") + std::string(in_order ? shorts.substr(1) : shorts);
     const bool question_is_option = std::string_view(shortopts).find('?') != std::string_view::npos;
 
     // optind = 0 makes glibc reinitialise, so repeated calls start clean;

@@ -32,8 +32,8 @@ trap 'rm -rf "$scratch"' EXIT
 # shellcheck disable=SC1090
 source "$JK_COMPLETION" || { echo "Bail out! cannot source $JK_COMPLETION"; exit 1; }
 expect "the configured directory is JK_SYSCONFDIR" "$JK_SYSCONFDIR" "$_jk_confdir"
-for t in jk_check jk_chrootsh jk_chrootlaunch jk_cp jk_init jk_jailuser jk_list jk_lsh jk_procmailwrapper jk_socketd \
-    jk_uchroot jk_update; do
+for t in jk_check jk_chrootsh jk_chrootlaunch jk_cp jk_exec jk_init jk_jailuser jk_list jk_lsh jk_procmailwrapper \
+    jk_socketd jk_uchroot jk_update; do
     expect "complete -F registered for $t" "complete -F _jk_complete $t" "$(complete -p "$t" 2>&1)"
 done
 
@@ -78,8 +78,8 @@ _jk_confdir=$scratch/none
 expect "jk_init -j /x <TAB> without any jk_init.ini: nothing" "" "$(comp jk_init -j /x "")"
 
 # Options: exactly what each tool's --help lists.
-for t in jk_check jk_chrootsh jk_chrootlaunch jk_cp jk_init jk_jailuser jk_list jk_lsh jk_procmailwrapper jk_socketd \
-    jk_uchroot jk_update; do
+for t in jk_check jk_chrootsh jk_chrootlaunch jk_cp jk_exec jk_init jk_jailuser jk_list jk_lsh jk_procmailwrapper \
+    jk_socketd jk_uchroot jk_update; do
     var=JK_${t#jk_}; var=${var^^}
     exe=${!var:-}
     if [[ ! -x $exe ]]; then not_ok "$t: $var is not an executable"; continue; fi
@@ -100,6 +100,24 @@ has_line "jk_jailuser -j /x ro<TAB>: users" root "$(comp jk_jailuser -j /x ro)"
 has_line "jk_cp -j /x bas<TAB>: programs from PATH" bash "$(comp jk_cp -j /x bas)"
 has_line "jk_cp -j /x /usr/bin/bas<TAB>: paths" /usr/bin/bash "$(comp jk_cp -j /x /usr/bin/bas)"
 has_line "jk_chrootlaunch -g ro<TAB>: groups" root "$(comp jk_chrootlaunch -g ro)"
+
+# jk_exec: the jail, then the command inside it; the command's options are its own.
+mkdir -p "$scratch/jails/one/bin" "$scratch/jails/one/usr/sbin" "$scratch/jails/one/etc"
+printf '#!/bin/sh\n' >"$scratch/jails/one/bin/jkprog" && chmod 0755 "$scratch/jails/one/bin/jkprog"
+printf '#!/bin/sh\n' >"$scratch/jails/one/usr/sbin/jkprogd" && chmod 0755 "$scratch/jails/one/usr/sbin/jkprogd"
+printf 'x\n' >"$scratch/jails/one/bin/jkdata"  # not executable
+expect "jk_exec <TAB>: directories" "$scratch/jails/one"$'\n'"$scratch/jails/two" "$(comp jk_exec "$scratch/jails/")"
+expect "jk_exec -u USER <TAB>: directories" "$scratch/jails/one"$'\n'"$scratch/jails/two" \
+    "$(comp jk_exec -u root "$scratch/jails/")"
+has_line "jk_exec -u ro<TAB>: users" root "$(comp jk_exec -u ro)"
+has_line "jk_exec -U ro<TAB>: users" root "$(comp jk_exec -U ro)"
+expect "jk_exec JAIL jk<TAB>: the jail's programs, not the host's" $'jkprog\njkprogd' "$(comp jk_exec "$scratch/jails/one" jk)"
+expect "jk_exec -u USER -- JAIL jk<TAB>" $'jkprog\njkprogd' "$(comp jk_exec -u root -- "$scratch/jails/one" jk)"
+expect "jk_exec --user=USER JAIL jk<TAB>" $'jkprog\njkprogd' "$(comp jk_exec --user = root "$scratch/jails/one" jk)"
+expect "jk_exec JAIL /b<TAB>: paths inside the jail" "/bin" "$(comp jk_exec "$scratch/jails/one" /b)"
+expect "jk_exec JAIL /bin/jkp<TAB>" "/bin/jkprog" "$(comp jk_exec "$scratch/jails/one/" /bin/jkp)"
+expect "jk_exec JAIL CMD -<TAB>: not jk_exec's options" "" "$(comp jk_exec "$scratch/jails/one" jkprog -)"
+expect "jk_exec JAIL CMD -u <TAB>: not jk_exec's -u" "" "$(comp jk_exec "$scratch/jails/one" jkprog -u ro)"
 
 echo "1..$T_NUM"
 (( T_FAIL == 0 ))

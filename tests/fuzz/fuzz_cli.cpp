@@ -9,6 +9,7 @@
 #include "jk_check/cli.hpp"
 #include "jk_chrootlaunch/cli.hpp"
 #include "jk_chrootsh/cli.hpp"
+#include "jk_exec/cli.hpp"
 #include "jk_init/cli.hpp"
 #include "jk_jailuser/cli.hpp"
 #include "jk_list/cli.hpp"
@@ -22,7 +23,9 @@
 namespace {
 void one_input(std::string_view input) {
     if (input.empty()) return;
-    const auto tool = static_cast<unsigned char>(input[0]) % 11;
+    // The seeds' first bytes are below 11: adding a tool at the end keeps
+    // each seed on its tool.
+    const auto tool = static_cast<unsigned char>(input[0]) % 12;
     std::vector<std::string> argv{"tool"};
     if (input.size() > 1)
         for (auto& w : jk_fuzz::split_nul(input.substr(1))) argv.push_back(std::move(w));
@@ -70,7 +73,14 @@ void one_input(std::string_view input) {
             (void)jk_list::parse_args(argv);
             break;
         case 9: (void)jk_chrootsh::parse_action(argv); break;
-        default: (void)jk_procmailwrapper::parse_action(argv); break;
+        case 10: (void)jk_procmailwrapper::parse_action(argv); break;
+        default: {
+            argv[0] = "jk_exec";
+            const auto o = jk_exec::parse_args(argv);
+            // Whatever follows JAIL is the command's, whole and in order.
+            if (!o.help && !o.version) jk_fuzz::check(!o.jail.empty() && !o.command.empty());
+            break;
+        }
     }
 }
 }  // namespace

@@ -16,8 +16,11 @@ namespace jk::cli {
 // Calls on_option(code, optarg) for each option in argv (argv[0] is the
 // program name); optarg is nullptr for options without an argument.
 // `shortopts` is a getopt optstring without a leading ':'; when it holds
-// '?', the word "-?" is reported as the option '?'. Throws UsageError
-// (exit 1) for an unknown option or a missing argument. Returns the operands.
+// '?', the word "-?" is reported as the option '?'. A leading '+' stops at
+// the first operand (no permutation): what follows it is returned whole,
+// options and all, for tools whose operands are a command line of their own
+// (jk_exec JAIL COMMAND -x). Throws UsageError (exit 1) for an unknown
+// option or a missing argument. Returns the operands.
 std::vector<std::string> parse(const std::vector<std::string>& argv, const char* shortopts, const option* longopts,
                                const std::function<void(int code, const char* arg)>& on_option);
 

@@ -1,6 +1,6 @@
 // The one way into a jail (DESIGN.md, "Entering a jail"). jk_chrootsh,
-// jk_procmailwrapper, jk_uchroot and jk_chrootlaunch all end here, so a jail
-// is entered the same way whichever tool a process comes through.
+// jk_procmailwrapper, jk_uchroot, jk_chrootlaunch and jk_exec all end here,
+// so a jail is entered the same way whichever tool a process comes through.
 //
 // MUST:
 //  1. The root is entered through the jail's checked fd (Jail::open), never
@@ -8,8 +8,8 @@
 //  2. Privileges are dropped for good after the root is entered and before
 //     anything of the jail's is opened as the user (privilege::drop_to).
 //  3. Root stays root in the jail only where the caller says so
-//     (jk_chrootlaunch and jk_uchroot, as jailkit allowed); the login tools
-//     refuse it.
+//     (jk_chrootlaunch and jk_uchroot, as jailkit allowed; jk_exec, run by
+//     root); the login tools refuse it.
 //  4. The program executed is the fd the caller checked (exec_checked).
 //  5. A jail with an isolation policy (jk_jail.ini(5)) gets all of it or
 //     nothing: what the host cannot apply fails the entry (Step::policy or
