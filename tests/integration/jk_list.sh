@@ -120,7 +120,7 @@ for p in d["processes"]:
     if p["pid"] in want:
         seen[p["pid"]] = "%s:%s:%s:%s" % (p["user"], p["uid"], p["jail"], " ".join(p["args"]))
 assert isinstance(d["unreadable"], int) and isinstance(d["vanished"], int)
-assert all(set(j) == {"jail", "processes"} for j in d["jails"])
+assert all(set(j) == {"jail", "processes", "policy"} for j in d["jails"])
 for pid in sorted(want):
     print(seen.get(pid, "missing"))
 ' "$P1" "$P2" 2>&1 <<<"$R_OUT")
