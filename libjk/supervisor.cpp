@@ -27,31 +27,23 @@ sigset_t supervised_set() {
     return set;
 }
 
-// The signal state a supervisor changes, to give its child back as it was.
-class SignalState {
-public:
-    // Blocks supervised_set() and makes SIGCHLD's disposition the default:
-    // with SIG_IGN (which a caller's parent may have left) the kernel
-    // would reap the children itself and their status would be lost.
-    SignalState() {
-        const sigset_t set = supervised_set();
-        ::sigprocmask(SIG_BLOCK, &set, &mask_);
-        struct sigaction dfl {};
-        dfl.sa_handler = SIG_DFL;
-        sigemptyset(&dfl.sa_mask);
-        ::sigaction(SIGCHLD, &dfl, &chld_);
-    }
-    SignalState(const SignalState&) = delete;
-    SignalState& operator=(const SignalState&) = delete;
-    void restore() const {
-        ::sigaction(SIGCHLD, &chld_, nullptr);
-        ::sigprocmask(SIG_SETMASK, &mask_, nullptr);
-    }
+// Blocks supervised_set() and makes SIGCHLD's disposition the default
+// (with SIG_IGN, which a caller's parent may have left, the kernel would
+// reap the children itself and their status would be lost); stores what
+// was there before in `mask` and `chld`.
+void hold_signals(sigset_t& mask, struct sigaction& chld) {
+    const sigset_t set = supervised_set();
+    ::sigprocmask(SIG_BLOCK, &set, &mask);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    ::sigaction(SIGCHLD, &dfl, &chld);
+}
 
-private:
-    sigset_t mask_{};
-    struct sigaction chld_ {};
-};
+void restore_signals(const sigset_t& mask, const struct sigaction& chld) {
+    ::sigaction(SIGCHLD, &chld, nullptr);
+    ::sigprocmask(SIG_SETMASK, &mask, nullptr);
+}
 
 // The loop of the outer process (waits for `child` alone) and of pid 1
 // (reap_all: every child, since the jail's orphans come to it). Ends the
@@ -91,7 +83,7 @@ int exit_status_of(int wait_status) noexcept {
     return 1;  // stopped or continued: waitpid reports neither without WUNTRACED/WCONTINUED
 }
 
-bool Lifeline::outer_gone() const noexcept {
+bool InitHandoff::outer_gone() const noexcept {
     if (!fd_) return false;
     // Nobody writes to the pipe: readable means end of file, the write
     // end's last holder (the outer process) has ended.
@@ -103,30 +95,31 @@ bool Lifeline::outer_gone() const noexcept {
     return n != 0;  // an error counts as gone: go on only when sure
 }
 
-Lifeline fork_init() {
+InitHandoff fork_init() {
     int ends[2];
     if (::pipe2(ends, O_CLOEXEC) != 0) throw SysError("cannot make the pipe to the jail's pid 1", errno);
     UniqueFd read_end(ends[0]);
     UniqueFd write_end(ends[1]);
 
-    const SignalState state;
+    InitHandoff handoff;
+    hold_signals(handoff.mask_, handoff.chld_);
     const pid_t pid = ::fork();
     if (pid < 0) {
         const int err = errno;
-        state.restore();
+        restore_signals(handoff.mask_, handoff.chld_);
         throw SysError("cannot start the jail's pid 1", err);
     }
     if (pid == 0) {
-        // ---- the jail's pid 1, still root
+        // ---- the jail's pid 1, still root, the signals held
         write_end.reset();
-        Lifeline outer(std::move(read_end));
-        state.restore();
+        handoff.fd_ = std::move(read_end);
+        handoff.held_ = true;
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
             throw SysError("cannot tie the jail's pid 1 to the login", errno);
         // The outer process may have ended before the prctl: then nobody
         // would send the signal.
-        if (outer.outer_gone()) throw Error("the login ended before the jail's pid 1 started");
-        return outer;
+        if (handoff.outer_gone()) throw Error("the login ended before the jail's pid 1 started");
+        return handoff;
     }
     // ---- the outer process: holds the write end until it ends
     read_end.reset();
@@ -135,32 +128,30 @@ Lifeline fork_init() {
 }
 
 void wait_for_init(pid_t init) {
-    const SignalState state;
+    sigset_t mask;
+    struct sigaction chld {};
+    hold_signals(mask, chld);
     supervise(init, false);
 }
 
-void fork_under_init(Lifeline outer) {
+void fork_under_init(InitHandoff handoff) {
     if (::getpid() != 1) throw Error("only the pid 1 of the jail's pid namespace can supervise its program");
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw SysError("cannot make the jail's pid 1 non-dumpable", errno);
     // The drop of privileges cleared the one fork_init set.
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
         throw SysError("cannot tie the jail's pid 1 to the login", errno);
-    if (outer.outer_gone()) throw Error("the login ended before the jail's program started");
+    if (handoff.outer_gone()) throw Error("the login ended before the jail's program started");
 
-    const SignalState state;
+    if (!handoff.held_) hold_signals(handoff.mask_, handoff.chld_);
     const pid_t pid = ::fork();
-    if (pid < 0) {
-        const int err = errno;
-        state.restore();
-        throw SysError("cannot start the jail's program", err);
-    }
+    if (pid < 0) throw SysError("cannot start the jail's program", errno);
     if (pid == 0) {
-        // ---- the program's process (pid 2); `outer` closes on return
-        state.restore();
+        // ---- the program's process (pid 2); the lifeline closes on return
+        restore_signals(handoff.mask_, handoff.chld_);
         return;
     }
     // ---- pid 1 from here on: nothing open (MUST 3)
-    (void)outer.release();
+    (void)handoff.fd_.release();
     privilege::close_fds_from(0);
     supervise(pid, true);
 }

@@ -72,6 +72,9 @@ void policy(const std::string& jail, std::string_view text) {
     check((p.network == iso::Network::named) == !p.netns.empty());
     if (!p.netns.empty()) check(iso::is_valid_netns_name(p.netns));
     check(!p.seccomp_allow_ptrace || p.seccomp);
+    // A pid namespace only with a mount namespace (unshare_namespaces
+    // refuses one without).
+    check(!p.ns.pid || p.ns.mount);
 
     // Limits: one per resource, in table order, soft not above hard.
     std::size_t last = 0;

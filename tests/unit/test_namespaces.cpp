@@ -177,8 +177,9 @@ constexpr uid_t nobody = 65534;
 constexpr gid_t nogroup = 65534;
 
 struct EntryOptions {
-    bool drop = true;                   // pid 1 and the program run as nobody
-    std::function<void()> before = {};  // first thing in the outer process
+    bool drop = true;                    // pid 1 and the program run as nobody
+    std::function<void()> before = {};   // first thing in the outer process
+    std::function<void()> in_pid1 = {};  // in pid 1, just before fork_under_init
 };
 
 // The entry path as the jail-entry code runs it, in a child of the test
@@ -225,14 +226,15 @@ private:
             if (!host_jail) throw jk::SysError("cannot open", jail_path, errno);
             UniqueFd jail = iso::unshare_namespaces(policy, host_jail.get(), jail_path);
             host_jail.reset();
-            iso::Lifeline outer = iso::fork_init();
+            iso::InitHandoff handoff = iso::fork_init();
             // ---- pid 1
             try {
                 iso::prepare_mounts(policy, jail.get(), jail_path);
                 jk::privilege::enter_root(jail.get(), jail_path);
                 jail.reset();
                 if (opt.drop) jk::privilege::drop_to({nobody, nogroup, {}});
-                iso::fork_under_init(std::move(outer));
+                if (opt.in_pid1) opt.in_pid1();
+                iso::fork_under_init(std::move(handoff));
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "pid 1: %s\n", e.what());
                 ::_exit(failed_in_pid1);
@@ -412,11 +414,10 @@ TEST_CASE("exit_status_of: the exit code as it is, a death by signal N as 128 + 
     CHECK(iso::exit_status_of(SIGKILL | 0x80) == 128 + SIGKILL);  // with a core file
 }
 
-TEST_CASE("Lifeline: the outer process is gone when the pipe's write end is", "[namespaces]") {
-    CHECK_FALSE(iso::Lifeline().outer_gone());
+TEST_CASE("InitHandoff: the outer process is gone when the pipe's write end is", "[namespaces]") {
+    CHECK_FALSE(iso::InitHandoff().outer_gone());
     Pipe p;
-    const iso::Lifeline life(std::move(p.r));
-    CHECK(life.valid());
+    const iso::InitHandoff life(std::move(p.r));
     CHECK_FALSE(life.outer_gone());
     p.w.reset();
     CHECK(life.outer_gone());
@@ -436,7 +437,7 @@ TEST_CASE("a pid namespace without a mount namespace is refused before anything 
 }
 
 TEST_CASE("fork_under_init refuses to run anywhere but in a pid 1", "[namespaces]") {
-    const std::string e = error_in_child([] { iso::fork_under_init(iso::Lifeline()); });
+    const std::string e = error_in_child([] { iso::fork_under_init(iso::InitHandoff()); });
     CHECK(e.find("only the pid 1") != std::string::npos);
 }
 
@@ -622,10 +623,39 @@ TEST_CASE("a signal to the outer process reaches the program once, and SIGHUP do
     });
     ready.w.reset();
     report.w.reset();
-    REQUIRE(read_line(ready.r.get()) == "ready");
+    REQUIRE(read_line(ready.r.get()).value_or("(nothing)") == "ready");
     REQUIRE(::kill(e.outer(), SIGHUP) == 0);
-    CHECK(read_line(report.r.get()) == "hups=1");
+    CHECK(read_line(report.r.get()).value_or("(nothing)") == "hups=1");
     CHECK(e.wait() == 42);  // not 128 + SIGHUP: the outer process waited on
+}
+
+TEST_CASE("a signal passed on while pid 1 is still setting up is held for the program, not lost",
+          "[namespaces][root]") {
+    TempJail j;
+    make_proc(j);
+    Pipe ready, go;
+    EntryOptions opt;
+    opt.in_pid1 = [&] {
+        say(ready.w.get(), "pid1\n");
+        (void)read_line(go.r.get());
+    };
+    // With SIGHUP's default disposition the program dies of it at once;
+    // had pid 1 lost it, the program would end normally a second later.
+    Entry e(
+        full_policy(), j.path(),
+        [] {
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            return 0;
+        },
+        opt);
+    ready.w.reset();
+    go.r.reset();
+    REQUIRE(read_line(ready.r.get()).value_or("(nothing)") == "pid1");
+    REQUIRE(::kill(e.outer(), SIGHUP) == 0);
+    // Time for the outer process to pass it on to a pid 1 still waiting.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    say(go.w.get(), "go\n");
+    CHECK(e.wait() == 128 + SIGHUP);
 }
 
 TEST_CASE("SIGTERM to the outer process ends the program as it ends any program", "[namespaces][root]") {
@@ -638,7 +668,7 @@ TEST_CASE("SIGTERM to the outer process ends the program as it ends any program"
         return 1;
     });
     ready.w.reset();
-    REQUIRE(read_line(ready.r.get()) == "ready");
+    REQUIRE(read_line(ready.r.get()).value_or("(nothing)") == "ready");
     REQUIRE(::kill(e.outer(), SIGTERM) == 0);
     CHECK(e.wait() == 128 + SIGTERM);
 }
@@ -679,11 +709,11 @@ TEST_CASE("the terminal's ^C reaches the program once, and a hangup reaches it t
         opt);
     ready.w.reset();
     report.w.reset();
-    REQUIRE(read_line(ready.r.get()) == "ready");
+    REQUIRE(read_line(ready.r.get()).value_or("(nothing)") == "ready");
     REQUIRE(::write(master, "\x03", 1) == 1);  // ^C
-    CHECK(read_line(ready.r.get()) == "ints=1");
+    CHECK(read_line(ready.r.get()).value_or("(nothing)") == "ints=1");
     m.reset();  // the connection drops: the kernel hangs the terminal up
-    CHECK(read_line(report.r.get()) == "hups=1");
+    CHECK(read_line(report.r.get()).value_or("(nothing)") == "hups=1");
     CHECK(e.wait() == 0);
 }
 
@@ -741,7 +771,7 @@ TEST_CASE("pid 1 reaps the jail's orphans, and what is left ends with the progra
     CHECK(r["procs"].rfind("1,2,", 0) == 0);
     CHECK(e.wait() == 0);
     // The orphan died with the namespace: its end of the pipe is closed.
-    CHECK(read_to_eof(orphan_alive.r.get(), 5000) == std::string());
+    CHECK(read_to_eof(orphan_alive.r.get(), 5000).value_or("(still open)") == "");
 }
 
 TEST_CASE("when the outer process is killed, the jail ends with it", "[namespaces][root]") {
@@ -757,12 +787,12 @@ TEST_CASE("when the outer process is killed, the jail ends with it", "[namespace
     });
     ready.w.reset();
     alive.w.reset();
-    REQUIRE(read_line(ready.r.get()) == "ready");
+    REQUIRE(read_line(ready.r.get()).value_or("(nothing)") == "ready");
     REQUIRE(::kill(e.outer(), SIGKILL) == 0);
     CHECK(e.wait() == 200 + SIGKILL);
     // pid 1 got SIGKILL when its parent died (PR_SET_PDEATHSIG set after
     // the drop), and the program with it.
-    CHECK(read_to_eof(alive.r.get(), 5000) == std::string());
+    CHECK(read_to_eof(alive.r.get(), 5000).value_or("(still open)") == "");
 }
 
 // ---------------------------------------------------------------- the jail's fd and its /proc
@@ -950,7 +980,7 @@ TEST_CASE("network = netns:NAME joins the namespace `ip netns add` made", "[name
     report.w.reset();
     const std::optional<std::string> text = read_to_eof(report.r.get());
     CHECK(wait_status(pid) == 0);
-    CHECK(text == "same=1\n");
+    CHECK(text.value_or("(nothing)") == "same=1\n");
 }
 
 TEST_CASE("network = netns:NAME refuses a missing, untrusted or fake namespace", "[namespaces][root]") {

@@ -52,34 +52,48 @@ bool passes_on(int sig, int si_code) noexcept;
 // 128 + N for a death by signal N (as a shell reports it). Pure.
 int exit_status_of(int wait_status) noexcept;
 
-// pid 1's way of knowing that the outer process still lives: the read end
-// of a pipe whose write end only the outer process holds. Move-only.
-class Lifeline {
+// What pid 1 carries from fork_init to fork_under_init. Move-only.
+//  - Its lifeline: the read end of a pipe whose write end only the outer
+//    process holds, so pid 1 can tell that the outer process still lives.
+//  - The signal state of fork_init's caller, which fork_under_init gives
+//    the program back. pid 1 keeps forwarded_signals blocked from its first
+//    instruction on: the kernel drops a signal with the default
+//    disposition that reaches a namespace's pid 1 unless it is blocked, so
+//    one the outer process passes on while pid 1 is still setting up (a
+//    hangup during the entry) is held until the program runs, not lost.
+class InitHandoff {
 public:
-    Lifeline() = default;
-    explicit Lifeline(UniqueFd read_end) noexcept : fd_(std::move(read_end)) {}
-    bool valid() const noexcept { return fd_.valid(); }
-    // True once the outer process has ended (the pipe reads end of file).
-    // False for an empty Lifeline.
+    // An empty one, for tests: nothing to check, nothing held.
+    InitHandoff() = default;
+    // For tests: a lifeline alone.
+    explicit InitHandoff(UniqueFd read_end) noexcept : fd_(std::move(read_end)) {}
+    // True once the outer process has ended (the pipe reads end of file,
+    // or cannot be polled). False for an empty lifeline.
     bool outer_gone() const noexcept;
-    int release() noexcept { return fd_.release(); }
 
 private:
+    friend InitHandoff fork_init();
+    friend void fork_under_init(InitHandoff);
     UniqueFd fd_;
+    bool held_ = false;         // fork_init left the signals blocked
+    sigset_t mask_{};           // the caller's signal mask before that
+    struct sigaction chld_ {};  // and its disposition of SIGCHLD
 };
 
 // Forks the jail's pid 1. Call it right after unshare_namespaces (its
 // first child is the pid namespace's pid 1), as root.
-//  - In the child (pid 1) it returns, with PR_SET_PDEATHSIG(SIGKILL) set
-//    (the privilege drop clears it; fork_under_init sets it again), the
-//    signal mask as it was, and the Lifeline to hand to fork_under_init.
+//  - In the child (pid 1) it returns the InitHandoff to give to
+//    fork_under_init, with PR_SET_PDEATHSIG(SIGKILL) set (the privilege
+//    drop clears it; fork_under_init sets it again) and forwarded_signals
+//    and SIGCHLD still blocked (see InitHandoff): whatever pid 1 runs
+//    before fork_under_init must not execute anything or wait for a child.
 //  - The parent becomes the outer process and never returns: it does what
-//    wait_for_init does. The forwarded signals are blocked before the fork,
-//    so none can end it between the fork and its wait.
+//    wait_for_init does. The signals are blocked before the fork, so none
+//    can end it between the fork and its wait.
 // Throws SysError when it cannot make the pipe or fork (nothing changed);
-// Error in the child when the outer process ended before the child could
-// arm PR_SET_PDEATHSIG (the child must exit then).
-Lifeline fork_init();
+// in the child, SysError or Error when PR_SET_PDEATHSIG cannot be set or
+// the outer process ended before it was (the child must exit then).
+InitHandoff fork_init();
 
 // The outer process: blocks forwarded_signals and SIGCHLD, and takes them
 // with sigwaitinfo: each forwarded one that passes_on is sent to `init`
@@ -90,23 +104,23 @@ Lifeline fork_init();
 
 // The jail's pid 1, after it has entered the jail and dropped its
 // privileges: makes itself not dumpable, sets PR_SET_PDEATHSIG(SIGKILL)
-// again (a change of credentials clears it), then checks `outer` (the
-// Lifeline fork_init returned; an empty one is not checked) to close the
-// race with an outer process that ended in between (MUST 1), and forks.
+// again (a change of credentials clears it), then checks the lifeline of
+// `handoff` (an empty one is not checked) to close the race with an outer
+// process that ended in between (MUST 1), and forks.
 //  - In the child (the program's process, pid 2) it returns, with the
-//    signal mask and SIGCHLD's disposition as they were and the Lifeline
-//    closed; the caller goes on to load the seccomp filter and exec. Its
-//    errors are its own: it reports them and exits as today (126, 127...),
-//    and pid 1 passes that status on.
+//    signal mask and SIGCHLD's disposition fork_init's caller had and the
+//    lifeline closed; the caller goes on to load the seccomp filter and
+//    exec. Its errors are its own: it reports them and exits as today
+//    (126, 127...), and pid 1 passes that status on.
 //  - The parent (pid 1) closes every fd (MUST 3), then loops on
 //    sigwaitinfo: reaps every child (orphans of the jail come to it),
-//    passes forwarded signals on to the program's process (MUST 4), and
-//    when that process ends exits with exit_status_of its status. Never
-//    returns.
+//    passes forwarded signals on to the program's process (MUST 4; those
+//    held since fork_init first), and when that process ends exits with
+//    exit_status_of its status. Never returns.
 // The fork is the user's: it counts against the user's RLIMIT_NPROC.
 // Throws Error when the caller is not pid 1 or the outer process has ended,
 // SysError when a prctl or the fork fails (in pid 1; nothing is running in
 // the jail yet).
-void fork_under_init(Lifeline outer);
+void fork_under_init(InitHandoff handoff);
 
 }  // namespace jk::isolation
