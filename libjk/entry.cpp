@@ -142,7 +142,7 @@ auto isolation_step(Fn&& fn) {
     // pid 1 is its leader.
     if (r.own_session) own_session();
     UniqueFd jail = isolation_step([&] { return isolation::unshare_namespaces(p, r.jail->fd(), r.jail->path()); });
-    isolation::Lifeline outer;
+    isolation::InitHandoff outer;
     // The caller stays behind as the login's process, waiting for pid 1.
     if (p.ns.pid) outer = isolation_step([&] { return isolation::fork_init(); });
     // ---- pid 1 of the jail, where it has a pid namespace
