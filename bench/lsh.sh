@@ -107,3 +107,22 @@ rdirect=$(per_call /usr/bin/rsync --server --version)
 printf '%-52s %10s %10s\n' "rsync --server --version (direct)" "$rdirect" "1.00"
 rours=$(per_call "$JK_LSH" -c 'rsync --server --version')
 printf '%-52s %10s %10s\n' "jk_lsh -c 'rsync --server --version' (ours, rules)" "$rours" "$(ratio "$rours" "$rdirect")"
+
+# The verdict on the two targets (issue 11): within 1.1x of the direct call,
+# and faster than jailkit's jk_lsh in the same run.
+within=$(awk -v a="$ours" -v b="$direct" 'BEGIN { print (a <= 1.1 * b) ? 1 : 0 }')
+if ((within)); then
+    echo "target jk_lsh <= 1.1x the direct call: met ($(ratio "$ours" "$direct")x)"
+else
+    echo "target jk_lsh <= 1.1x the direct call: missed by $(awk -v a="$ours" -v b="$direct" \
+        'BEGIN { printf "%.0f", (a / b - 1.1) * 100 }') points ($(ratio "$ours" "$direct")x). Why: jk_lsh is" \
+        "one more exec in front of the program, and an exec here costs $(awk -v a="$shc" -v b="$direct" \
+        'BEGIN { printf "%.0f", (a / b - 1) * 100 }')% of the whole direct call (/bin/sh -c, the cheapest wrapper," \
+        "is $(ratio "$shc" "$direct")x); jk_lsh's own work on top of that exec: $(ratio "$ours" "$shc")x of sh -c." \
+        "On a real command (rsync --server) it is $(ratio "$rours" "$rdirect")x."
+fi
+if ((have_jailkit)); then
+    faster=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { print (a < b) ? 1 : 0 }')
+    if ((faster)); then echo "target faster than jailkit's jk_lsh: met (jailkit/ours $(ratio "$theirs" "$ours"))"
+    else echo "target faster than jailkit's jk_lsh: missed (jailkit/ours $(ratio "$theirs" "$ours"))"; fi
+fi
