@@ -73,7 +73,7 @@ public:
 
 private:
     friend InitHandoff fork_init();
-    friend void fork_under_init(InitHandoff);
+    friend void fork_under_init(InitHandoff handoff);
     UniqueFd fd_;
     bool held_ = false;         // fork_init left the signals blocked
     sigset_t mask_{};           // the caller's signal mask before that
