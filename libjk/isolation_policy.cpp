@@ -528,15 +528,10 @@ Policy parse_policy(std::string_view text, const std::string& file_name, std::st
 
 std::optional<Policy> load_policy(const std::string& confdir, const std::string& jail) {
     const std::string file = policy_path(confdir, jail);
-    UniqueFd fd;
-    try {
-        // Every directory from / a config_directory, the file a trusted_file
-        // (MUST 2): a symlink or a writable step anywhere is an UnsafePath.
-        fd = trust::open_checked(file, trust::trusted_file, O_RDONLY);
-    } catch (const SysError& e) {
-        if (e.err() == ENOENT) return std::nullopt;  // no policy: a plain chroot
-        throw;
-    }
+    // Every directory from / a config_directory, the file a trusted_file
+    // (MUST 2): a symlink or a writable step anywhere is an UnsafePath.
+    const UniqueFd fd = trust::open_checked_if_present(file, trust::trusted_file, O_RDONLY);
+    if (!fd) return std::nullopt;  // no policy: a plain chroot
     config::LoadOptions opts;
     opts.require_trusted = true;
     opts.max_size = max_policy_size;

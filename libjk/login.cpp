@@ -179,16 +179,16 @@ std::optional<config::IniFile> load_config(const std::string& dir, const std::st
     UniqueFd f;
     try {
         // Every directory from / a config_directory, the file a trusted_file.
-        f = trust::open_checked(file, trust::trusted_file, O_RDONLY);
+        f = trust::open_checked_if_present(file, trust::trusted_file, O_RDONLY);
     } catch (const UnsafePath& e) {
         throw Refused(unsafe_config,
                       "abort, " + e.path() + " " + e.reason() + " (the configuration of a setuid program)");
     } catch (const SysError& e) {
-        if (e.err() == ENOENT) return std::nullopt;
         throw Refused(unsafe_config, std::string("abort, ") + e.what());
     } catch (const Error& e) {
         throw Refused(unsafe_config, std::string("abort, ") + e.what());
     }
+    if (!f) return std::nullopt;
     try {
         config::LoadOptions opts;
         opts.require_trusted = true;

@@ -76,7 +76,20 @@ UniqueFd step(int dirfd, const std::string& name, const std::string& shown, cons
     return fd;
 }
 
-UniqueFd open_checked(std::string_view path, const Rule& rule, int flags) {
+namespace {
+
+// Opens `name` beneath `dirfd` without following a symlink; -1 with errno set
+// when it cannot be opened.
+int open_component(int dirfd, const std::string& name, int flags) {
+    return ::openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+}
+
+// The walk of open_checked. With `missing_ok`, a component that does not
+// exist (ENOENT) yields an empty UniqueFd instead of an exception: the setuid
+// tools look for optional files (their ini, a jail's policy) on every start,
+// and unwinding an exception needs more stack than a caller-set RLIMIT_STACK
+// of 16 KiB leaves them (SIGSEGV in the unwinder, security_limits.sh).
+UniqueFd walk_checked(std::string_view path, const Rule& rule, int flags, bool missing_ok) {
     const std::string whole(path);
     if (path.empty() || path[0] != '/') throw Error("path " + quoted(whole) + " is not absolute");
     const std::vector<std::string> comps = path::components(path);
@@ -96,16 +109,25 @@ UniqueFd open_checked(std::string_view path, const Rule& rule, int flags) {
     std::string walked;
     for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
         walked += "/" + comps[i];
-        cur = step(cur.get(), comps[i], walked, parents);
+        const int fd = open_component(cur.get(), comps[i], O_PATH);
+        if (fd < 0) {
+            const int err = errno;
+            if (missing_ok && err == ENOENT) return UniqueFd{};
+            if (err == ELOOP) throw SymlinkNotAllowed(walked);
+            throw SysError("cannot open", walked, err);
+        }
+        cur = UniqueFd(fd);
+        require(cur.get(), walked, parents);
     }
     walked += "/" + comps.back();
     // O_NONBLOCK keeps the open from hanging on a FIFO planted in place of a
     // file; it is refused as soon as fstat shows what it is.
     const bool path_only = (flags & O_PATH) != 0;
     const int extra = path_only ? 0 : O_NONBLOCK | O_NOCTTY;
-    int fd = ::openat(cur.get(), comps.back().c_str(), flags | extra | O_NOFOLLOW | O_CLOEXEC);
+    const int fd = open_component(cur.get(), comps.back(), flags | extra);
     if (fd < 0) {
         const int err = errno;
+        if (missing_ok && err == ENOENT) return UniqueFd{};
         if (err == ELOOP) throw SymlinkNotAllowed(walked);
         throw SysError("cannot open", walked, err);
     }
@@ -117,6 +139,16 @@ UniqueFd open_checked(std::string_view path, const Rule& rule, int flags) {
             throw SysError("cannot set flags on", walked, errno);
     }
     return out;
+}
+
+}  // namespace
+
+UniqueFd open_checked(std::string_view path, const Rule& rule, int flags) {
+    return walk_checked(path, rule, flags, false);
+}
+
+UniqueFd open_checked_if_present(std::string_view path, const Rule& rule, int flags) {
+    return walk_checked(path, rule, flags, true);
 }
 
 // ---------------------------------------------------------------- a user's view

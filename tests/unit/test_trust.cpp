@@ -147,6 +147,34 @@ TEST_CASE("open_checked walks from / on fds and refuses what fails a rule on the
     }
 }
 
+TEST_CASE("open_checked_if_present: absent is an empty fd, everything else as open_checked", "[trust][root]") {
+    jk::test::TempJail t;
+    sh("mkdir -p " + (t / "a/b") + " && printf 'x' > " + (t / "a/b/f") + " && chmod 0644 " + (t / "a/b/f"));
+
+    CHECK_FALSE(trust::open_checked_if_present(t / "a/b/missing", trust::trusted_file, O_RDONLY));
+    CHECK_FALSE(trust::open_checked_if_present(t / "a/missing/f", trust::trusted_file, O_RDONLY));
+    jk::UniqueFd fd = trust::open_checked_if_present(t / "a/b/f", trust::trusted_file, O_RDONLY);
+    REQUIRE(fd);
+    char c = 0;
+    CHECK(::read(fd.get(), &c, 1) == 1);
+    CHECK(c == 'x');
+
+    SECTION("an unsafe step still throws, though what follows it is absent") {
+        sh("chmod 0777 " + (t / "a"));
+        CHECK_THROWS_AS(trust::open_checked_if_present(t / "a/b/missing", trust::trusted_file, O_RDONLY),
+                        jk::UnsafePath);
+    }
+    SECTION("a symlink on the way is refused, not taken for absent") {
+        sh("ln -s a " + (t / "link"));
+        CHECK_THROWS_AS(trust::open_checked_if_present(t / "link/b/missing", trust::trusted_file, O_RDONLY),
+                        jk::SymlinkNotAllowed);
+    }
+    SECTION("a file where a directory should be is an error, not absent") {
+        CHECK_THROWS_WITH(trust::open_checked_if_present(t / "a/b/f/g", trust::trusted_file, O_RDONLY),
+                          Catch::Contains("is not a directory"));
+    }
+}
+
 namespace {
 
 constexpr uid_t test_uid = 61873;  // nobody's: no such account needed

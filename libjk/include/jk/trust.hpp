@@ -111,6 +111,12 @@ UniqueFd step(int dirfd, const std::string& name, const std::string& shown, cons
 // UnsafePath when one fails its rule.
 UniqueFd open_checked(std::string_view path, const Rule& rule, int flags = O_PATH);
 
+// open_checked for a file that may be absent: an empty UniqueFd when a
+// component does not exist (ENOENT), without an exception on the way (the
+// setuid tools ask on every start, under whatever RLIMIT_STACK the caller
+// left them). Every other failure throws as open_checked does.
+UniqueFd open_checked_if_present(std::string_view path, const Rule& rule, int flags = O_PATH);
+
 // ---------------------------------------------------------------- a user's view
 
 // A file opened by open_unreplaceable and the path it was found at, symlinks
