@@ -141,12 +141,13 @@ auto isolation_step(Fn&& fn) {
     // terminal (job control), and the process that waits for the jail's
     // pid 1 is its leader.
     if (r.own_session) own_session();
-    UniqueFd jail = isolation_step([&] { return isolation::unshare_namespaces(p, r.jail->fd(), r.jail->path()); });
+    UniqueFd jail = isolation_step(
+        [&] { return isolation::unshare_namespaces(p, r.jail->fd(), r.jail->path(), r.thin_assembled); });
     isolation::InitHandoff outer;
     // The caller stays behind as the login's process, waiting for pid 1.
     if (p.ns.pid) outer = isolation_step([&] { return isolation::fork_init(); });
     // ---- pid 1 of the jail, where it has a pid namespace
-    isolation_step([&] { isolation::prepare_mounts(p, jail.get(), r.jail->path()); });
+    isolation_step([&] { isolation::prepare_mounts(p, jail.get(), r.jail->path(), r.thin_assembled); });
     UniqueFd home;
     if (r.home != nullptr) home = p.ns.mount ? home_in(jail.get(), r) : UniqueFd(::dup(r.home->get()));
     enter_root(jail.get(), r.jail->path());
@@ -171,6 +172,13 @@ std::optional<isolation::Policy> policy_of(const Jail& jail, const char* confdir
     }
     if (policy && policy->empty()) policy.reset();
     return policy;
+}
+
+bool assemble_thin(std::optional<Jail>& jail, const std::optional<isolation::Policy>& policy) {
+    if (!jail || !policy || !policy->thin()) return false;
+    UniqueFd fd = isolation_step([&] { return isolation::assemble_thin(*policy, jail->fd(), jail->path()); });
+    jail = jail->reached_through(std::move(fd));
+    return true;
 }
 
 [[noreturn]] void enter_and_exec(Request r) {

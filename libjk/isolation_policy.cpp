@@ -278,6 +278,38 @@ void read_isolation(const config::Section& sec, Policy& p) {
     }
 }
 
+// ---------------------------------------------------------------- [thin]
+
+// Where no bind may land: the kernel's and the jail's own file systems.
+constexpr std::string_view unbindable_roots[] = {"/proc", "/sys", "/dev", "/run", "/tmp", "/home"};
+
+bool is_below(std::string_view path, std::string_view dir) {
+    return path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/';
+}
+
+void read_thin(const config::Section& sec, Policy& p, std::string_view jail) {
+    refuse_unknown_keys(sec, "ro_binds", [](std::string_view k) { return k == "ro_binds"; });
+    const config::Entry* e = sec.find("ro_binds");
+    if (e == nullptr) throw ConfigError(sec.file(), sec.line(), "[thin] needs ro_binds (the host paths to bind)");
+    std::vector<std::string> binds = config::split_list(e->value);
+    if (binds.empty()) invalid(sec, *e, "one or more absolute host paths, separated by commas");
+    for (const auto& b : binds) {
+        const bool printable = std::all_of(b.begin(), b.end(), [](char c) { return c > ' ' && c < 0x7f; });
+        if (!printable || b.empty() || b[0] != '/' || path::noncanonical(b) || b == "/")
+            invalid(sec, *e, quoted(b) + " is not a canonical absolute path other than / without blanks");
+        if (b == jail || is_below(b, jail) || is_below(jail, b))
+            invalid(sec, *e, quoted(b) + " is the jail, inside it or above it");
+        for (std::string_view root : unbindable_roots)
+            if (b == root || is_below(b, root)) invalid(sec, *e, quoted(b) + " is under " + std::string(root));
+    }
+    // Parents first: a bind below another lands on the one above it.
+    std::sort(binds.begin(), binds.end());
+    if (const auto d = std::adjacent_find(binds.begin(), binds.end()); d != binds.end())
+        invalid(sec, *e, quoted(*d) + " is listed twice");
+    p.ro_binds = std::move(binds);
+    p.ns.mount = true;
+}
+
 // ---------------------------------------------------------------- [limits]
 
 // One bound of a limit: a count or size, or unlimited.
@@ -481,7 +513,7 @@ std::string_view rlimit_key(int resource) {
 
 bool Policy::empty() const noexcept {
     return !ns.any() && !hostname && network == Network::host && !seccomp && !seccomp_allow_ptrace && limits.empty() &&
-           !cgroup.any() && slice.empty();
+           !cgroup.any() && slice.empty() && ro_binds.empty();
 }
 
 // ---------------------------------------------------------------- parsing and lookup
@@ -497,6 +529,7 @@ Policy parse_policy(std::string_view text, const std::string& file_name, std::st
     const config::Section* isolation = nullptr;
     const config::Section* limits = nullptr;
     const config::Section* cgroup = nullptr;
+    const config::Section* thin = nullptr;
     for (const auto& sec : ini.sections()) {
         if (sec.name() == "isolation")
             isolation = &sec;
@@ -504,15 +537,18 @@ Policy parse_policy(std::string_view text, const std::string& file_name, std::st
             limits = &sec;
         else if (sec.name() == "cgroup")
             cgroup = &sec;
+        else if (sec.name() == "thin")
+            thin = &sec;
         else
             throw ConfigError(file_name, sec.line(),
-                              "unknown section [" + sec.name() + "] (known: [isolation], [limits], [cgroup])");
+                              "unknown section [" + sec.name() + "] (known: [isolation], [limits], [cgroup], [thin])");
     }
 
     Policy p;
     if (isolation) read_isolation(*isolation, p);
     if (limits) read_limits(*limits, p);
     if (cgroup) read_cgroup(*cgroup, p);
+    if (thin) read_thin(*thin, p, jail);
 
     // The defaults that depend on the jail, once every key is read.
     if (p.ns.uts && !p.hostname) p.hostname = default_hostname(jail);
@@ -567,6 +603,7 @@ std::string describe(const Policy& p) {
         words.push_back(std::move(w));
     }
 
+    if (p.thin()) words.push_back("thin=" + join(p.ro_binds, ","));
     if (!p.slice.empty()) words.push_back("slice=" + p.slice);
     const auto max_or = [](std::uint64_t v, bool size) {
         if (v == cgroup_max) return std::string("max");

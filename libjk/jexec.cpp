@@ -260,7 +260,17 @@ Program open_command(const Jail& jail, const std::string& command, bool as_root)
     if (req.command.empty()) throw Error("no command given", x::usage);
 
     std::optional<Jail> jail(open_jail(req.jail));
-    const std::string& jail_path = jail->path();
+    const std::string jail_path = jail->path();
+
+    std::optional<isolation::Policy> policy;
+    bool thin = false;
+    try {
+        policy = entry::policy_of(*jail);
+        // A thin jail's commands are in its binds: assembled before the lookup.
+        thin = entry::assemble_thin(jail, policy);
+    } catch (const entry::EntryError& e) {
+        throw Error("cannot isolate the jail " + jail_path + ": " + e.what(), x::isolation_failed);
+    }
 
     Target who = default_target();
     if (req.user) {
@@ -288,13 +298,6 @@ Program open_command(const Jail& jail, const std::string& command, bool as_root)
                         x::entry_failed);
     }
 
-    std::optional<isolation::Policy> policy;
-    try {
-        policy = entry::policy_of(*jail);
-    } catch (const entry::EntryError& e) {
-        throw Error("cannot isolate the jail " + jail_path + ": " + e.what(), x::isolation_failed);
-    }
-
     report(LOG_INFO,
            "running " + shown_command(req.command) + " in jail " + jail_path + " as " + id_of(who) +
                (program.inner != req.command.front() ? " (" + text::printable(program.inner, 400) + ")" : "") +
@@ -318,6 +321,7 @@ Program open_command(const Jail& jail, const std::string& command, bool as_root)
     r.umask = pro.caller_umask;
     r.policy_read = true;
     r.policy = std::move(policy);
+    r.thin_assembled = thin;
     try {
         entry::enter_and_exec(std::move(r));
     } catch (const entry::EntryError& e) {

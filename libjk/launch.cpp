@@ -48,6 +48,21 @@ std::optional<T> nss_lookup(Fn&& fn, std::vector<char>& buf, int& err) {
     return entry;
 }
 
+
+// The jail's policy and, for a thin jail, its tree assembled before the
+// program is looked up in it (entry::assemble_thin); `thin` says whether.
+std::optional<isolation::Policy> policy_and_thin_tree(std::optional<Jail>& jail, bool& thin, int isolation_exit) {
+    std::optional<isolation::Policy> policy;
+    try {
+        policy = entry::policy_of(*jail);
+        thin = entry::assemble_thin(jail, policy);
+    } catch (const entry::EntryError& e) {
+        throw Error("abort, cannot isolate the jail " + jail->path() + " as its policy asks: " + e.what(),
+                    isolation_exit);
+    }
+    return policy;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- pure rules
@@ -253,6 +268,8 @@ int uchroot_drop_exit(privilege::DropStep step) {
     } catch (const SysError& e) {
         throw Error("abort, cannot open the jail " + jail_path + ": " + std::strerror(e.err()), x::no_jail_dir);
     }
+    bool thin = false;
+    std::optional<isolation::Policy> policy = policy_and_thin_tree(jail, thin, x::isolation_failed);
 
     // EXEC is a path inside the jail; a relative one starts at its root
     // (jailkit concatenated JAIL and EXEC).
@@ -296,6 +313,9 @@ int uchroot_drop_exit(privilege::DropStep step) {
 
     entry::Request r;
     r.jail = &*jail;
+    r.policy_read = true;
+    r.policy = std::move(policy);
+    r.thin_assembled = thin;
     r.identity = {who.uid, who.gid, caller.groups};
     r.root = entry::RootInJail::allowed;
     r.program_fd = exec_fd.get();
@@ -459,6 +479,8 @@ namespace {
         throw Error("abort, cannot change directory to the jail " + jail_path + ": " + std::strerror(e.err()),
                     x::chdir_failed);
     }
+    bool thin = false;
+    std::optional<isolation::Policy> policy = policy_and_thin_tree(jail, thin, x::isolation_failed);
 
     std::string inner;
     UniqueFd exec_fd;
@@ -471,6 +493,9 @@ namespace {
 
     entry::Request r;
     r.jail = &*jail;
+    r.policy_read = true;
+    r.policy = std::move(policy);
+    r.thin_assembled = thin;
     r.identity = d.id;
     r.root = entry::RootInJail::allowed;
     r.own_session = false;  // made above, before the pidfile

@@ -382,6 +382,17 @@ std::optional<users::PasswdEntry> check_account_in(const Jail& jail, const Accou
     return check_jail_account(pw, gr, who, by_name, home, s);
 }
 
+std::optional<isolation::Policy> policy_and_thin_tree(std::optional<Jail>& jail, bool& thin) {
+    std::optional<isolation::Policy> policy;
+    try {
+        policy = entry::policy_of(*jail);
+        thin = entry::assemble_thin(jail, policy);
+    } catch (const entry::EntryError& e) {
+        throw Refused(isolation_failed, "abort, cannot isolate the jail " + jail->path() + ": " + e.what());
+    }
+    return policy;
+}
+
 void enter_and_exec(Entry e, const Account& who) {
     const std::string jail_path = e.request.jail->path();
     const std::string program = e.request.program;
@@ -453,6 +464,8 @@ namespace {
                                            " does not contain the jail separator <jail>/./<home>");
 
     std::optional<Jail> jail(open_jail(split->jail));
+    bool thin = false;
+    std::optional<isolation::Policy> policy = policy_and_thin_tree(jail, thin);
     UniqueFd home = open_home(*jail, split->home, who, s);
 
     std::string shell;
@@ -467,12 +480,6 @@ namespace {
     std::vector<std::string> env = shell_environment(pro.environment, s, who, split->home, shell, env_warnings);
     for (const auto& w : env_warnings) report(LOG_WARNING, w);
 
-    std::optional<isolation::Policy> policy;
-    try {
-        policy = entry::policy_of(*jail);
-    } catch (const entry::EntryError& e) {
-        throw Refused(isolation_failed, "abort, cannot isolate the jail " + jail->path() + ": " + e.what());
-    }
     report(LOG_INFO, "now entering jail " + split->jail + " for user " + id_of(who) + " with arguments " +
                          join_args(argv) + (policy ? " (isolated: " + isolation::describe(*policy) + ")" : ""));
 
@@ -485,6 +492,7 @@ namespace {
     r.drop.allow_setuid_programs = s.allow_setuid;
     r.policy_read = true;
     r.policy = std::move(policy);
+    r.thin_assembled = thin;
     r.program_fd = shell_fd.get();
     r.program = shell;
     r.argv = std::move(shell_args);

@@ -24,6 +24,7 @@
 
 #include "jk/error.hpp"
 #include "jk/landlock.hpp"
+#include "jk/path.hpp"
 #include "jk/sys.hpp"
 #include "jk/trust.hpp"
 
@@ -138,9 +139,56 @@ std::vector<std::string> split_words(const std::string& line) {
     return out;
 }
 
+// The mount point of a thin jail's bind: `inner` (absolute, canonical)
+// walked beneath jail_fd one checked step at a time, the last of `kind`.
+UniqueFd open_mount_point(int jail_fd, const std::string& jail_path, const std::string& inner, bool directory) {
+    const std::vector<std::string> comps = path::components(inner);
+    if (comps.empty()) throw Error("cannot bind onto the jail's root " + quoted(jail_path));
+    UniqueFd cur;
+    int at = jail_fd;
+    std::string shown = jail_path;
+    for (std::size_t i = 0; i < comps.size(); ++i) {
+        shown += "/" + comps[i];
+        const bool last = i + 1 == comps.size();
+        const trust::Rule& rule = !last || directory ? trust::jail_system_dir : trust::jail_system_file;
+        cur = trust::step(at, comps[i], shown, rule);
+        at = cur.get();
+    }
+    return cur;
+}
+
+void bind_read_only(int jail_fd, const std::string& jail_path, const std::string& host) {
+    struct stat st {};
+    if (::lstat(host.c_str(), &st) != 0) throw SysError("cannot bind into the thin jail", host, errno);
+    const bool directory = S_ISDIR(st.st_mode);
+    UniqueFd source =
+        trust::open_checked(host, directory ? trust::system_source_dir : trust::system_source_file, O_PATH);
+    UniqueFd target = open_mount_point(jail_fd, jail_path, host, directory);
+
+    UniqueFd tree(::open_tree(source.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+    if (!tree) throw SysError("cannot clone the mount tree of", host, errno);
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        throw SysError("cannot make read-only, nosuid and nodev the bind of", host, errno);
+    if (::move_mount(tree.get(), "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        throw SysError("cannot bind " + quoted(host) + " read-only on", jail_path + host, errno);
+}
+
 }  // namespace
 
-UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string& jail_path) {
+UniqueFd assemble_thin(const Policy& policy, int jail_fd, const std::string& jail_path) {
+    if (!policy.thin()) throw Error("the jail " + quoted(jail_path) + " is not a thin jail");
+    if (::fchdir(jail_fd) != 0) throw SysError("cannot change directory to", jail_path, errno);
+    if (::unshare(CLONE_NEWNS) != 0) refused(CLONE_NEWNS, errno);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        throw SysError("cannot make the jail's mounts private", errno);
+    UniqueFd jail = jail_in_new_namespace(jail_fd, jail_path);
+    for (const std::string& host : policy.ro_binds) bind_read_only(jail.get(), jail_path, host);
+    return jail;
+}
+
+UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string& jail_path, bool mount_ns_made) {
     if (policy.ns.pid && !policy.ns.mount)
         throw Error("a pid namespace needs a mount namespace (the jail's /proc would show the host's processes)");
     if (policy.ns.uts && !(policy.hostname && is_valid_hostname(*policy.hostname)))
@@ -158,17 +206,18 @@ UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string
     }
 
     UniqueFd jail;
-    if (!policy.ns.mount) {
+    const bool new_mount_ns = policy.ns.mount && !mount_ns_made;
+    if (!new_mount_ns) {
         jail = UniqueFd(::fcntl(jail_fd, F_DUPFD_CLOEXEC, 3));
         if (!jail) throw SysError("cannot duplicate the fd of", jail_path, errno);
     } else if (::fchdir(jail_fd) != 0) {
         throw SysError("cannot change directory to", jail_path, errno);
     }
-    const int flags = unshare_flags(policy);
+    const int flags = unshare_flags(policy) & (new_mount_ns ? ~0 : ~CLONE_NEWNS);
     if (flags != 0 && ::unshare(flags) != 0) refused(flags, errno);
 
     // ---- in the new namespaces
-    if (policy.ns.mount) {
+    if (new_mount_ns) {
         // A host with shared mounts (systemd's default) would otherwise
         // see the jail's /proc, and each jail the others' mounts.
         if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
@@ -182,7 +231,7 @@ UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string
     return jail;
 }
 
-void prepare_mounts(const Policy& policy, int jail_fd, const std::string& jail_path) {
+void prepare_mounts(const Policy& policy, int jail_fd, const std::string& jail_path, bool binds_made) {
     if (!policy.ns.mount) {
         if (policy.ns.pid)
             throw Error("a pid namespace needs a mount namespace (the jail's /proc would show the host's processes)");
@@ -191,6 +240,8 @@ void prepare_mounts(const Policy& policy, int jail_fd, const std::string& jail_p
     if (!in_own_mount_namespace(jail_fd))
         throw Error("the fd of the jail " + quoted(jail_path) +
                     " was opened before its mount namespace was made; use the one unshare_namespaces returns");
+    if (!binds_made)
+        for (const std::string& host : policy.ro_binds) bind_read_only(jail_fd, jail_path, host);
     if (!policy.ns.pid) return;
     // procfs takes the pid namespace of the process that mounts it; only
     // the namespace's own processes are in it, and its pid 1 comes first.

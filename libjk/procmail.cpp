@@ -103,7 +103,10 @@ UniqueFd open_host_procmail(const std::string& path) {
         throw Refused(login::run_by_root,
                       "abort, the home of root names a jail: root's mail is not delivered in a jail");
 
-    const Jail jail = login::open_jail(split->jail);
+    std::optional<Jail> opened(login::open_jail(split->jail));
+    bool thin = false;
+    std::optional<isolation::Policy> policy = login::policy_and_thin_tree(opened, thin);
+    const Jail& jail = *opened;
     const login::Settings ls = login_settings(s);
     UniqueFd home = login::open_home(jail, split->home, who, ls);
     login::check_account_in(jail, who, env_user.has_value() && !env_user->empty(), split->home, ls);
@@ -126,6 +129,9 @@ UniqueFd open_host_procmail(const std::string& path) {
     r.home = &home;
     r.home_path = split->home;
     r.identity = {who.uid, who.gid, caller.groups};
+    r.policy_read = true;
+    r.policy = std::move(policy);
+    r.thin_assembled = thin;
     r.program_fd = prog.get();
     r.program = s.procmail;
     r.argv = procmail_argv(s.procmail, argv);

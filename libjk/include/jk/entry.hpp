@@ -83,7 +83,20 @@ struct Request {
     // log line); otherwise enter_and_exec reads it itself.
     bool policy_read = false;
     std::optional<isolation::Policy> policy;
+    // assemble_thin ran: `jail` is the thin jail in this process's own mount
+    // namespace, its binds in place.
+    bool thin_assembled = false;
 };
+
+// For a thin jail (policy->thin()): its tree assembled in a mount namespace
+// of this process's own (isolation::assemble_thin) and `jail` replaced by
+// the same jail reached in it, so that what the caller looks up next (the
+// shell, procmail, a daemon) is found in the binds. Returns whether it did;
+// false, and nothing changed, for any other jail. Call it once, as root,
+// right after policy_of and before the lookups; set
+// Request::thin_assembled to what it returned. Throws
+// EntryError(Step::isolation) when the host refuses; the caller gives up.
+bool assemble_thin(std::optional<Jail>& jail, const std::optional<isolation::Policy>& policy);
 
 // The policy the entry will apply to `jail`; nullopt when it has none (or
 // one that turns nothing on). Throws EntryError(Step::policy) when the file

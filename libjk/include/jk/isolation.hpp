@@ -94,7 +94,14 @@ struct Policy {
     // The systemd slice the login is placed in ("jk-....slice"); empty: no
     // cgroup placement. Set when the file names one or sets a cgroup limit.
     std::string slice;
+    // A thin jail ([thin] ro_binds): host paths bound read-only, nosuid and
+    // nodev at the same place beneath the jail in its own mount namespace
+    // (ns.mount is on whenever this is not empty), parents before their
+    // children. Absolute, canonical, printable, neither "/" nor the jail,
+    // nor above or below the jail, no duplicates. Empty: a copy jail.
+    std::vector<std::string> ro_binds;
 
+    bool thin() const noexcept { return !ro_binds.empty(); }
     // True when nothing differs from a plain chroot: a file that turns
     // nothing on (an empty one, or "isolate = none" alone).
     bool empty() const noexcept;

@@ -73,6 +73,11 @@ public:
     const std::string& path() const noexcept { return path_; }
     int fd() const noexcept { return fd_.get(); }
 
+    // The same jail reached through `fd`: the directory re-opened in a new
+    // mount namespace (isolation::assemble_thin), which the caller has
+    // checked to be this jail's directory.
+    Jail reached_through(UniqueFd fd) const { return Jail(path_, std::move(fd)); }
+
     // Host path of a jail-internal path, for messages only: never open it.
     std::string host_path(std::string_view inner) const;
 

@@ -172,6 +172,13 @@ std::vector<std::string> shell_argv(const std::string& shell, const std::vector<
 // unsafe jail or parent, 19 when it cannot be opened. Throws Refused.
 Jail open_jail(const std::string& path);
 
+// The jail's isolation policy (entry::policy_of) and, for a thin jail, its
+// tree assembled and `jail` replaced by it (entry::assemble_thin), before
+// the shell or procmail is looked up in it. Sets `thin` to whether it was.
+// Throws Refused(isolation_failed) when the policy is unsafe or the host
+// refuses.
+std::optional<isolation::Policy> policy_and_thin_tree(std::optional<Jail>& jail, bool& thin);
+
 // Reads the jail's passwd and group through its fd, only when they can be
 // trusted (users::read_trusted_jail_users), and applies check_jail_account.
 // Throws Refused (53 when a file or etc is a symlink, not root's or writable

@@ -83,7 +83,19 @@ namespace jk::isolation {
 // cannot be opened; Error when that file is not a network namespace. After
 // the unshare has succeeded a later failure leaves the caller in some of
 // the new namespaces: it must give up the entry (exit), never go on.
-UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string& jail_path);
+// With `mount_ns_made` (assemble_thin ran) no second mount namespace is
+// made: jail_fd is already the jail in this process's own one.
+UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string& jail_path,
+                            bool mount_ns_made = false);
+
+// A thin jail's tree, assembled before anything in it is looked up (the
+// login's shell, procmail, a daemon live in the binds): a mount namespace
+// of this process's own, every mount in it private, the jail re-opened in
+// it, then policy.ro_binds bound as prepare_mounts describes. Returns the
+// jail's fd in the new namespace. Requires root and a thin policy. Throws
+// as unshare_namespaces and prepare_mounts do; on a throw the caller must
+// give up the entry.
+UniqueFd assemble_thin(const Policy& policy, int jail_fd, const std::string& jail_path);
 
 // The mounts of the jail's own mount namespace, made by the jail's pid 1
 // before it enters the jail (the host's /proc is still in view). Without a
@@ -97,13 +109,25 @@ UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string
 // jail without /proc today). A procfs the host mounted in the jail's proc
 // is covered by the new one, in this namespace only.
 //
+// A thin jail (policy.ro_binds) gets each host path bound at the same place
+// beneath jail_fd first, parents before children: the host's tree cloned
+// with its submounts (open_tree), made read-only, nosuid and nodev all the
+// way down (mount_setattr), then attached (move_mount) on the jail's mount
+// point. The source must pass system_source_dir/system_source_file, the
+// mount point (a directory, or a file for a file) jail_system_dir /
+// jail_system_file on every step from jail_fd, no symlink anywhere: a user
+// cannot redirect a bind, and no host setuid program works inside. A
+// missing mount point is an error (jk_init --thin makes them), never made
+// here. Nothing is attached outside this mount namespace.
+//
 // Requires: root; jail_fd as returned by unshare_namespaces (checked with
 // in_own_mount_namespace); with a pid namespace, the caller is its pid 1.
 // Throws Error when the caller is not pid 1 of a pid namespace the policy
 // asks for, or jail_fd is in another mount namespace; SymlinkNotAllowed or
 // UnsafePath when the jail's proc is a symlink or fails jail_system_dir;
 // SysError when the mount fails.
-void prepare_mounts(const Policy& policy, int jail_fd, const std::string& jail_path);
+// With `binds_made` (assemble_thin ran) only /proc is left to mount.
+void prepare_mounts(const Policy& policy, int jail_fd, const std::string& jail_path, bool binds_made = false);
 
 // Whether the file or directory open at `fd` lies on a mount of the
 // calling process's mount namespace (its mount id, from

@@ -64,6 +64,15 @@ extern const Rule jail_directory;
 // A well-known directory inside a jail (etc, usr, bin, lib...): where the
 // loader and jailed programs look first. Root-owned, not group/other-writable.
 extern const Rule jail_system_dir;
+// A file of a jail's system that a thin jail's bind lands on (an empty
+// placeholder for etc/ld.so.cache): root-owned, not group/other-writable,
+// every directory above it in the jail a jail_system_dir.
+extern const Rule jail_system_file;
+// A host directory or file a thin jail binds read-only (/usr, the loader's
+// cache): root-owned, not group/other-writable, every directory above it a
+// jail_parent, so no user can swap what every thin jail runs.
+extern const Rule system_source_dir;
+extern const Rule system_source_file;
 // A directory holding a setuid tool's configuration (and every directory
 // above it): root-owned, not writable by others, group-writable only when
 // the group is root.
