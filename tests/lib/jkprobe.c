@@ -8,6 +8,7 @@
  *   jkprobe tiocsti        ioctl(0, TIOCSTI, "x")
  *   jkprobe connect PORT   TCP connect to 127.0.0.1:PORT
  *   jkprobe alloc MB       touch MB mebibytes; prints "allocated K"
+ *   jkprobe ids            prints "uid=R euid=E" (a setuid copy shows what it gained)
  * Each prints "ok" or "errno NAME". */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
         fflush(stdout);
         for (int i = 0; i < k; ++i) kill(kids[i], SIGKILL);
         for (int i = 0; i < k; ++i) waitpid(kids[i], NULL, 0);
+        return 0;
+    }
+    if (!strcmp(what, "ids")) {
+        printf("uid=%d euid=%d\n", (int)getuid(), (int)geteuid());
         return 0;
     }
     if (!strcmp(what, "unshare-user")) return answer(unshare(CLONE_NEWUSER));

@@ -547,3 +547,38 @@ TEST_CASE("load_policy reads CONFDIR/jails.d/<escaped>.ini through trust", "[iso
         CHECK_THROWS_AS(iso::load_policy(confdir, "/srv/../srv/web1"), jk::Error);
     }
 }
+
+TEST_CASE("[thin] ro_binds: sorted, and the mount namespace turned on", "[isolation]") {
+    const iso::Policy p = parse("[thin]\nro_binds = /usr, /etc/ld.so.cache, /opt/tools\n");
+    CHECK(p.thin());
+    CHECK_FALSE(p.empty());
+    CHECK(p.ns.mount);
+    CHECK_FALSE(p.ns.pid);
+    CHECK(p.ro_binds == std::vector<std::string>{"/etc/ld.so.cache", "/opt/tools", "/usr"});
+    CHECK(iso::describe(p) == "mount thin=/etc/ld.so.cache,/opt/tools,/usr");
+    // A list may span lines, as every list of the ini files.
+    CHECK(parse("[thin]\nro_binds = /usr,\n  /lib64\n").ro_binds == std::vector<std::string>{"/lib64", "/usr"});
+    // Beside an [isolation] that asks for no mount namespace.
+    CHECK(parse("[isolation]\nnamespaces = ipc\n[thin]\nro_binds = /usr\n").ns.mount);
+    CHECK_FALSE(parse("").thin());
+}
+
+TEST_CASE("[thin] refuses what would bind the wrong thing", "[isolation]") {
+    CHECK_THAT(refusal("[thin]\n", 1), Catch::Contains("[thin] needs ro_binds"));
+    CHECK_THAT(refusal("[thin]\nro_binds =\n", 2), Catch::Contains("invalid value"));
+    CHECK_THAT(refusal("[thin]\nro_binds = /usr\nextra = 1\n", 3), Catch::Contains("unknown key 'extra'"));
+    for (const char* bad : {"usr", "/", "/usr/", "/usr//lib", "/usr/./lib", "/usr/../etc", "/a b"}) {
+        INFO(bad);
+        CHECK_THAT(refusal("[thin]\nro_binds = "s + bad + "\n", 2), Catch::Contains("not a canonical absolute path"));
+    }
+    CHECK_THAT(refusal("[thin]\nro_binds = /srv/web1\n", 2), Catch::Contains("is the jail, inside it or above it"));
+    CHECK_THAT(refusal("[thin]\nro_binds = /srv\n", 2), Catch::Contains("is the jail, inside it or above it"));
+    CHECK_THAT(refusal("[thin]\nro_binds = /srv/web1/usr\n", 2), Catch::Contains("is the jail, inside it or above it"));
+    for (const char* bad : {"/proc", "/proc/1", "/sys/kernel", "/dev", "/run/netns", "/tmp", "/home/u"}) {
+        INFO(bad);
+        CHECK_THAT(refusal("[thin]\nro_binds = "s + bad + "\n", 2), Catch::Contains("is under"));
+    }
+    CHECK_THAT(refusal("[thin]\nro_binds = /usr, /lib, /usr\n", 2), Catch::Contains("'/usr' is listed twice"));
+    // /srv/web10 is not inside /srv/web1.
+    CHECK(parse("[thin]\nro_binds = /srv/web10\n").thin());
+}
