@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "jk/entry.hpp"
 #include "jk/fd.hpp"
 #include "jk/metadata.hpp"
 #include "jk/path.hpp"
@@ -168,6 +169,13 @@ Jail open_jail(const std::string& path, const std::string& shell) {
         throw BadJail("jail " + shown + " cannot be used: " + e.what());
     }
     if (jail->path() == "/") throw BadJail("jail " + shown + " is the root directory");
+    try {
+        // A thin jail's shell is in the host's system bound into it: seen
+        // as a login sees it, in a mount namespace of this process's own.
+        (void)entry::assemble_thin(jail, entry::policy_of(*jail));
+    } catch (const Error& e) {
+        throw BadJail("jail " + shown + " cannot be used: " + e.what());
+    }
     try {
         auto st = jail->lstat("/etc/passwd");
         if (!st) throw BadJail("jail " + shown + " has no etc/passwd");
