@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "jk/error.hpp"
@@ -175,6 +176,50 @@ void bind_read_only(int jail_fd, const std::string& jail_path, const std::string
         throw SysError("cannot bind " + quoted(host) + " read-only on", jail_path + host, errno);
 }
 
+// The device nodes a thin jail's programs expect: made like the host's.
+constexpr const char* dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty", "ptmx"};
+constexpr std::pair<const char*, const char*> dev_links[] = {{"fd", "/proc/self/fd"},
+                                                             {"stdin", "/proc/self/fd/0"},
+                                                             {"stdout", "/proc/self/fd/1"},
+                                                             {"stderr", "/proc/self/fd/2"}};
+
+// A thin jail's /dev made at entry, as bwrap's --dev: a small tmpfs on the
+// jail's `dev` directory (when it has one) holding nodes like the host's
+// null, zero, full, random, urandom, tty and ptmx, the host's /dev/pts
+// bound (the login's terminal; ptmx finds it beside itself, so new ptys
+// work as on the host) and the usual links; whatever lies in the jail's
+// dev on disk is covered. Nodes, not binds: the kernel looks for "pts"
+// next to the ptmx it opens, which a bound file has not.
+void mount_minimal_dev(int jail_fd, const std::string& jail_path) {
+    const std::string shown = jail_path + "/dev";
+    const int fd = ::openat(jail_fd, "dev", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return;  // no /dev in this jail: none is made
+        throw SysError("cannot open", shown, errno);
+    }
+    UniqueFd dev(fd);
+    trust::require(dev.get(), shown, trust::jail_system_dir);
+    const std::string on = "/proc/self/fd/" + std::to_string(dev.get());
+    if (::mount("tmpfs", on.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64") != 0)
+        throw SysError("cannot mount the jail's /dev on", shown, errno);
+    const UniqueFd fresh = sys::open_at(jail_fd, "dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown);
+    for (const char* name : dev_nodes) {
+        struct stat st {};
+        if (::stat((std::string("/dev/") + name).c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) continue;
+        if (::mknodat(fresh.get(), name, S_IFCHR | 0666, st.st_rdev) != 0 ||
+            ::fchmodat(fresh.get(), name, 0666, 0) != 0)  // whatever the umask took
+            throw SysError("cannot create", shown + "/" + name, errno);
+    }
+    if (::mkdirat(fresh.get(), "pts", 0755) != 0) throw SysError("cannot create", shown + "/pts", errno);
+    const UniqueFd pts = sys::open_at(fresh.get(), "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, shown + "/pts");
+    UniqueFd tree(::open_tree(AT_FDCWD, "/dev/pts", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (!tree) throw SysError("cannot clone the mount of", "/dev/pts", errno);
+    if (::move_mount(tree.get(), "", pts.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        throw SysError("cannot bind '/dev/pts' on", shown + "/pts", errno);
+    for (const auto& [name, target] : dev_links)
+        if (::symlinkat(target, fresh.get(), name) != 0) throw SysError("cannot create", shown + "/" + name, errno);
+}
+
 }  // namespace
 
 UniqueFd assemble_thin(const Policy& policy, int jail_fd, const std::string& jail_path) {
@@ -185,6 +230,7 @@ UniqueFd assemble_thin(const Policy& policy, int jail_fd, const std::string& jai
         throw SysError("cannot make the jail's mounts private", errno);
     UniqueFd jail = jail_in_new_namespace(jail_fd, jail_path);
     for (const std::string& host : policy.ro_binds) bind_read_only(jail.get(), jail_path, host);
+    mount_minimal_dev(jail.get(), jail_path);
     return jail;
 }
 
@@ -240,8 +286,10 @@ void prepare_mounts(const Policy& policy, int jail_fd, const std::string& jail_p
     if (!in_own_mount_namespace(jail_fd))
         throw Error("the fd of the jail " + quoted(jail_path) +
                     " was opened before its mount namespace was made; use the one unshare_namespaces returns");
-    if (!binds_made)
+    if (!binds_made && policy.thin()) {
         for (const std::string& host : policy.ro_binds) bind_read_only(jail_fd, jail_path, host);
+        mount_minimal_dev(jail_fd, jail_path);
+    }
     if (!policy.ns.pid) return;
     // procfs takes the pid namespace of the process that mounts it; only
     // the namespace's own processes are in it, and its pid 1 comes first.
