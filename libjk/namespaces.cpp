@@ -187,8 +187,9 @@ constexpr std::pair<const char*, const char*> dev_links[] = {{"fd", "/proc/self/
 // jail's `dev` directory (when it has one) holding nodes like the host's
 // null, zero, full, random, urandom, tty and ptmx, the host's /dev/pts
 // bound (the login's terminal; ptmx finds it beside itself, so new ptys
-// work as on the host) and the usual links; whatever lies in the jail's
-// dev on disk is covered. Nodes, not binds: the kernel looks for "pts"
+// work as on the host), the usual links and jk_socketd's log socket when
+// the jail's dev has one; whatever else lies in the jail's dev on disk is
+// covered. Nodes, not binds: the kernel looks for "pts"
 // next to the ptmx it opens, which a bound file has not.
 void mount_minimal_dev(int jail_fd, const std::string& jail_path) {
     const std::string shown = jail_path + "/dev";
@@ -199,6 +200,9 @@ void mount_minimal_dev(int jail_fd, const std::string& jail_path) {
     }
     UniqueFd dev(fd);
     trust::require(dev.get(), shown, trust::jail_system_dir);
+    // jk_socketd's syslog socket in the jail's dev, kept through the tmpfs.
+    UniqueFd log(::openat(dev.get(), "log", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (log && !S_ISSOCK(sys::fstat_fd(log.get(), shown + "/log").st_mode)) log.reset();
     const std::string on = "/proc/self/fd/" + std::to_string(dev.get());
     if (::mount("tmpfs", on.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64") != 0)
         throw SysError("cannot mount the jail's /dev on", shown, errno);
@@ -218,6 +222,13 @@ void mount_minimal_dev(int jail_fd, const std::string& jail_path) {
         throw SysError("cannot bind '/dev/pts' on", shown + "/pts", errno);
     for (const auto& [name, target] : dev_links)
         if (::symlinkat(target, fresh.get(), name) != 0) throw SysError("cannot create", shown + "/" + name, errno);
+    if (log) {
+        UniqueFd spot(::openat(fresh.get(), "log", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666));
+        if (!spot) throw SysError("cannot create", shown + "/log", errno);
+        UniqueFd sock(::open_tree(log.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+        if (!sock || ::move_mount(sock.get(), "", spot.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+            throw SysError("cannot keep the syslog socket", shown + "/log", errno);
+    }
 }
 
 }  // namespace
