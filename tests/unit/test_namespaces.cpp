@@ -16,6 +16,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1016,5 +1018,89 @@ TEST_CASE("network = netns:NAME refuses a missing, untrusted or fake namespace",
     SECTION("a name the parser would refuse") {
         policy.netns = "../x";
         CHECK(attempt().find("invalid network namespace name") != std::string::npos);
+    }
+}
+
+// ---------------------------------------------------------------- thin jails
+
+namespace {
+
+// A thin jail's mount points: usr, etc/ld.so.cache (empty), dev.
+void make_thin_mount_points(const TempJail& j) {
+    jk::test::sh("install -d -m 0755 " + (j / "usr") + " " + (j / "etc") + " " + (j / "dev") +
+                 " && install -m 0644 /dev/null " + (j / "etc/ld.so.cache"));
+}
+
+iso::Policy thin_policy(std::vector<std::string> binds) {
+    iso::Policy p;
+    p.ns.mount = true;
+    p.ro_binds = std::move(binds);
+    return p;
+}
+
+// assemble_thin in a child; "" when it worked and `check` found nothing.
+std::string assembled(const TempJail& j, const iso::Policy& p, const std::function<std::string(int)>& check) {
+    return error_in_child([&] {
+        UniqueFd fd(::open(j.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!fd) throw std::runtime_error("cannot open the jail");
+        UniqueFd jail = iso::assemble_thin(p, fd.get(), j.path());
+        if (const std::string bad = check(jail.get()); !bad.empty()) throw std::runtime_error(bad);
+    });
+}
+
+}  // namespace
+
+TEST_CASE("assemble_thin binds the host's system read-only, nosuid, nodev, with a minimal /dev", "[namespaces][root]") {
+    TempJail j;
+    make_thin_mount_points(j);
+    const std::string what = assembled(j, thin_policy({"/etc/ld.so.cache", "/usr"}), [](int jail) -> std::string {
+        UniqueFd bash(::openat(jail, "usr/bin/bash", O_RDONLY | O_CLOEXEC));
+        if (!bash) return "no usr/bin/bash in the jail";
+        struct statvfs v {};
+        if (::fstatvfs(bash.get(), &v) != 0) return "fstatvfs failed";
+        if (!(v.f_flag & ST_RDONLY) || !(v.f_flag & ST_NOSUID) || !(v.f_flag & ST_NODEV))
+            return "usr is not read-only, nosuid and nodev";
+        if (::mkdirat(jail, "usr/jk-unit-write", 0755) == 0 || errno != EROFS) return "usr can be written";
+        struct stat st {};
+        if (::fstatat(jail, "etc/ld.so.cache", &st, 0) != 0 || st.st_size == 0) return "the loader's cache is empty";
+        if (::fstatat(jail, "dev/null", &st, 0) != 0 || !S_ISCHR(st.st_mode)) return "no dev/null";
+        if (::fstatat(jail, "dev/pts", &st, 0) != 0 || !S_ISDIR(st.st_mode)) return "no dev/pts";
+        return "";
+    });
+    CHECK(what.empty());
+    // Nothing reached the test's own mount namespace.
+    CHECK(::access((j / "usr/bin").c_str(), F_OK) != 0);
+    struct stat st {};
+    REQUIRE(::stat((j / "etc/ld.so.cache").c_str(), &st) == 0);
+    CHECK(st.st_size == 0);
+    CHECK(::access((j / "dev/null").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("assemble_thin refuses a mount point or a source that is not root's alone", "[namespaces][root]") {
+    TempJail j;
+    make_thin_mount_points(j);
+    const auto nothing = [](int) { return std::string(); };
+
+    SECTION("a missing mount point is not made") {
+        jk::test::sh("rmdir " + (j / "usr"));
+        CHECK_THAT(assembled(j, thin_policy({"/usr"}), nothing), Catch::Contains("No such file"));
+        CHECK(::access((j / "usr").c_str(), F_OK) != 0);
+    }
+    SECTION("a group-writable mount point") {
+        jk::test::sh("chmod 0775 " + (j / "usr"));
+        CHECK_THAT(assembled(j, thin_policy({"/usr"}), nothing), Catch::Contains("is writable by group"));
+    }
+    SECTION("a mount point that is a symlink") {
+        jk::test::sh("rmdir " + (j / "usr") + " && ln -s /usr " + (j / "usr"));
+        CHECK_THAT(assembled(j, thin_policy({"/usr"}), nothing), Catch::Contains("symbolic link"));
+    }
+    SECTION("a file where a directory is bound") {
+        jk::test::sh("rmdir " + (j / "usr") + " && touch " + (j / "usr"));
+        CHECK_THAT(assembled(j, thin_policy({"/usr"}), nothing), Catch::Contains("not a directory"));
+    }
+    SECTION("a source a user owns") {
+        TempJail src;
+        jk::test::sh("chown 65534 " + src.path() + " && install -d -m 0755 " + (j / src.path().substr(1)));
+        CHECK_THAT(assembled(j, thin_policy({src.path()}), nothing), Catch::Contains("is not owned by root"));
     }
 }
