@@ -48,7 +48,6 @@ std::optional<T> nss_lookup(Fn&& fn, std::vector<char>& buf, int& err) {
     return entry;
 }
 
-
 // The jail's policy and, for a thin jail, its tree assembled before the
 // program is looked up in it (entry::assemble_thin); `thin` says whether.
 std::optional<isolation::Policy> policy_and_thin_tree(std::optional<Jail>& jail, bool& thin, int isolation_exit) {

@@ -226,7 +226,8 @@ void mount_minimal_dev(int jail_fd, const std::string& jail_path) {
         UniqueFd spot(::openat(fresh.get(), "log", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666));
         if (!spot) throw SysError("cannot create", shown + "/log", errno);
         UniqueFd sock(::open_tree(log.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
-        if (!sock || ::move_mount(sock.get(), "", spot.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        if (!sock ||
+            ::move_mount(sock.get(), "", spot.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
             throw SysError("cannot keep the syslog socket", shown + "/log", errno);
     }
 }

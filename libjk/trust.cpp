@@ -22,12 +22,9 @@ const Rule jail_parent{.name = "directory above a jail", .kind = Kind::directory
 const Rule jail_directory{
     .name = "jail directory", .kind = Kind::directory, .root_group = true, .parents = &jail_parent};
 const Rule jail_system_dir{.name = "system directory of a jail", .kind = Kind::directory};
-const Rule jail_system_file{
-    .name = "system file of a jail", .kind = Kind::regular_file, .parents = &jail_system_dir};
-const Rule system_source_dir{
-    .name = "host directory of a thin jail", .kind = Kind::directory, .parents = &jail_parent};
-const Rule system_source_file{
-    .name = "host file of a thin jail", .kind = Kind::regular_file, .parents = &jail_parent};
+const Rule jail_system_file{.name = "system file of a jail", .kind = Kind::regular_file, .parents = &jail_system_dir};
+const Rule system_source_dir{.name = "host directory of a thin jail", .kind = Kind::directory, .parents = &jail_parent};
+const Rule system_source_file{.name = "host file of a thin jail", .kind = Kind::regular_file, .parents = &jail_parent};
 const Rule config_directory{.name = "configuration directory",
                             .kind = Kind::directory,
                             .group_write_if_root_group = true,
