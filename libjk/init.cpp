@@ -513,10 +513,12 @@ bool in_system_root(std::string_view inner) {
 void drop_system_copies(const Jail& jail, const ThinLayout& t, const Sink& sink, bool verbose) {
     manifest::Manifest m = manifest::load(jail);
     std::vector<manifest::Entry> files, dirs;
-    for (const auto& [p, e] : m.entries) {
-        if (!in_system_root(p)) continue;
+    for (const auto& entry : m.entries) {
+        const std::string& inner = entry.first;
+        const manifest::Entry& e = entry.second;
+        if (!in_system_root(inner)) continue;
         const bool kept_link = e.type == 'l' && std::any_of(t.links.begin(), t.links.end(),
-                                                            [&](const RootLink& l) { return l.root == p; });
+                                                            [&](const RootLink& l) { return l.root == inner; });
         if (!kept_link) (e.type == 'd' ? dirs : files).push_back(e);
     }
     if (files.empty() && dirs.empty()) return;
@@ -700,9 +702,12 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
                 const std::string n = normalize_absolute(p);
                 // The jail itself: the copy engine leaves it out, as ever.
                 const thin::Place place = thin::within(n, jail_path) ? thin::Place::copy : thin::place_of(n);
-                if (place == thin::Place::copy) copied.push_back(std::move(p));
-                if (place == thin::Place::bind) bound.push_back(n);
-                if (place == thin::Place::system && options.verbose) sink.out(p + " is seen through the binds");
+                if (place == thin::Place::copy)
+                    copied.push_back(std::move(p));
+                else if (place == thin::Place::bind)
+                    bound.push_back(n);
+                else if (options.verbose)
+                    sink.out(p + " is seen through the binds");
             }
             list = std::move(copied);
         };

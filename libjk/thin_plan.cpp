@@ -125,7 +125,7 @@ bool has_any_section(std::string_view text) {
 
 std::string set_section(std::string_view text, const std::vector<std::string>& binds) {
     const std::vector<Line> lines = lex(text);
-    const std::string section = render_section(binds);
+    std::string section = render_section(binds);
     if (const auto span = thin_span(lines)) {
         const std::size_t from = lines[span->first].begin;
         const std::size_t to = lines[span->second - 1].end;
@@ -212,7 +212,7 @@ std::optional<std::string> read_policy(const std::string& confdir, const std::st
 
 std::string planned_policy(const std::string& confdir, const std::string& canonical_jail,
                            const std::vector<std::string>& binds) {
-    const std::string text = set_section(read_policy(confdir, canonical_jail).value_or(""), binds);
+    std::string text = set_section(read_policy(confdir, canonical_jail).value_or(""), binds);
     (void)isolation::parse_policy(text, isolation::policy_path(confdir, canonical_jail), canonical_jail);
     return text;
 }
