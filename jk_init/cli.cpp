@@ -23,6 +23,12 @@ const char* usage_text() {
            "  -k, --hardlink         hardlink instead of copying where possible\n"
            "      --strict           a missing section, file, user or group is an error\n"
            "                         (nothing is changed)\n"
+           "      --thin             make JAIL a thin jail: only /etc files, users,\n"
+           "                         devices and empty dirs are put in it; the host's\n"
+           "                         /usr, /lib... and /etc/ld.so.cache are bound\n"
+           "                         read-only at every entry (" JK_SYSCONFDIR
+           "/jails.d);\n"
+           "                         without it, a thin jail is made a copy jail again\n"
            "  -h, --help             show this help and exit\n"
            "      --version          show the version and exit\n"
            "\n"
@@ -32,7 +38,7 @@ const char* usage_text() {
 }
 
 Options parse_args(const std::vector<std::string>& argv) {
-    enum { opt_version = 256, opt_strict };
+    enum { opt_version = 256, opt_strict, opt_thin };
     static const option long_options[] = {
         {"jail", required_argument, nullptr, 'j'},
         {"configfile", required_argument, nullptr, 'c'},
@@ -41,6 +47,7 @@ Options parse_args(const std::vector<std::string>& argv) {
         {"force", no_argument, nullptr, 'f'},
         {"hardlink", no_argument, nullptr, 'k'},
         {"strict", no_argument, nullptr, opt_strict},
+        {"thin", no_argument, nullptr, opt_thin},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, opt_version},
         {nullptr, 0, nullptr, 0},
@@ -58,6 +65,7 @@ Options parse_args(const std::vector<std::string>& argv) {
             case 'k': o.hardlink = true; break;
             case 'h': o.help = true; break;
             case opt_strict: o.strict = true; break;
+            case opt_thin: o.thin = true; break;
             case opt_version: o.version = true; break;
             default: throw jk::UsageError("unexpected option");
         }

@@ -14,6 +14,7 @@ struct Options {
     bool force = false;
     bool hardlink = false;
     bool strict = false;
+    bool thin = false;  // --thin
     bool list = false;
     bool help = false;
     bool version = false;

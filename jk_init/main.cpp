@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
         io.force = o.force;
         io.hardlink = o.hardlink;
         io.strict = o.strict;
+        io.thin = o.thin;
         jk::init::Sink sink;
         sink.out = [](const std::string& line) { print_line(stdout, line); };
         sink.warn = [](const std::string& line) {

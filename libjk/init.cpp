@@ -1,6 +1,7 @@
 // jk_init's logic (see init.hpp for the contract and the MUST list).
 #include "jk/init.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
@@ -8,16 +9,20 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <set>
 #include <unordered_set>
 
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/isolation.hpp"
+#include "jk/manifest.hpp"
 #include "jk/path.hpp"
 #include "jk/search_path.hpp"
 #include "jk/sys.hpp"
 #include "jk/text.hpp"
+#include "jk/thin_plan.hpp"
 #include "jk/trust.hpp"
 #include "jk/users.hpp"
 
@@ -421,6 +426,220 @@ void install_users(const Jail& jail, const UserPlan& plan, const Sink& sink, boo
     }
 }
 
+// ---- thin jails (MUST 6)
+
+// A system root the host has as a symlink (merged /usr: bin -> usr/bin):
+// the thin jail gets the same link and an empty directory where it leads.
+struct RootLink {
+    std::string root;    // "/bin"
+    std::string target;  // "usr/bin", as the host's link reads
+    std::string dir;     // "/usr/bin": where it leads, from "/"
+};
+
+// What a thin jail needs besides its copies, worked out before anything is
+// written (MUST 1).
+struct ThinLayout {
+    std::vector<RootLink> links;
+    std::vector<std::string> binds;  // tidy, each source checked as the entry checks it
+    std::vector<bool> bind_is_dir;   // for each bind
+    std::string policy;              // the policy file's new text
+};
+
+bool covered_by(const std::string& path, const std::vector<std::string>& binds) {
+    return std::any_of(binds.begin(), binds.end(), [&](const std::string& b) { return thin::within(path, b); });
+}
+
+// `extra` are section paths that are neither system nor copied (/opt/x).
+ThinLayout plan_thin(const Options& options, const std::string& jail_path, std::vector<std::string> extra) {
+    ThinLayout t;
+    std::vector<std::string> binds = std::move(extra);
+    for (std::string_view r : thin::system_roots) {
+        const std::string root(r);
+        struct stat st {};
+        if (::lstat(root.c_str(), &st) != 0) continue;
+        if (S_ISLNK(st.st_mode)) {
+            const std::string target = sys::readlink_at(AT_FDCWD, root);
+            t.links.push_back({root, target, normalize_absolute(target.front() == '/' ? target : "/" + target)});
+        } else if (S_ISDIR(st.st_mode)) {
+            binds.push_back(root);
+        }
+    }
+    struct stat cache {};
+    if (::lstat(std::string(thin::ld_cache).c_str(), &cache) == 0 && S_ISREG(cache.st_mode))
+        binds.emplace_back(thin::ld_cache);
+    // A link leading out of every bound root (an odd host) gets its own bind.
+    for (const auto& l : t.links)
+        if (!covered_by(l.dir, binds)) binds.push_back(l.dir);
+    t.binds = thin::tidy_binds(std::move(binds));
+    for (const auto& b : t.binds) {
+        struct stat st {};
+        if (::lstat(b.c_str(), &st) != 0) throw SysError("cannot bind into the thin jail", b, errno);
+        const bool dir = S_ISDIR(st.st_mode);
+        try {
+            // The entry's own check of a source (namespaces.cpp): refuse now
+            // what would make every login into the jail fail.
+            (void)trust::open_checked(b, dir ? trust::system_source_dir : trust::system_source_file, O_PATH);
+        } catch (const UnsafePath& e) {
+            throw Error("ERROR: " + quoted(b) + " cannot be bound into a thin jail: " + e.what());
+        }
+        t.bind_is_dir.push_back(dir);
+    }
+    t.policy = thin::planned_policy(options.confdir, jail_path, t.binds);
+    return t;
+}
+
+mode_t manifest_type(char t) {
+    switch (t) {
+        case 'f':
+        case 'h': return S_IFREG;
+        case 'l': return S_IFLNK;
+        case 'd': return S_IFDIR;
+        case 'c': return S_IFCHR;
+        case 'b': return S_IFBLK;
+        case 'p': return S_IFIFO;
+        default: return 0;
+    }
+}
+
+bool in_system_root(std::string_view inner) {
+    return std::any_of(std::begin(thin::system_roots), std::end(thin::system_roots),
+                       [&](std::string_view r) { return thin::within(inner, r); });
+}
+
+// Removes what the manifest records as copied under the system roots (a
+// copy jail made thin), deepest directories last; the root links the thin
+// jail keeps stay. An entry that is no longer the one copied is left, with
+// a warning.
+void drop_system_copies(const Jail& jail, const ThinLayout& t, const Sink& sink, bool verbose) {
+    manifest::Manifest m = manifest::load(jail);
+    std::vector<manifest::Entry> files, dirs;
+    for (const auto& entry : m.entries) {
+        const std::string& inner = entry.first;
+        const manifest::Entry& e = entry.second;
+        if (!in_system_root(inner)) continue;
+        const bool kept_link = e.type == 'l' && std::any_of(t.links.begin(), t.links.end(),
+                                                            [&](const RootLink& l) { return l.root == inner; });
+        if (!kept_link) (e.type == 'd' ? dirs : files).push_back(e);
+    }
+    if (files.empty() && dirs.empty()) return;
+    std::sort(dirs.begin(), dirs.end(),
+              [](const manifest::Entry& a, const manifest::Entry& b) { return a.path.size() > b.path.size(); });
+    files.insert(files.end(), dirs.begin(), dirs.end());
+    unsigned removed = 0;
+    for (const auto& e : files) {
+        const std::string shown = jail.host_path(e.path);
+        const bool dir = e.type == 'd';
+        std::optional<Jail::Parent> p;
+        try {
+            p = jail.open_parent(e.path);
+        } catch (const SysError& err) {
+            if (err.err() != ENOENT && err.err() != ENOTDIR) throw;
+        }
+        const std::optional<struct stat> now = p ? sys::lstat_at(p->dir.get(), p->leaf) : std::nullopt;
+        if (!now) {
+            m.entries.erase(e.path);
+            continue;
+        }
+        if ((now->st_mode & S_IFMT) != manifest_type(e.type) ||
+            (!dir && e.ino != manifest::replacing && now->st_ino != e.ino)) {
+            sink.warn("warning: " + quoted(shown) + " is not the copy jk_init made, leaving it");
+            continue;
+        }
+        if (::unlinkat(p->dir.get(), p->leaf.c_str(), dir ? AT_REMOVEDIR : 0) != 0) {
+            // A directory still holding the admin's files stays.
+            if (dir && (errno == ENOTEMPTY || errno == EEXIST)) continue;
+            throw SysError("cannot remove", shown, errno);
+        }
+        m.entries.erase(e.path);
+        ++removed;
+    }
+    manifest::save(jail, m);
+    if (verbose && sink.out) sink.out("Removed " + std::to_string(removed) + " copied system files");
+}
+
+// The files under the jail's system directories that jk_init did not copy:
+// the binds hide them, so they are named, never removed.
+void list_unknown(int dirfd, const std::string& shown, std::vector<std::string>& out, int depth) {
+    if (depth > 64) return;
+    const int dupfd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dupfd < 0) throw SysError("cannot open", shown, errno);
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(dupfd), ::closedir);
+    if (!d) {
+        const int err = errno;
+        ::close(dupfd);
+        throw SysError("cannot read", shown, err);
+    }
+    while (const dirent* ent = ::readdir(d.get())) {
+        const std::string name = ent->d_name;
+        if (name == "." || name == "..") continue;
+        const std::string child = shown + "/" + name;
+        const std::optional<struct stat> st = sys::lstat_at(dirfd, name);
+        if (!st) continue;
+        if (!S_ISDIR(st->st_mode)) {
+            out.push_back(child);
+            continue;
+        }
+        UniqueFd sub = sys::open_at(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, child);
+        list_unknown(sub.get(), child, out, depth + 1);
+    }
+}
+
+void warn_unknown(const Jail& jail, const Sink& sink) {
+    std::vector<std::string> unknown;
+    for (std::string_view r : thin::system_roots) {
+        const std::string root(r);
+        const auto st = jail.lstat(root);
+        if (!st || !S_ISDIR(st->st_mode)) continue;
+        UniqueFd dir = jail.open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        list_unknown(dir.get(), jail.host_path(root), unknown, 0);
+    }
+    constexpr std::size_t shown_max = 20;
+    for (std::size_t i = 0; i < unknown.size() && i < shown_max; ++i)
+        sink.warn("warning: " + quoted(unknown[i]) +
+                  " was not copied by jk_init (not in the jail's manifest), leaving it; the thin jail's binds hide it");
+    if (unknown.size() > shown_max)
+        sink.warn("warning: ... and " + std::to_string(unknown.size() - shown_max) + " more such files");
+}
+
+// The system directories, root links and mount points of a thin jail, each
+// checked as the entry checks it.
+void build_thin(const Jail& jail, const ThinLayout& t, const Sink& sink, bool verbose) {
+    auto made = [&](bool created, const std::string& inner) {
+        if (created && verbose && sink.out) sink.out("Create mount point " + jail.host_path(inner));
+    };
+    // A copy jail's cache (ldconfig -r) gives way to an empty placeholder:
+    // the host's is bound over it.
+    if (std::find(t.binds.begin(), t.binds.end(), thin::ld_cache) != t.binds.end()) {
+        const auto st = jail.lstat(thin::ld_cache);
+        if (st && S_ISREG(st->st_mode) && st->st_size != 0) jail.replace_file(thin::ld_cache, "", 0644, 0, 0);
+    }
+    for (std::size_t i = 0; i < t.binds.size(); ++i)
+        made(thin::make_mount_point(jail, t.binds[i], t.bind_is_dir[i]), t.binds[i]);
+    // The directories first: Jail::open refuses a root link leading nowhere.
+    for (const auto& l : t.links) made(thin::make_mount_point(jail, l.dir, true), l.dir);
+    for (const auto& l : t.links) {
+        const std::string leaf = l.root.substr(1);
+        const auto st = sys::lstat_at(jail.fd(), leaf);
+        if (!st) {
+            if (::symlinkat(l.target.c_str(), jail.fd(), leaf.c_str()) != 0)
+                throw SysError("cannot create symlink", jail.host_path(l.root), errno);
+            if (::fchownat(jail.fd(), leaf.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW) != 0)
+                throw SysError("cannot chown", jail.host_path(l.root), errno);
+            if (verbose && sink.out) sink.out("Create symlink " + jail.host_path(l.root) + " -> " + l.target);
+        } else if (!S_ISLNK(st->st_mode) || sys::readlink_at(jail.fd(), leaf) != l.target) {
+            sink.warn("warning: " + quoted(jail.host_path(l.root)) + " is not the host's symlink " + l.root + " -> " +
+                      l.target + ", leaving it");
+        }
+    }
+}
+
+// A jail's [thin] section, if its policy file has one.
+std::optional<std::string> thin_policy_text(const Options& options, const std::string& jail_path) {
+    std::optional<std::string> text = thin::read_policy(options.confdir, jail_path);
+    if (text && !thin::has_section(*text)) text.reset();
+    return text;
+}
+
 }  // namespace
 
 void run(const Options& options, const std::string& jail_arg, const std::vector<std::string>& section_names,
@@ -468,10 +687,39 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         throw Error("ERROR: --strict: missing " + what + "; nothing was changed", strict_failure);
     }
 
-    // ---- the jail (MUST 2)
     const std::string jail_path =
         normalize_absolute(jail_arg.front() == '/' ? jail_arg : search_path::absolute(jail_arg));
     if (jail_path == "/") throw Error("ERROR: the jail cannot be '/'", unsafe_or_no_config);
+
+    // ---- a thin jail: what the binds show is not copied (MUST 6)
+    std::optional<ThinLayout> thin_layout;
+    std::optional<std::string> old_thin;  // the policy of a thin jail made a copy jail again
+    if (options.thin) {
+        std::vector<std::string> bound;
+        auto split = [&](std::vector<std::string>& list) {
+            std::vector<std::string> copied;
+            for (auto& p : list) {
+                const std::string n = normalize_absolute(p);
+                // The jail itself: the copy engine leaves it out, as ever.
+                const thin::Place place = thin::within(n, jail_path) ? thin::Place::copy : thin::place_of(n);
+                if (place == thin::Place::copy)
+                    copied.push_back(std::move(p));
+                else if (place == thin::Place::bind)
+                    bound.push_back(n);
+                else if (options.verbose)
+                    sink.out(p + " is seen through the binds");
+            }
+            list = std::move(copied);
+        };
+        split(paths);
+        split(owner_paths);
+        split(setuid_paths);
+        thin_layout = plan_thin(options, jail_path, std::move(bound));
+    } else {
+        old_thin = thin_policy_text(options, jail_path);
+    }
+
+    // ---- the jail (MUST 2)
     Jail jail = [&] {
         try {
             if (create_jail_dir(jail_path) && options.verbose) sink.out("Create directory " + jail_path);
@@ -487,6 +735,9 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     copy_options.hardlink = options.hardlink;
     copy_options.verbose = options.verbose;
     copy_options.exclude = jail.path();
+    // A thin jail's copies are /etc files: what a program needs is seen
+    // through the binds.
+    copy_options.libraries = !thin_layout;
 
     auto add_all = [&](copy::Planner& planner, const std::vector<std::string>& list) {
         for (const auto& p : list) {
@@ -506,7 +757,7 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     // NSS modules glibc will dlopen for the jail's nsswitch.conf (COMPAT W4).
     const bool wants_nsswitch = std::find(paths.begin(), paths.end(), "/etc/nsswitch.conf") != paths.end() ||
                                 !user_plan.passwd.empty() || !user_plan.group.empty();
-    if (wants_nsswitch && ::access("/etc/nsswitch.conf", R_OK) == 0)
+    if (wants_nsswitch && !thin_layout && ::access("/etc/nsswitch.conf", R_OK) == 0)
         add_all(planner, nss_module_paths(nss_services(sys::read_file("/etc/nsswitch.conf"))));
 
     // paths_w_owner and paths_w_setuid need other copy options; the copy
@@ -524,6 +775,19 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     plans.emplace_back(planner.take(), copy_options);
     if (!owner_paths.empty()) plans.push_back(plan_with(owner_paths, false));
     if (!setuid_paths.empty()) plans.push_back(plan_with(setuid_paths, true));
+    if (thin_layout) {
+        // A symlink in /etc may lead into /usr (/etc/localtime): the link is
+        // copied, never what the binds show.
+        for (auto& [plan, o] : plans) {
+            auto& steps = plan.steps;
+            steps.erase(std::remove_if(steps.begin(), steps.end(),
+                                       [](const copy::Step& st) { return in_system_root(st.source); }),
+                        steps.end());
+        }
+        drop_system_copies(jail, *thin_layout, sink, options.verbose);
+        warn_unknown(jail, sink);
+        build_thin(jail, *thin_layout, sink, options.verbose);
+    }
     for (const auto& [plan, o] : plans) {
         for (const auto& w : plan.warnings) sink.warn("warning: " + w);
         for (const auto& m : plan.missing_libraries) sink.warn("warning: library " + m + " not found");
@@ -538,6 +802,25 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         const std::string dir = path::dirname(options.config_file);
         if (register_log_socket(dir, jail.path()) && options.verbose)
             sink.out("Registered " + log_socket_name(jail.path()) + " in " + dir + "/jk_socketd.ini");
+    }
+
+    // ---- the policy last: a login sees the binds once the jail is ready
+    if (thin_layout) {
+        thin::replace_policy(options.confdir, jail.path(), thin_layout->policy);
+        if (options.verbose) sink.out("Wrote [thin] to " + isolation::policy_path(options.confdir, jail.path()));
+    } else if (old_thin) {
+        // A copy jail again: the loader's placeholder goes (ldconfig wrote a
+        // real cache over it when libraries were copied), then [thin].
+        const auto st = jail.lstat(thin::ld_cache);
+        if (st && S_ISREG(st->st_mode) && st->st_size == 0) {
+            Jail::Parent p = jail.open_parent(thin::ld_cache);
+            if (::unlinkat(p.dir.get(), p.leaf.c_str(), 0) != 0 && errno != ENOENT)
+                throw SysError("cannot remove", jail.host_path(thin::ld_cache), errno);
+        }
+        std::optional<std::string> rest = thin::remove_section(*old_thin);
+        if (rest && !thin::has_any_section(*rest)) rest.reset();
+        thin::replace_policy(options.confdir, jail.path(), rest);
+        if (options.verbose) sink.out("Removed [thin] from " + isolation::policy_path(options.confdir, jail.path()));
     }
 }
 

@@ -59,6 +59,12 @@ TEST_CASE("jk_init accepts jailkit's and panels' command lines", "[jk_init]") {
         CHECK((o.verbose && o.force && o.hardlink));
         CHECK(o.config_file == "/c.ini");
     }
+    SECTION("--thin") {
+        auto o = parse_args({"jk_init", "--thin", "-j", "/srv/j", "basicshell"});
+        CHECK(o.thin);
+        CHECK(o.sections == Args{"basicshell"});
+        CHECK_FALSE(parse_args({"jk_init", "-j", "/srv/j", "s"}).thin);
+    }
     SECTION("\"--\" ends the options") {
         auto o = parse_args({"jk_init", "-j", "/j", "--", "-v"});
         CHECK(o.sections == Args{"-v"});

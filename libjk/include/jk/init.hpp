@@ -20,6 +20,11 @@
 //  4. need_logsocket is a boolean ("0", "no", "false" are false): jailkit
 //     2.23 edited jk_socketd.ini for any non-empty value (COMPAT.md W15).
 //  5. need_proc is never acted upon (jailkit edited /etc/fstab and mounted).
+//  6. A thin jail (Options::thin, thin_plan.hpp) gets no copy of the host's
+//     system: the system roots (/usr, /lib...) and the loader's cache are
+//     bound read-only at entry, by the [thin] section of the jail's policy
+//     file. Only what the manifest records as copied is ever removed when a
+//     copy jail is made thin; the admin's other policy sections are kept.
 #pragma once
 
 #include <functional>
@@ -103,6 +108,12 @@ struct Options {
     bool force = false;
     bool hardlink = false;
     bool strict = false;
+    // Make (or keep) the jail thin; without it a thin jail is made a copy
+    // jail again (its [thin] section removed).
+    bool thin = false;
+    // Where the entry reads the jail's policy (jails.d/): always the
+    // configured directory, whatever -c names.
+    std::string confdir = JK_SYSCONFDIR;
 };
 
 // Where run() reports: `out` gets the jailkit stdout phrases ("Copying A to
