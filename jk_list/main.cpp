@@ -106,7 +106,8 @@ int list(const jk_list::Options& o) {
     if (o.json) {
         std::fputs(jk::proclist::to_json(r, jk::proclist::jail_infos(r.jailed, JK_SYSCONFDIR)).c_str(), stdout);
     } else if (o.summary) {
-        std::fputs(jk::proclist::format_summary(r.jailed, jk::proclist::jail_infos(r.jailed, JK_SYSCONFDIR)).c_str(), stdout);
+        std::fputs(jk::proclist::format_summary(r.jailed, jk::proclist::jail_infos(r.jailed, JK_SYSCONFDIR)).c_str(),
+                   stdout);
     } else {
         std::fputs(jk::proclist::format_table(r.jailed, o.wide ? std::nullopt : terminal_width()).c_str(), stdout);
     }

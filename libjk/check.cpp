@@ -908,8 +908,8 @@ std::size_t check_jail(const std::string& jail_arg, const users::PasswdFile& hos
     // and so is a thin jail's bind.
     if (policy_refused)
         emit(make(Severity::error, "policy", policy_file,
-                  "ERROR: the isolation policy of " + path + " is refused, every entry into the jail fails: " +
-                      *policy_refused));
+                  "ERROR: the isolation policy of " + path +
+                      " is refused, every entry into the jail fails: " + *policy_refused));
     for (const auto& f : thin_findings) emit(f);
     if (policy && !policy->empty()) {
         note("jail " + path + " is isolated: " + isolation::describe(*policy));

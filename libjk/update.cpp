@@ -110,8 +110,8 @@ bool is_temp_name(const std::string& name) {
 
 std::vector<std::string> thin_entries(const manifest::Manifest& manifest, const std::vector<std::string>& binds,
                                       const std::vector<std::string>& directories) {
-    const bool everywhere = directories.empty() || std::find(directories.begin(), directories.end(), "") !=
-                                                       directories.end();
+    const bool everywhere =
+        directories.empty() || std::find(directories.begin(), directories.end(), "") != directories.end();
     std::vector<std::string> out;
     for (const auto& [inner, entry] : manifest.entries) {
         if (entry.type == 'd' || is_skipped(binds, inner)) continue;

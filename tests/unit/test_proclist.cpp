@@ -12,8 +12,8 @@
 #include "jk/error.hpp"
 #include "jk/proclist.hpp"
 
-using jk::proclist::Process;
 using jk::proclist::JailKind;
+using jk::proclist::Process;
 
 namespace {
 
@@ -193,8 +193,8 @@ TEST_CASE("json: strings stay valid whatever the bytes") {
           std::string::npos);
     CHECK(jk::proclist::to_json(r, {{"/srv/a", {JailKind::thin, "mount thin=/usr"}}})
               .find("\"policy\":\"mount thin=/usr\",\"kind\":\"thin\"}") != std::string::npos);
-    CHECK(jk::proclist::to_json(r, {{"/srv/a", {JailKind::unknown, "(policy refused: x)"}}})
-              .find("\"kind\":null}") != std::string::npos);
+    CHECK(jk::proclist::to_json(r, {{"/srv/a", {JailKind::unknown, "(policy refused: x)"}}}).find("\"kind\":null}") !=
+          std::string::npos);
 }
 
 TEST_CASE("scan: a fake /proc tree") {
