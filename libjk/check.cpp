@@ -435,7 +435,7 @@ struct ThinView {
 
 class Walker {
 public:
-    Walker(const Jail& jail, const Options& opt, ThinView thin) : jail_(jail), opt_(opt), thin_(std::move(thin)) {}
+    Walker(const Jail& jail, const Options& opt, const ThinView& thin) : jail_(jail), opt_(opt), thin_(thin) {}
 
     // Walks the whole jail; returns the findings in path order.
     std::vector<Finding> run() {
@@ -888,7 +888,7 @@ std::size_t check_jail(const std::string& jail_arg, const users::PasswdFile& hos
     }
 
     // 2-4. One walk: permissions, setuid, content, ELF closure.
-    for (const auto& f : Walker(assembled ? *assembled : *jail, options, std::move(thin)).run()) emit(f);
+    for (const auto& f : Walker(assembled ? *assembled : *jail, options, thin).run()) emit(f);
 
     // 5. passwd both ways.
     std::optional<users::PasswdFile> jail_passwd;
