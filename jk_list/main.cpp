@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "jk/error.hpp"
-#include "jk/isolation.hpp"
 #include "jk/jail_signal.hpp"
 #include "jk/proclist.hpp"
 #include "jk/text.hpp"
@@ -55,21 +54,6 @@ std::optional<std::size_t> terminal_width() {
     winsize ws{};
     if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
     return 80;
-}
-
-// The isolation policy of each jail shown, as jk_list prints it.
-jk::proclist::Policies policies_of(const std::vector<jk::proclist::Process>& procs) {
-    jk::proclist::Policies out;
-    for (const auto& p : procs) {
-        if (out.contains(p.jail)) continue;
-        try {
-            if (std::optional<jk::isolation::Policy> policy = jk::isolation::load_policy(JK_SYSCONFDIR, p.jail))
-                if (!policy->empty()) out[p.jail] = jk::isolation::describe(*policy);
-        } catch (const jk::Error& e) {
-            out[p.jail] = std::string("(policy refused: ") + e.what() + ")";
-        }
-    }
-    return out;
 }
 
 // --kill: pkill -j for each jail named; every decision to syslog.
@@ -120,9 +104,10 @@ int list(const jk_list::Options& o) {
         });
     }
     if (o.json) {
-        std::fputs(jk::proclist::to_json(r, policies_of(r.jailed)).c_str(), stdout);
+        std::fputs(jk::proclist::to_json(r, jk::proclist::jail_infos(r.jailed, JK_SYSCONFDIR)).c_str(), stdout);
     } else if (o.summary) {
-        std::fputs(jk::proclist::format_summary(r.jailed, policies_of(r.jailed)).c_str(), stdout);
+        std::fputs(jk::proclist::format_summary(r.jailed, jk::proclist::jail_infos(r.jailed, JK_SYSCONFDIR)).c_str(),
+                   stdout);
     } else {
         std::fputs(jk::proclist::format_table(r.jailed, o.wide ? std::nullopt : terminal_width()).c_str(), stdout);
     }

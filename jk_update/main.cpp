@@ -8,11 +8,13 @@
 #include <syslog.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "jk/config.hpp"
 #include "jk/error.hpp"
+#include "jk/isolation.hpp"
 #include "jk/jail.hpp"
 #include "jk/log.hpp"
 #include "jk/search_path.hpp"
@@ -57,6 +59,11 @@ int update(const Options& o) {
     }();
     for (const auto& sk : skips) s.skips.push_back(jk::update::normalize_skip(sk, jail.path()));
     s.directories = dirs;
+    // A thin jail ([thin] in its policy) holds only its own files. A policy
+    // that cannot be read stops the run: what the jail is cannot be told.
+    if (std::optional<jk::isolation::Policy> p =
+            jk::isolation::load_policy(JK_SYSCONFDIR, jk::normalize_absolute(jail.path())))
+        s.thin_binds = p->ro_binds;
 
     auto print = [](const std::string& line) {
         std::printf("%s\n", line.c_str());

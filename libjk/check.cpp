@@ -258,6 +258,11 @@ Finding unreadable(std::string_view path, std::string_view reason) {
     return make(Severity::error, "unreadable", path, "ERROR: cannot check " + str(path) + ": " + str(reason));
 }
 
+Finding thin_bind(std::string_view jail, std::string_view path, std::string_view reason) {
+    return make(Severity::error, "thin-bind", path,
+                "ERROR: every entry into the thin jail " + str(jail) + " fails, a bind is refused: " + str(reason));
+}
+
 std::vector<std::string> jails_from_passwd(const users::PasswdFile& host) {
     std::vector<std::string> out;
     for (const auto& r : host.records) {
@@ -418,9 +423,19 @@ bool path_less(const std::string& a, const std::string& b) {
     });
 }
 
+// How the walk sees a thin jail.
+struct ThinView {
+    // Inner paths the host binds over at every entry: not walked, not
+    // compared (ro_binds; empty for a copy jail).
+    std::vector<std::string> binds;
+    // Whether programs' libraries can be checked: a copy jail, or a thin
+    // one assembled as a login sees it.
+    bool libraries = true;
+};
+
 class Walker {
 public:
-    Walker(const Jail& jail, const Options& opt) : jail_(jail), opt_(opt) {}
+    Walker(const Jail& jail, const Options& opt, const ThinView& thin) : jail_(jail), opt_(opt), thin_(thin) {}
 
     // Walks the whole jail; returns the findings in path order.
     std::vector<Finding> run() {
@@ -435,7 +450,9 @@ public:
         load_manifest();
         search_.abis = elf::host_abis();
         search_.root_fd = jail_.fd();
-        load_cache();
+        // An unassembled thin jail's ld.so.cache is the empty placeholder
+        // its bind lands on; nothing reads it without the bind.
+        if (thin_.libraries) load_cache();
         {
             Batch b;
             check_writable(b, "", jail_.path(), st, /*group_any_owner=*/true);
@@ -611,6 +628,10 @@ private:
             if (errno != ENOENT) b.add(child, unreadable(hp, errtext(errno)));
             return;
         }
+        if (std::find(thin_.binds.begin(), thin_.binds.end(), child) != thin_.binds.end()) {
+            note("not checking " + hp + ": the host binds it read-only at every entry (thin jail)");
+            return;
+        }
         const bool compared =
             hostfd >= 0 && !path_ignored(opt_.ignores.on_compare, hp) && !inventory::jail_specific(child);
         if (S_ISDIR(st.st_mode)) {
@@ -732,7 +753,7 @@ private:
 
     void check_program(Batch& b, const std::string& inner, const std::string& hp, const struct stat& st,
                        PerThread& mine) {
-        if (!(st.st_mode & 0111) || st.st_size < 52) return;
+        if (!thin_.libraries || !(st.st_mode & 0111) || st.st_size < 52) return;
         elf::Resolution res;
         try {
             res = mine.resolver.resolve(inner);
@@ -781,6 +802,7 @@ private:
 
     const Jail& jail_;
     const Options& opt_;
+    const ThinView thin_;
     dev_t dev_ = 0;
     inventory::Owned owned_;
     elf::SearchConfig search_;  // the jail's loader: its ld.so.cache, beneath its root fd
@@ -830,8 +852,43 @@ std::size_t check_jail(const std::string& jail_arg, const users::PasswdFile& hos
         }
     }
 
+    // The isolation policy, read before the walk: a thin jail is walked as
+    // its plan makes it (its findings come with the policy's, under 6).
+    const std::string policy_file = isolation::policy_path(JK_SYSCONFDIR, path);
+    std::optional<isolation::Policy> policy;
+    std::optional<std::string> policy_refused;
+    try {
+        policy = isolation::load_policy(JK_SYSCONFDIR, path);
+    } catch (const Error& e) {
+        policy_refused = e.what();
+    }
+    auto note = [&](const std::string& s) {
+        if (options.note) options.note(s);
+    };
+    ThinView thin;
+    std::vector<Finding> thin_findings;
+    std::optional<Jail> assembled;
+    if (policy && policy->thin()) {
+        thin.binds = policy->ro_binds;
+        for (const auto& p : isolation::check_thin_plan(*policy, jail->fd(), path))
+            thin_findings.push_back(thin_bind(path, p.path, p.reason));
+        std::string why = "its binds are refused";
+        if (thin_findings.empty()) {
+            try {
+                assembled.emplace(jail->reached_through(isolation::assemble_thin(*policy, jail->fd(), path)));
+            } catch (const Error& e) {
+                why = std::string("it cannot be assembled here: ") + e.what();
+            }
+        }
+        thin.libraries = assembled.has_value();
+        if (assembled)
+            note("thin jail " + path + " assembled as at entry: libraries are looked up in what the host binds");
+        else
+            note("not checking the libraries of the programs in the thin jail " + path + ": " + why);
+    }
+
     // 2-4. One walk: permissions, setuid, content, ELF closure.
-    for (const auto& f : Walker(*jail, options).run()) emit(f);
+    for (const auto& f : Walker(assembled ? *assembled : *jail, options, thin).run()) emit(f);
 
     // 5. passwd both ways.
     std::optional<users::PasswdFile> jail_passwd;
@@ -847,18 +904,15 @@ std::size_t check_jail(const std::string& jail_arg, const users::PasswdFile& hos
     }
     for (const auto& f : compare_passwd(path, jail_passwd, host_passwd)) emit(f);
 
-    // 6. The isolation policy: one an entry would refuse is an error here.
-    const std::string policy_file = isolation::policy_path(JK_SYSCONFDIR, path);
-    std::optional<isolation::Policy> policy;
-    try {
-        policy = isolation::load_policy(JK_SYSCONFDIR, path);
-    } catch (const Error& e) {
-        emit(make(
-            Severity::error, "policy", policy_file,
-            "ERROR: the isolation policy of " + path + " is refused, every entry into the jail fails: " + e.what()));
-    }
+    // 6. The isolation policy: one an entry would refuse is an error here,
+    // and so is a thin jail's bind.
+    if (policy_refused)
+        emit(make(Severity::error, "policy", policy_file,
+                  "ERROR: the isolation policy of " + path +
+                      " is refused, every entry into the jail fails: " + *policy_refused));
+    for (const auto& f : thin_findings) emit(f);
     if (policy && !policy->empty()) {
-        if (options.note) options.note("jail " + path + " is isolated: " + isolation::describe(*policy));
+        note("jail " + path + " is isolated: " + isolation::describe(*policy));
         for (const auto& why : isolation::host_cannot_apply(*policy))
             emit(make(Severity::error, "policy-host", policy_file,
                       "ERROR: this host cannot isolate " + path + " as its policy asks, every entry fails: " + why));

@@ -158,12 +158,21 @@ UniqueFd open_mount_point(int jail_fd, const std::string& jail_path, const std::
     return cur;
 }
 
-void bind_read_only(int jail_fd, const std::string& jail_path, const std::string& host) {
+// Whether the bind of `host` is a directory's (else a file's). Only picks
+// the rule: the source is then opened and judged by it on the fd.
+bool bind_is_directory(const std::string& host) {
     struct stat st {};
     if (::lstat(host.c_str(), &st) != 0) throw SysError("cannot bind into the thin jail", host, errno);
-    const bool directory = S_ISDIR(st.st_mode);
-    UniqueFd source =
-        trust::open_checked(host, directory ? trust::system_source_dir : trust::system_source_file, O_PATH);
+    return S_ISDIR(st.st_mode);
+}
+
+UniqueFd open_bind_source(const std::string& host, bool directory) {
+    return trust::open_checked(host, directory ? trust::system_source_dir : trust::system_source_file, O_PATH);
+}
+
+void bind_read_only(int jail_fd, const std::string& jail_path, const std::string& host) {
+    const bool directory = bind_is_directory(host);
+    UniqueFd source = open_bind_source(host, directory);
     UniqueFd target = open_mount_point(jail_fd, jail_path, host, directory);
 
     UniqueFd tree(::open_tree(source.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
@@ -233,6 +242,30 @@ void mount_minimal_dev(int jail_fd, const std::string& jail_path) {
 }
 
 }  // namespace
+
+std::vector<BindProblem> check_thin_plan(const Policy& policy, int jail_fd, const std::string& jail_path) {
+    std::vector<BindProblem> out;
+    for (const std::string& host : policy.ro_binds) {
+        bool directory = false;
+        try {
+            directory = bind_is_directory(host);
+        } catch (const Error& e) {
+            out.push_back({host, e.what()});
+            continue;  // no kind to judge the mount point by
+        }
+        try {
+            open_bind_source(host, directory);
+        } catch (const Error& e) {
+            out.push_back({host, e.what()});
+        }
+        try {
+            open_mount_point(jail_fd, jail_path, host, directory);
+        } catch (const Error& e) {
+            out.push_back({jail_path + host, e.what()});
+        }
+    }
+    return out;
+}
 
 UniqueFd assemble_thin(const Policy& policy, int jail_fd, const std::string& jail_path) {
     if (!policy.thin()) throw Error("the jail " + quoted(jail_path) + " is not a thin jail");

@@ -12,6 +12,7 @@
 
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/isolation.hpp"
 #include "jk/sys.hpp"
 
 namespace jk::proclist {
@@ -173,16 +174,45 @@ std::string format_table(const std::vector<Process>& procs, std::optional<std::s
     return out;
 }
 
-std::string format_summary(const std::vector<Process>& procs, const Policies& policies) {
+const char* kind_name(JailKind kind) noexcept {
+    switch (kind) {
+        case JailKind::copy: return "copy";
+        case JailKind::thin: return "thin";
+        case JailKind::unknown: break;
+    }
+    return "unknown";
+}
+
+JailInfos jail_infos(const std::vector<Process>& procs, const std::string& confdir) {
+    JailInfos out;
+    for (const auto& p : procs) {
+        if (out.contains(p.jail)) continue;
+        JailInfo& info = out[p.jail];
+        try {
+            if (std::optional<isolation::Policy> policy = isolation::load_policy(confdir, p.jail)) {
+                if (policy->thin()) info.kind = JailKind::thin;
+                if (!policy->empty()) info.policy = isolation::describe(*policy);
+            }
+        } catch (const Error& e) {
+            info.kind = JailKind::unknown;
+            info.policy = std::string("(policy refused: ") + e.what() + ")";
+        }
+    }
+    return out;
+}
+
+std::string format_summary(const std::vector<Process>& procs, const JailInfos& jails) {
     if (procs.empty()) return "No jailed processes found\n";
     std::map<std::string, std::size_t> counts;
     for (const auto& p : procs) ++counts[p.jail];
-    std::string out = "Processes Jail\n";
+    std::string out = "Processes Kind    Jail\n";
     for (const auto& [jail, n] : counts) {
-        char num[32];
-        std::snprintf(num, sizeof num, "%9zu", n);
-        out += std::string(num) + " " + escape(jail);
-        if (auto it = policies.find(jail); it != policies.end()) out += "  isolated: " + escape(it->second);
+        const auto it = jails.find(jail);
+        const JailInfo info = it == jails.end() ? JailInfo{} : it->second;
+        char head[64];
+        std::snprintf(head, sizeof head, "%9zu %-7s ", n, kind_name(info.kind));
+        out += std::string(head) + escape(jail);
+        if (info.policy) out += "  isolated: " + escape(*info.policy);
         out += "\n";
     }
     return out;
@@ -214,7 +244,7 @@ std::string json_string(std::string_view s) {
     return out + "\"";
 }
 
-std::string to_json(const ScanResult& r, const Policies& policies) {
+std::string to_json(const ScanResult& r, const JailInfos& jails) {
     std::string out = "{\"processes\":[";
     bool first = true;
     for (const auto& p : r.jailed) {
@@ -233,9 +263,11 @@ std::string to_json(const ScanResult& r, const Policies& policies) {
     for (const auto& [jail, n] : counts) {
         if (!first) out += ",";
         first = false;
-        const auto it = policies.find(jail);
+        const auto it = jails.find(jail);
+        const JailInfo info = it == jails.end() ? JailInfo{} : it->second;
         out += "\n  {\"jail\":" + json_string(jail) + ",\"processes\":" + std::to_string(n) +
-               ",\"policy\":" + (it == policies.end() ? std::string("null") : json_string(it->second)) + "}";
+               ",\"policy\":" + (info.policy ? json_string(*info.policy) : std::string("null")) + ",\"kind\":" +
+               (info.kind == JailKind::unknown ? std::string("null") : json_string(kind_name(info.kind))) + "}";
     }
     out += "],\n\"unreadable\":" + std::to_string(r.unreadable) + ",\"vanished\":" + std::to_string(r.vanished) + "}\n";
     return out;

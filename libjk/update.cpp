@@ -18,6 +18,7 @@
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/path.hpp"
 #include "jk/sys.hpp"
 
 namespace jk::update {
@@ -107,6 +108,19 @@ bool is_temp_name(const std::string& name) {
                        [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
 }
 
+std::vector<std::string> thin_entries(const manifest::Manifest& manifest, const std::vector<std::string>& binds,
+                                      const std::vector<std::string>& directories) {
+    const bool everywhere =
+        directories.empty() || std::find(directories.begin(), directories.end(), "") != directories.end();
+    std::vector<std::string> out;
+    for (const auto& [inner, entry] : manifest.entries) {
+        if (entry.type == 'd' || is_skipped(binds, inner)) continue;
+        if (!everywhere && !is_skipped(directories, inner)) continue;
+        out.push_back(inner);
+    }
+    return out;
+}
+
 IniSettings read_section(const config::IniFile& ini, const std::string& section) {
     const config::Section* s = ini.find(section);
     if (!s)
@@ -149,8 +163,12 @@ public:
         if (::fstat(jail_.fd(), &root) != 0) throw SysError("cannot stat", jail_.path(), errno);
         dev_ = root.st_dev;
 
-        const std::vector<std::string>& dirs = s_.directories.empty() ? default_directories : s_.directories;
-        for (const auto& d : dirs) scan_top(normalize_directory(d, jail_.path()));
+        if (thin()) {
+            scan_thin();
+        } else {
+            const std::vector<std::string>& dirs = s_.directories.empty() ? default_directories : s_.directories;
+            for (const auto& d : dirs) scan_top(normalize_directory(d, jail_.path()));
+        }
 
         std::size_t counted = 0;
         for (const auto& r : removals_)
@@ -185,6 +203,61 @@ private:
     }
 
     bool first_visit(const struct stat& st) { return visited_.insert({st.st_dev, st.st_ino}).second; }
+
+    bool thin() const { return !s_.thin_binds.empty(); }
+
+    // ---- a thin jail: its manifest's entries outside the binds, one by one
+
+    void scan_thin() {
+        std::string binds;
+        for (const auto& b : s_.thin_binds) binds += (binds.empty() ? "" : ", ") + b;
+        note("thin jail: updating only the files its manifest lists outside what the host binds (" + binds + ")");
+        for (const auto& [inner, rec] : owned_.manifest().entries)
+            if (is_skipped(s_.thin_binds, inner)) note("skip " + shown(inner) + " (the host binds it at every entry)");
+        std::vector<std::string> dirs;
+        for (const auto& d : s_.directories) dirs.push_back(normalize_directory(d, jail_.path()));
+        for (const auto& inner : thin_entries(owned_.manifest(), s_.thin_binds, dirs)) thin_entry(inner);
+    }
+
+    // One listed entry, reached from the jail's root one real directory at
+    // a time: a symlink on the way could lead into a bind's mount point.
+    void thin_entry(const std::string& inner) {
+        const PathSplit split = split_leaf(inner);
+        UniqueFd dir;
+        try {
+            dir = sys::open_at(jail_.fd(), ".", O_RDONLY | O_DIRECTORY, 0, jail_.path());
+            for (const auto& c : path::components(split.dir)) {
+                const int fd = ::openat(dir.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT) {
+                    note("not updating " + shown(inner) + ": its directory is gone");
+                    return;
+                }
+                if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+                    say("WARNING: " + shown(inner) + " is reached through a symbolic link in a thin jail, not updated");
+                    return;
+                }
+                if (fd < 0) throw SysError("cannot open the directory of", shown(inner), errno);
+                dir = UniqueFd(fd);
+            }
+        } catch (const Error& e) {
+            scan_error(split.dir, e.what());
+            return;
+        }
+        // The host is trusted: its symlinks are followed as a path would be.
+        const std::string host_dir = split.dir.empty() ? "/" : split.dir;
+        UniqueFd host(::open(host_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        entry(dir.get(), host.get(), split.dir == "/" ? "" : split.dir, split.leaf);
+    }
+
+    // A thin jail's copy plan without what the host binds at every entry
+    // (the targets of a symlink such as /etc/localtime into /usr/share).
+    void drop_bound(copy::Plan& plan) {
+        std::erase_if(plan.steps, [&](const copy::Step& st) {
+            if (!is_skipped(s_.thin_binds, st.source)) return false;
+            note("not copying " + st.source + ": the host binds it at every entry (thin jail)");
+            return true;
+        });
+    }
 
     void scan_top(const std::string& inner) {
         if (is_skipped(s_.skips, inner.empty() ? "/" : inner)) {
@@ -316,6 +389,10 @@ private:
         }
         const manifest::Entry* rec = owned_.recorded(child);
 
+        if (S_ISDIR(st.st_mode) && thin()) {
+            note("skip " + shown(child) + " (a directory in a thin jail is the jail's own)");
+            return false;
+        }
         if (S_ISDIR(st.st_mode)) return directory(dirfd, hostfd, child, name, st, mine, host, rec);
 
         if (!host && !rec && is_temp_name(name)) {
@@ -438,6 +515,8 @@ private:
         options.hardlink = s_.hardlink;
         options.verbose = s_.verbose;
         options.exclude = jail_.path();
+        // A thin jail's libraries are the host's own, bound at every entry.
+        if (thin()) options.libraries = false;
         // First what the new versions need that the jail lacks (new
         // libraries land before the programs that load them), then the
         // outdated entries themselves, each renamed over its old version.
@@ -476,6 +555,10 @@ private:
         if (marked) manifest::save(jail_, owned_.manifest());
         copy::Plan first = needs.take();
         copy::Plan second = replacements.take();
+        if (thin()) {
+            drop_bound(first);
+            drop_bound(second);
+        }
         for (const auto& w : first.warnings) say("WARNING: " + w);
         for (const auto& m : first.missing_libraries) say("WARNING: library " + m + " not found");
         copy::install(first, jail_, options, out_);

@@ -125,7 +125,7 @@ for _ in $(seq 50); do [[ $(pgrep -c -u "$U" sleep) == 2 ]] && break; sleep 0.1;
 run_cmd "$JK_LIST" -s -j "$J"
 assert_rc "jk_list -s lists the isolated jail" 0
 assert_match "jk_list -s shows its processes and its policy" \
-    "^ +4 $J  isolated: pid,ipc,uts\(web1\),mount,cgroup net=loopback seccomp" "$(grep -F "$J" <<<"$R_OUT")"
+    "^ +4 copy +$J  isolated: pid,ipc,uts\(web1\),mount,cgroup net=loopback seccomp" "$(grep -F "$J" <<<"$R_OUT")"
 run_cmd "$JK_LIST" --json -j "$J"
 assert_contains "jk_list --json gives the jail's policy" "\"policy\":\"pid,ipc,uts(web1)" "$R_OUT"
 run_cmd "$JK_LIST" --kill -j "$J" -s KILL

@@ -102,9 +102,9 @@ assert_contains "... with a hint" "Try 'jk_list --help'" "$R_ERR"
 run_cmd "$JK_LIST" --summary -j "$A" -j "$B"
 assert_rc "--summary exits 0" 0
 n_a=$(grep -c "^ *[0-9]* sleep\| $A/" <<<"$("$JK_LIST" -w -j "$A")")
-assert_match "--summary: header" "^Processes Jail" "$(head -n1 <<<"$R_OUT")"
-assert_match "--summary: A's count matches the listing" "^ +$n_a $A\$" "$(grep " $A\$" <<<"$R_OUT")"
-assert_match "--summary: B has one process" "^ +1 $B\$" "$(grep " $B\$" <<<"$R_OUT")"
+assert_match "--summary: header" "^Processes Kind +Jail" "$(head -n1 <<<"$R_OUT")"
+assert_match "--summary: A's count matches the listing" "^ +$n_a copy +$A\$" "$(grep " $A\$" <<<"$R_OUT")"
+assert_match "--summary: B has one process" "^ +1 copy +$B\$" "$(grep " $B\$" <<<"$R_OUT")"
 run_cmd "$JK_LIST" -s -j "$EMPTY"
 assert_eq "--summary with nothing running" "No jailed processes found" "$R_OUT"
 
@@ -120,7 +120,7 @@ for p in d["processes"]:
     if p["pid"] in want:
         seen[p["pid"]] = "%s:%s:%s:%s" % (p["user"], p["uid"], p["jail"], " ".join(p["args"]))
 assert isinstance(d["unreadable"], int) and isinstance(d["vanished"], int)
-assert all(set(j) == {"jail", "processes", "policy"} for j in d["jails"])
+assert all(set(j) == {"jail", "processes", "policy", "kind"} for j in d["jails"])
 for pid in sorted(want):
     print(seen.get(pid, "missing"))
 ' "$P1" "$P2" 2>&1 <<<"$R_OUT")

@@ -304,3 +304,15 @@ TEST_CASE("check_jail finds writable dirs, setuid files and changed copies", "[j
         CHECK(run_check(j.path(), ig).empty());
     }
 }
+
+TEST_CASE("thin_bind: a refused bind of a thin jail is an error naming the jail and the refusal", "[jk_check]") {
+    const jk::check::Finding f = jk::check::thin_bind("/srv/t", "/srv/t/usr", "'/srv/t/usr' is writable by group");
+    CHECK(f.severity == jk::check::Severity::error);
+    CHECK(f.kind == "thin-bind");
+    CHECK(f.path == "/srv/t/usr");
+    CHECK(f.message ==
+          "ERROR: every entry into the thin jail /srv/t fails, a bind is refused: '/srv/t/usr' is writable by group");
+    // A hostile name cannot forge a line.
+    CHECK(jk::check::thin_bind("/srv/t", "/x\ny", "'/x\ny' is not owned by root").message.find('\n') ==
+          std::string::npos);
+}

@@ -12,6 +12,7 @@
 #include "jk/error.hpp"
 #include "jk/proclist.hpp"
 
+using jk::proclist::JailKind;
 using jk::proclist::Process;
 
 namespace {
@@ -148,13 +149,28 @@ TEST_CASE("format_summary: one line per jail") {
     CHECK(jk::proclist::format_summary({}) == "No jailed processes found\n");
     std::vector<Process> v = {proc(1, "/srv/a"), proc(2, "/srv/b"), proc(3, "/srv/a")};
     CHECK(jk::proclist::format_summary(v) ==
-          "Processes Jail\n"
-          "        2 /srv/a\n"
-          "        1 /srv/b\n");
-    CHECK(jk::proclist::format_summary(v, {{"/srv/b", "pid,mount net=loopback"}}) ==
-          "Processes Jail\n"
-          "        2 /srv/a\n"
-          "        1 /srv/b  isolated: pid,mount net=loopback\n");
+          "Processes Kind    Jail\n"
+          "        2 copy    /srv/a\n"
+          "        1 copy    /srv/b\n");
+    CHECK(jk::proclist::format_summary(v, {{"/srv/b", {JailKind::copy, "pid,mount net=loopback"}}}) ==
+          "Processes Kind    Jail\n"
+          "        2 copy    /srv/a\n"
+          "        1 copy    /srv/b  isolated: pid,mount net=loopback\n");
+}
+
+TEST_CASE("format_summary: a thin jail, and one whose policy is refused") {
+    std::vector<Process> v = {proc(1, "/srv/a"), proc(2, "/srv/t"), proc(3, "/srv/x")};
+    const jk::proclist::JailInfos jails = {
+        {"/srv/t", {JailKind::thin, "mount thin=/usr,/etc/ld.so.cache"}},
+        {"/srv/x", {JailKind::unknown, "(policy refused: bad)"}},
+    };
+    CHECK(jk::proclist::format_summary(v, jails) ==
+          "Processes Kind    Jail\n"
+          "        1 copy    /srv/a\n"
+          "        1 thin    /srv/t  isolated: mount thin=/usr,/etc/ld.so.cache\n"
+          "        1 unknown /srv/x  isolated: (policy refused: bad)\n");
+    CHECK(std::string(jk::proclist::kind_name(JailKind::thin)) == "thin");
+    CHECK(std::string(jk::proclist::kind_name(JailKind::copy)) == "copy");
 }
 
 TEST_CASE("json: strings stay valid whatever the bytes") {
@@ -171,9 +187,14 @@ TEST_CASE("json: strings stay valid whatever the bytes") {
     CHECK(j.find("\"jail\":\"/srv/a\"") != std::string::npos);
     CHECK(j.find("\"args\":[\"sleep\",\"60\"]") != std::string::npos);
     CHECK(j.find("\"unreadable\":3") != std::string::npos);
-    CHECK(j.find("{\"jail\":\"/srv/a\",\"processes\":1,\"policy\":null}") != std::string::npos);
-    CHECK(jk::proclist::to_json(r, {{"/srv/a", "pid net=loopback"}})
-              .find("{\"jail\":\"/srv/a\",\"processes\":1,\"policy\":\"pid net=loopback\"}") != std::string::npos);
+    CHECK(j.find("{\"jail\":\"/srv/a\",\"processes\":1,\"policy\":null,\"kind\":\"copy\"}") != std::string::npos);
+    CHECK(jk::proclist::to_json(r, {{"/srv/a", {JailKind::copy, "pid net=loopback"}}})
+              .find("{\"jail\":\"/srv/a\",\"processes\":1,\"policy\":\"pid net=loopback\",\"kind\":\"copy\"}") !=
+          std::string::npos);
+    CHECK(jk::proclist::to_json(r, {{"/srv/a", {JailKind::thin, "mount thin=/usr"}}})
+              .find("\"policy\":\"mount thin=/usr\",\"kind\":\"thin\"}") != std::string::npos);
+    CHECK(jk::proclist::to_json(r, {{"/srv/a", {JailKind::unknown, "(policy refused: x)"}}}).find("\"kind\":null}") !=
+          std::string::npos);
 }
 
 TEST_CASE("scan: a fake /proc tree") {

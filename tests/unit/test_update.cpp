@@ -372,3 +372,29 @@ TEST_CASE("jk_update leaves alone a listed file the admin replaced or edited", "
         CHECK(std::find(lines.begin(), lines.end(), "left alone (changed since installed): " + in + "/" + name) !=
               lines.end());
 }
+
+TEST_CASE("thin_entries: only a thin jail's own listed files, never what the host binds", "[jk_update]") {
+    jk::manifest::Manifest m;
+    auto add = [&](const std::string& path, char type) {
+        jk::manifest::Entry e;
+        e.path = path;
+        e.type = type;
+        m.entries[path] = e;
+    };
+    add("/etc", 'd');
+    add("/etc/host.conf", 'f');
+    add("/etc/localtime", 'l');
+    add("/etc/ld.so.cache", 'f');
+    add("/usr/bin/true", 'f');
+    add("/usr", 'd');
+    add("/usrlocal.conf", 'f');
+    add("/opt/x/y", 'f');
+    const std::vector<std::string> binds = {"/etc/ld.so.cache", "/opt/x", "/usr"};
+    CHECK(jk::update::thin_entries(m, binds, {}) ==
+          std::vector<std::string>{"/etc/host.conf", "/etc/localtime", "/usrlocal.conf"});
+    CHECK(jk::update::thin_entries(m, binds, {""}) ==
+          std::vector<std::string>{"/etc/host.conf", "/etc/localtime", "/usrlocal.conf"});
+    CHECK(jk::update::thin_entries(m, binds, {"/etc"}) == std::vector<std::string>{"/etc/host.conf", "/etc/localtime"});
+    CHECK(jk::update::thin_entries(m, binds, {"/usr"}).empty());
+    CHECK(jk::update::thin_entries(jk::manifest::Manifest{}, binds, {}).empty());
+}

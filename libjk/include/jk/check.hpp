@@ -111,6 +111,10 @@ Finding missing_interpreter(std::string_view path, std::string_view interpreter)
 Finding unloadable(std::string_view path, std::string_view reason);
 Finding unsafe_jail(std::string_view jail, std::string_view reason);
 Finding unreadable(std::string_view path, std::string_view reason);
+// A bind of a thin jail's mount plan that every entry would refuse:
+// `path` is the host source or the mount point (JAIL + bind), `reason` the
+// refusal (jk/namespaces.hpp, check_thin_plan).
+Finding thin_bind(std::string_view jail, std::string_view path, std::string_view reason);
 
 // The jail part of every host home containing "/./" (cleaned, in passwd
 // order, each once). Homes whose jail part is unusable are skipped.
@@ -166,6 +170,16 @@ struct Options {
 // host's passwd (checks 5). Returns the number of findings reported. Throws
 // only for failures outside the jail (std::bad_alloc); everything about the
 // jail is a finding.
+//
+// A thin jail (its policy has [thin] ro_binds): every bind is checked as an
+// entry would check it (findings "thin-bind"); the bind points themselves
+// are not walked (they show the host's files at every entry). When the plan
+// is sound and the caller is root, the jail is assembled as a login sees it
+// (jk/namespaces.hpp, assemble_thin) so that programs' libraries are looked
+// up in the host's bound /usr and its ld.so.cache: the calling process is
+// then in a mount namespace of its own, with "/" as working directory, for
+// the rest of its life (the caller must be single-threaded, as unshare
+// requires). Otherwise the library check is left out, with a note.
 std::size_t check_jail(const std::string& jail, const users::PasswdFile& host_passwd, const Options& options);
 
 }  // namespace jk::check

@@ -97,6 +97,21 @@ UniqueFd unshare_namespaces(const Policy& policy, int jail_fd, const std::string
 // give up the entry.
 UniqueFd assemble_thin(const Policy& policy, int jail_fd, const std::string& jail_path);
 
+// What an entry would refuse in a thin jail's mount plan, for jk_check.
+struct BindProblem {
+    std::string path;    // the host source, or the mount point as a host path (JAIL + bind)
+    std::string reason;  // the refusal, naming the path ("'/j/usr' is writable by group")
+};
+
+// Checks every bind of policy.ro_binds by the rules bind_read_only applies
+// before it mounts (the source: system_source_dir/file from "/"; the mount
+// point: jail_system_dir/file on every step from jail_fd, of the source's
+// kind; no symlink anywhere), without mounting anything or leaving this
+// mount namespace. Every problem is returned, the source's and the mount
+// point's apart; an empty result means assemble_thin would find the plan
+// sound. Throws only std::bad_alloc.
+std::vector<BindProblem> check_thin_plan(const Policy& policy, int jail_fd, const std::string& jail_path);
+
 // The mounts of the jail's own mount namespace, made by the jail's pid 1
 // before it enters the jail (the host's /proc is still in view). Without a
 // mount namespace it does nothing (and refuses a pid namespace, MUST 5).

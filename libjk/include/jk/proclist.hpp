@@ -70,20 +70,44 @@ void sort_processes(std::vector<Process>& procs);
 // nothing is cut (--wide). "No jailed processes found\n" when empty.
 std::string format_table(const std::vector<Process>& procs, std::optional<std::size_t> width);
 
-// A jail's isolation policy as jk_list shows it (isolation::describe), by
-// jail path; a jail without one is not in the map.
-using Policies = std::map<std::string, std::string>;
+// What jk_list shows of a jail besides its processes: its kind and its
+// isolation policy (jk_jail.ini(5)).
+enum class JailKind {
+    copy,     // the jail holds its own copies of what it runs (no [thin] in its policy, or no policy)
+    thin,     // its policy binds host paths read-only at every entry ([thin] ro_binds)
+    unknown,  // its policy file is refused, so nobody can tell (and every entry fails)
+};
 
-// One line per jail with its process count, jails in order ("Processes Jail"
-// header), and "isolated: POLICY" after a jail that has one. "No jailed
-// processes found\n" when empty.
-std::string format_summary(const std::vector<Process>& procs, const Policies& policies = {});
+// "copy", "thin" or "unknown".
+const char* kind_name(JailKind kind) noexcept;
+
+struct JailInfo {
+    JailKind kind = JailKind::copy;
+    // isolation::describe of its policy, "(policy refused: WHY)", or
+    // nullopt when it has none (or one that turns nothing on).
+    std::optional<std::string> policy;
+    bool operator==(const JailInfo&) const = default;
+};
+
+// By jail path; a jail not in the map is a copy jail without a policy.
+using JailInfos = std::map<std::string, JailInfo>;
+
+// The JailInfo of every jail in `procs`, each policy read once from
+// CONFDIR/jails.d (isolation::load_policy). A policy that cannot be read is
+// an "unknown" jail with "(policy refused: WHY)", never an exception.
+JailInfos jail_infos(const std::vector<Process>& procs, const std::string& confdir);
+
+// One line per jail with its process count and kind, jails in order
+// ("Processes Kind Jail" header), and "isolated: POLICY" after a jail that
+// has one. "No jailed processes found\n" when empty.
+std::string format_summary(const std::vector<Process>& procs, const JailInfos& jails = {});
 
 // One JSON document: {"processes":[{pid,uid,user,jail,exe,args,command}],
-// "jails":[{jail,processes,policy}], "unreadable":N, "vanished":N}; policy
-// is the jail's isolation policy or null. Bytes that are
-// not UTF-8 are written as \u00XX (Latin-1) so the document stays valid.
-std::string to_json(const ScanResult& result, const Policies& policies = {});
+// "jails":[{jail,processes,policy,kind}], "unreadable":N, "vanished":N};
+// policy is the jail's isolation policy or null, kind "thin" or "copy" (null
+// when its policy is refused). Bytes that are not UTF-8 are written as
+// \u00XX (Latin-1) so the document stays valid.
+std::string to_json(const ScanResult& result, const JailInfos& jails = {});
 
 // A JSON string literal (quotes included) for any byte string.
 std::string json_string(std::string_view s);

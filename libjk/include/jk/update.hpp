@@ -111,6 +111,12 @@ struct Settings {
     bool dry_run = false;
     bool verbose = false;
     unsigned long max_remove = default_max_remove;
+    // A thin jail's binds (its policy's [thin] ro_binds; empty for a copy
+    // jail). A thin jail holds only its own files: run() then looks only at
+    // the manifest's entries outside the binds (its copied /etc files),
+    // never walks directories, never installs a library and never creates
+    // anything at or below a bind (the host provides it at every entry).
+    std::vector<std::string> thin_binds;
 };
 
 struct Result {
@@ -128,7 +134,14 @@ struct Result {
 // ("left alone (changed since installed): X").
 using Output = std::function<void(const std::string& line)>;
 
-// Scans the settings' directories of `jail`, then (unless dry_run or
+// The manifest entries run() looks at in a thin jail, in path order: every
+// listed path that is neither a directory nor at or below one of `binds`,
+// and when `directories` (normalised, normalize_directory) is not empty,
+// at or below one of them. Pure.
+std::vector<std::string> thin_entries(const manifest::Manifest& manifest, const std::vector<std::string>& binds,
+                                      const std::vector<std::string>& directories);
+
+// Scans the settings' directories of `jail` (a thin jail: thin_entries), then (unless dry_run or
 // refused) removes the deprecated entries and installs the outdated ones
 // through the copy engine, recording both in the manifest. Errors met while
 // scanning or removing are reported on `out` and counted; errors of the copy
