@@ -51,12 +51,12 @@ mount --bind "$BASE/conf" "$CONFDIR" || { echo "cannot bind a scratch $CONFDIR" 
 
 # ---------------------------------------------------------------- 1. making them
 install -d -m 0755 "$BASE/thin" "$BASE/copy"
-# make_jails KIND COUNT [--thin] : seconds to make COUNT jails of the sections.
+# make_jails KIND COUNT [--thin] : seconds to make COUNT jails of the sections,
+# one jk_init call each (it makes the jail's directory too).
 make_jails() {
     local kind=$1 count=$2 i t0 t1; shift 2
     t0=$(now)
     for ((i = 0; i < count; i++)); do
-        install -d -m 0755 "$BASE/$kind/j$i"
         "$JK_INIT" -c "$INI" "$@" -j "$BASE/$kind/j$i" "${SECTION_LIST[@]}" >/dev/null 2>"$BASE/init.err" ||
             { echo "jk_init $* failed on jail $i: $(head -c 300 "$BASE/init.err")" >&2; exit 1; }
     done
@@ -119,7 +119,7 @@ binds=$(sed -n 's/^ro_binds *= *//p' "$BASE"/conf/jails.d/*thin-j0.ini | tr ',' 
 bw_args=(--bind "$THIN" /)
 for b in $binds; do bw_args+=(--ro-bind "$b" "$b"); done
 
-usermod -d "$THIN/./home/$USER_NAME" "$USER_NAME"
+usermod -d "$THIN/./home/$USER_NAME" "$USER_NAME" 2>/dev/null
 if ! out=$(env -i USER="$USER_NAME" setpriv --reuid="$uid" --regid="$gid" --init-groups "$BASE/bin/jk_chrootsh" 2>&1); then
     echo "the thin login is refused: $out" >&2; exit 1
 fi
