@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -20,6 +21,13 @@
 namespace jk::login {
 
 namespace {
+
+// Whether the file behind `fd` is on a mount whose setuid/setgid bits the
+// kernel ignores.
+bool on_nosuid_mount(int fd) {
+    struct statvfs v {};
+    return ::fstatvfs(fd, &v) == 0 && (v.f_flag & ST_NOSUID) != 0;
+}
 
 std::string id_of(const Account& who) {
     return who.name + " (" + std::to_string(who.uid) + ")";
@@ -277,7 +285,9 @@ UniqueFd open_shell(const Jail& jail, const std::string& shell, const Settings& 
     struct stat st = sys::fstat_fd(fd.get(), shown);
     auto unsafe = [&](const std::string& why_) { return Refused(unsafe_path, "abort, shell " + shown + " " + why_); };
     if (std::optional<std::string> why = trust::problem(st, trust::trusted_executable)) throw unsafe(*why);
-    if ((st.st_mode & (S_ISUID | S_ISGID)) && !s.allow_setuid)
+    // On a nosuid mount (a thin jail's bind of the host's /usr: procmail is
+    // setgid mail there) the kernel ignores the bits: nothing is gained.
+    if ((st.st_mode & (S_ISUID | S_ISGID)) && !s.allow_setuid && !on_nosuid_mount(fd.get()))
         throw unsafe("is setuid or setgid (set allow_setuid to permit setuid programs in the jail)");
     // The directory named in the path must not let anyone swap the file.
     try {

@@ -3,7 +3,8 @@
 # read-only (nosuid, nodev) at every entry in a mount namespace of the
 # login's own.
 #   1. real sshd logins into a thin jail: a shell through jk_chrootsh, and
-#      sftp, scp, rsync and git through jk_lsh;
+#      sftp, scp, rsync and git through jk_lsh; jk_uchroot,
+#      jk_procmailwrapper and jk_chrootlaunch into it too;
 #   2. no way up or out: a setuid-root program of the host does not make
 #      the user root, /usr is read-only, /etc/shadow is not there, the
 #      mounts carry ro,nosuid,nodev;
@@ -26,7 +27,10 @@ need_tool JK_LSH
 need_tool JK_JAILUSER
 need_tool JK_EXEC
 need_tool JK_UPDATE
-need_cmd ssh sftp scp rsync git ssh-keygen cc usermod timeout python3 xargs
+need_tool JK_UCHROOT
+need_tool JK_PROCMAILWRAPPER
+need_tool JK_CHROOTLAUNCH
+need_cmd ssh sftp scp rsync git ssh-keygen cc usermod timeout python3 xargs procmail setpriv
 : "${JK_INIT_INI:=$here/../../build/ini/jk_init.ini}"
 export LC_ALL=C
 unset LANG LANGUAGE
@@ -36,6 +40,8 @@ private_confdir
 capture_syslog
 cd "$T_ROOT/cwd" || fatal "cd"
 install_setuid JK_CHROOTSH
+install_setuid JK_UCHROOT
+install_setuid JK_PROCMAILWRAPPER
 
 # The tools a thin jail cannot find in the host's /usr (ours are not
 # installed there): a root-owned directory bound into the jails read-only.
@@ -120,7 +126,20 @@ assert_eq "thin shell: a minimal /dev made at entry" "fd full null ptmx pts rand
 assert_contains "thin shell: /dev/null works" "null-ok" "$R_OUT"
 assert_contains "thin shell: a new pty can be opened (script)" "pty-ok" "$R_OUT"
 
-# ---------------------------------------------------------------- 1b. jk_lsh
+# ---------------------------------------------------------------- 1b. every other way in
+as_u1() { setpriv --reuid="$U1" --regid="$(id -g "$U1")" --init-groups env -i USER="$U1" "$@"; }
+printf '[%s]\nallowed_jails = %s\n' "$U1" "$J1" | install -m 0644 -o 0 -g 0 /dev/stdin "$T_CONF/jk_uchroot.ini"
+run_cmd as_u1 "$JK_UCHROOT" -j "$J1" -x /usr/bin/bash -- -c 'echo "uchroot=$(id -un) $(stat -c %F /usr/bin/bash)"'
+assert_eq "jk_uchroot into the thin jail finds the host's bash" "0:uchroot=$U1 regular file" "$R_RC:$R_OUT"
+printf 'DEFAULT=$HOME/Mailbox\n' | install -m 0644 -o "$U1" -g "$U1" /dev/stdin "$H1/.procmailrc"
+printf 'From: a@b\nTo: %s\nSubject: thin\n\nbody thin %s\n' "$U1" "$T_TAG" >"$T_ROOT/mail.txt"
+as_u1 "$JK_PROCMAILWRAPPER" <"$T_ROOT/mail.txt" >"$T_ROOT/mail.out" 2>&1
+assert_eq "jk_procmailwrapper delivers with the host's procmail (setgid, inert) in the thin jail" "0" "$?"
+assert_contains "the mail is in the jailed home" "body thin $T_TAG" "$(cat "$H1/Mailbox" 2>/dev/null)"
+run_cmd "$JK_CHROOTLAUNCH" -j "$J1" -u "$U1" -x /usr/bin/bash -- -c 'echo "launch=$(id -un)"'
+assert_eq "jk_chrootlaunch starts the host's bash in the thin jail as the user" "0:launch=$U1" "$R_RC:$R_OUT"
+
+# ---------------------------------------------------------------- 1c. jk_lsh
 J2=$(make_jail thinlsh)
 run_cmd "$JK_INIT" -c "$JK_INIT_INI" --thin -j "$J2" sftp scp rsync git uidbasics
 assert_rc "jk_init --thin sftp scp rsync git uidbasics" 0
