@@ -166,6 +166,14 @@ rm -f "$J/home/$U/survey.txt"
 printf 'From: a@example.org\n\nbody\n' | as_user "$U" env -i "USER=$U" "$JK_PROCMAILWRAPPER" >/dev/null 2>&1
 assert_eq "jk_procmailwrapper delivers in the isolated jail" 0 "$?"
 isolated_survey "jk_procmailwrapper" "$(cat "$J/home/$U/survey.txt" 2>/dev/null)"
+# An admin's `su USER -c CMD` and `su -s SHELL`: su runs the user's login
+# shell, our jk_chrootsh, and the jail's policy applies as for sshd.
+run_cmd su "$U" -c /usr/local/bin/survey
+assert_rc "su USER -c into the isolated jail" 0
+isolated_survey "su USER -c" "$R_OUT"
+run_cmd su -s "$JK_CHROOTSH" "$U" -c /usr/local/bin/survey
+assert_rc "su -s jk_chrootsh USER -c into the isolated jail" 0
+isolated_survey "su -s jk_chrootsh" "$R_OUT"
 
 # ---------------------------------------------------------------- a named network
 # The jail's own address, as FreeBSD's ip4.addr: a namespace the test builds

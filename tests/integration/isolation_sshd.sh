@@ -2,8 +2,8 @@
 # Isolated jails over real sshd logins (issue 12): the jails' policies in
 # CONFDIR/jails.d, users moved in with jk_jailuser, entered by a setuid copy
 # of our jk_chrootsh.
-#   1. an sftp-only jail (jk_lsh): sftp, scp and rsync work under its pid
-#      namespace, loopback-only network and syscall filter;
+#   1. an sftp-only jail (jk_lsh): sftp, scp, rsync and git work under its
+#      pid namespace, loopback-only network and syscall filter;
 #   2. a bash jail: ps shows only the session, the jail's hostname, sshd's
 #      own port out of reach, `exit 7` is 7, nothing of a session is left
 #      after logout;
@@ -20,7 +20,7 @@ need_tool JK_INIT
 need_tool JK_CHROOTSH
 need_tool JK_LSH
 need_tool JK_JAILUSER
-need_cmd ssh sftp scp rsync ssh-keygen ss usermod mount umount timeout python3 pgrep
+need_cmd ssh sftp scp rsync git ssh-keygen ss usermod mount umount timeout python3 pgrep
 : "${JK_INIT_INI:=$here/../../build/ini/jk_init.ini}"
 export LC_ALL=C
 unset LANG LANGUAGE
@@ -89,6 +89,22 @@ assert_same_content "isolated scp: content" "$T_ROOT/src/p.txt" "$H1/scp.txt"
 run_cmd t_rsync main "$U1" -a "$T_ROOT/src/" @:rs/
 assert_rc "isolated rsync upload" 0
 assert_same_content "isolated rsync: content" "$T_ROOT/src/p.txt" "$H1/rs/p.txt"
+# git over ssh into the same isolated jail: a push and a clone through jk_lsh.
+run_cmd "$JK_INIT" -c "$JK_INIT_INI" -j "$J1" git
+assert_rc "jk_init git (into the isolated sftp jail)" 0
+sed -i 's#^executables = .*#&, /usr/bin/git-upload-pack, /usr/bin/git-receive-pack#' "$J1/etc/jailkit/jk_lsh.ini"
+git init -q --bare --initial-branch=main "$H1/repo.git" || fatal "git init --bare"
+chown -R "$U1:$U1" "$H1/repo.git"
+GW=$T_ROOT/cwd/gitwork
+git init -q --initial-branch=main "$GW" || fatal "git init"
+git -C "$GW" -c user.name=jk-test -c user.email=jk-test@invalid commit -q --allow-empty -m "isolated $T_TAG" ||
+    fatal "git commit"
+run_cmd t_git main "$U1" -C "$GW" push -q @:repo.git main
+assert_rc "isolated git push over ssh" 0
+assert_eq "isolated git: the commit is in the jailed repository" "isolated $T_TAG" \
+    "$(git --git-dir="$H1/repo.git" log -1 --format=%s main 2>&1)"
+run_cmd t_git main "$U1" clone -q @:repo.git "$T_ROOT/cwd/gitclone"
+assert_rc "isolated git clone over ssh" 0
 syslog_has "the sftp login is isolated" "jk_chrootsh\[[0-9]+\]: now entering jail $J1 for user $U1 .*isolated: pid,ipc,uts\(sftp1\),mount"
 assert_eq "no process of the sftp user is left" "" "$(left_behind "$U1")"
 
