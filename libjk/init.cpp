@@ -488,19 +488,6 @@ ThinLayout plan_thin(const Options& options, const std::string& jail_path, std::
     return t;
 }
 
-mode_t manifest_type(char t) {
-    switch (t) {
-        case 'f':
-        case 'h': return S_IFREG;
-        case 'l': return S_IFLNK;
-        case 'd': return S_IFDIR;
-        case 'c': return S_IFCHR;
-        case 'b': return S_IFBLK;
-        case 'p': return S_IFIFO;
-        default: return 0;
-    }
-}
-
 bool in_system_root(std::string_view inner) {
     return std::any_of(std::begin(thin::system_roots), std::end(thin::system_roots),
                        [&](std::string_view r) { return thin::within(inner, r); });
@@ -540,7 +527,7 @@ void drop_system_copies(const Jail& jail, const ThinLayout& t, const Sink& sink,
             m.entries.erase(e.path);
             continue;
         }
-        if ((now->st_mode & S_IFMT) != manifest_type(e.type) ||
+        if ((now->st_mode & S_IFMT) != manifest::stat_type(e.type) ||
             (!dir && e.ino != manifest::replacing && now->st_ino != e.ino)) {
             sink.warn("warning: " + quoted(shown) + " is not the copy jk_init made, leaving it");
             continue;

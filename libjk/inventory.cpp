@@ -1,6 +1,7 @@
 // What a jail holds: ownership from the manifest and the one currency
 // decision of jk_check and jk_update (see inventory.hpp for its MUST list).
 #include "jk/inventory.hpp"
+#include "jk/manifest.hpp"
 
 #include <unistd.h>
 
@@ -19,20 +20,6 @@ long long ns(const struct timespec& t) {
 
 bool is(const Observed& o, mode_t t) {
     return (o.type & S_IFMT) == t;
-}
-
-// The stat type a manifest type letter was recorded for.
-mode_t type_of(char recorded) {
-    switch (recorded) {
-        case 'f':
-        case 'h': return S_IFREG;
-        case 'l': return S_IFLNK;
-        case 'd': return S_IFDIR;
-        case 'c': return S_IFCHR;
-        case 'b': return S_IFBLK;
-        case 'p': return S_IFIFO;
-        default: return 0;
-    }
 }
 
 // A path equal to `item` or below it, by whole components.
@@ -62,7 +49,7 @@ bool jail_specific(std::string_view inner) {
 }
 
 bool proves_installed(const manifest::Entry& recorded, const Observed& jail) {
-    if (type_of(recorded.type) != (jail.type & S_IFMT)) return false;
+    if (manifest::stat_type(recorded.type) != (jail.type & S_IFMT)) return false;
     if (recorded.ino == manifest::replacing) return true;  // MUST 3
     if (recorded.ino != jail.ino) return false;
     switch (recorded.type) {

@@ -148,4 +148,17 @@ void save(const Jail& jail, const Manifest& m) {
     jail.replace_file(path_in_jail, render(m), 0644, 0, 0);
 }
 
+mode_t stat_type(char recorded) noexcept {
+    switch (recorded) {
+        case 'f':
+        case 'h': return S_IFREG;
+        case 'l': return S_IFLNK;
+        case 'd': return S_IFDIR;
+        case 'c': return S_IFCHR;
+        case 'b': return S_IFBLK;
+        case 'p': return S_IFIFO;
+        default: return 0;
+    }
+}
+
 }  // namespace jk::manifest

@@ -30,16 +30,12 @@ private_confdir
 capture_syslog
 cd "$T_ROOT/cwd" || fatal "cd"
 install_setuid JK_CHROOTSH
-install -d -m 0755 -o 0 -g 0 "$T_CONF/jails.d"
 
-# policy JAIL LINE... : the jail's policy file (systemd-escape --path naming).
+# policy JAIL LINE... : the jail's policy file.
 policy() {
-    local j=$1 name; shift
-    name=$(python3 -c '
-import sys
-p = sys.argv[1].strip("/")
-print("".join("-" if c == "/" else c if (c.isascii() and (c.isalnum() or c in ":_.") and not (i == 0 and c == ".")) else "\\x%02x" % ord(c) for i, c in enumerate(p)))' "$j")
-    printf '%s\n' "$@" | install -m 0644 -o 0 -g 0 /dev/stdin "$T_CONF/jails.d/$name.ini"
+    local f
+    f=$(jail_policy_file "$1"); shift
+    printf '%s\n' "$@" | install -m 0644 -o 0 -g 0 /dev/stdin "$f"
 }
 # left_behind USER : the user's processes other than sshd's own session
 # process (which ends a moment after the connection), after up to 5 s.

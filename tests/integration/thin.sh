@@ -57,19 +57,10 @@ CONTROL_USER=$(make_user)
 assert_contains "control: the setuid probe gives euid 0 outside a jail" "euid=0" \
     "$(setpriv --reuid="$CONTROL_USER" --regid="$CONTROL_USER" --clear-groups "$TOOLS/jkprobe-setuid" ids)"
 
-# policy_file JAIL : the jail's policy file (systemd-escape --path naming).
-policy_file() {
-    local name
-    name=$(python3 -c '
-import sys
-p = sys.argv[1].strip("/")
-print("".join("-" if c == "/" else c if (c.isascii() and (c.isalnum() or c in ":_.") and not (i == 0 and c == ".")) else "\\x%02x" % ord(c) for i, c in enumerate(p)))' "$1")
-    printf '%s\n' "$T_CONF/jails.d/$name.ini"
-}
 # add_tools JAIL : $TOOLS bound into the thin jail as well.
 add_tools() {
     local f
-    f=$(policy_file "$1")
+    f=$(jail_policy_file "$1")
     [[ -f $f ]] || fatal "jk_init --thin wrote no policy $f"
     sed -i "s#^ro_binds *=.*#&, $TOOLS#" "$f"
     install -d -m 0755 -o 0 -g 0 "$1$TOOLS"
@@ -90,7 +81,7 @@ J1=$(make_jail thinshell)
 run_cmd "$JK_INIT" -c "$JK_INIT_INI" --thin -j "$J1" basicshell uidbasics
 assert_rc "jk_init --thin basicshell uidbasics" 0
 add_tools "$J1"
-assert_contains "the policy records the thin plan" "ro_binds" "$(cat "$(policy_file "$J1")")"
+assert_contains "the policy records the thin plan" "ro_binds" "$(cat "$(jail_policy_file "$J1")")"
 size=$(du -sk "$J1" | cut -f1)
 check "a thin jail is small (${size} KiB <= 200)" test "$size" -le 200
 assert_eq "nothing of the host's system is copied into the jail's usr" "" \

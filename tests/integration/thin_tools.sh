@@ -49,20 +49,7 @@ install -m 0644 -o 0 -g 0 "$HOSTCONF" "$T_ROOT/host.conf"
 mount --bind "$T_ROOT/host.conf" "$HOSTCONF" || fatal "cannot bind over $HOSTCONF"
 "$JK_CP" -j "$T" "$HOSTCONF" >/dev/null 2>&1 || fatal "jk_cp $HOSTCONF into the thin jail failed"
 
-escaped=$(python3 - "$T" <<'PY'
-import sys
-p = sys.argv[1].strip('/')
-out = []
-for i, b in enumerate(p.encode()):
-    c = chr(b)
-    if c == '/': out.append('-')
-    elif (c.isascii() and (c.isalnum() or c in ':_.')) and not (i == 0 and c == '.'): out.append(c)
-    else: out.append('\\x%02x' % b)
-print(''.join(out))
-PY
-)
-install -d -m 0755 -o 0 -g 0 "$T_CONF/jails.d"
-POLICY=$T_CONF/jails.d/$escaped.ini
+POLICY=$(jail_policy_file "$T")
 policy() { printf '%s\n' "$@" >"$POLICY"; chown 0:0 "$POLICY"; chmod 0644 "$POLICY"; }
 policy '[thin]' 'ro_binds = /usr, /etc/ld.so.cache'
 

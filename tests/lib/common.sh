@@ -460,6 +460,28 @@ private_confdir() {
     mount --bind "$T_CONF" "$JK_SYSCONFDIR" || fatal "cannot bind-mount $T_CONF over $JK_SYSCONFDIR"
 }
 
+# jail_policy_file JAIL : the path of JAIL's isolation policy in the test's
+# configuration directory, $T_CONF/jails.d/<systemd-escape --path JAIL>.ini
+# (jk_jail.ini(5)); makes jails.d.
+jail_policy_file() {
+    [[ -n $T_CONF ]] || fatal "jail_policy_file needs private_confdir first"
+    install -d -m 0755 -o 0 -g 0 "$T_CONF/jails.d" || fatal "cannot create $T_CONF/jails.d"
+    local escaped
+    escaped=$(python3 - "$1" <<'PY'
+import sys
+p = sys.argv[1].strip('/')
+out = []
+for i, b in enumerate(p.encode()):
+    c = chr(b)
+    if c == '/': out.append('-')
+    elif (c.isascii() and (c.isalnum() or c in ':_.')) and not (i == 0 and c == '.'): out.append(c)
+    else: out.append('\\x%02x' % b)
+print(''.join(out))
+PY
+) || fatal "cannot escape $1"
+    printf '%s\n' "$T_CONF/jails.d/$escaped.ini"
+}
+
 # install_setuid VAR : copies the built tool named by VAR (e.g. JK_CHROOTSH)
 # to $T_ROOT/bin, root:root 4755 (build trees are not setuid), and points VAR
 # at the copy. Fatal when the copy does not carry the bit (a nosuid mount):

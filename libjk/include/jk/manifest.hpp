@@ -11,6 +11,8 @@
 // c/b device, p fifo.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 #include <string_view>
@@ -38,6 +40,10 @@ struct Entry {
 struct Manifest {
     std::map<std::string, Entry> entries;  // by path
 };
+
+// The stat type (S_IFREG, S_IFLNK...) an Entry::type letter was recorded
+// for ('h', a hard link, is a regular file); 0 for a letter not known.
+mode_t stat_type(char recorded) noexcept;
 
 // Parses manifest text. Throws ConfigError(filename, line) for a malformed
 // line or an unknown header.
