@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "jk/cgroup_place.hpp"
 #include "jk/namespaces.hpp"
 #include "jk/rlimits.hpp"
 #include "jk/seccomp_filter.hpp"
@@ -81,11 +82,8 @@ void refuse_what_cannot_apply(const isolation::Policy& p, const Request& r) {
             "the jail's policy asks for the syscall filter, which needs no_new_privs, and the login "
             "allows setuid programs (allow_setuid), which no_new_privs makes powerless: set one of the two",
             0);
-    if (p.cgroup.any() || !p.slice.empty())
-        throw EntryError(Step::policy,
-                         "the jail's policy asks for cgroup limits or a slice, which this version cannot apply yet: "
-                         "remove [cgroup] and slice from the policy",
-                         0);
+    if ((p.cgroup.any() || !p.slice.empty()) && p.cgroup_delegate.empty())
+        throw EntryError(Step::policy, cgroup::without_delegate(), 0);
 }
 
 // The home as the user will see it: in a new mount namespace re-opened
@@ -137,6 +135,9 @@ auto isolation_step(Fn&& fn) {
     refuse_what_cannot_apply(p, r);
     // ---- as root, the host still in view
     isolation_step([&] { isolation::apply_rlimits(p.limits); });
+    // Into the jail's slice before any namespace (cgroup_place.hpp MUST 4):
+    // the cgroup namespace is rooted here, pid 1 and the program inherit it.
+    if (!p.slice.empty()) isolation_step([&] { cgroup::place_self(p.cgroup_delegate, p.slice, p.cgroup); });
     // Before the namespaces: the jailed processes share this session and its
     // terminal (job control), and the process that waits for the jail's
     // pid 1 is its leader.

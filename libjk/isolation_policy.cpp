@@ -116,7 +116,8 @@ const RlimitName* rlimit_by_key(std::string_view key) {
 // The sections and keys a policy may hold (MUST 3): anything else is an error.
 constexpr std::string_view isolation_keys[] = {"isolate", "namespaces", "hostname",
                                                "network", "seccomp",    "seccomp_allow_ptrace"};
-constexpr std::string_view cgroup_keys[] = {"memory.max", "pids.max", "cpu.max", "cpu.weight", "io.weight", "slice"};
+constexpr std::string_view cgroup_keys[] = {"memory.max", "pids.max", "cpu.max", "cpu.weight",
+                                            "io.weight",  "slice",    "delegate"};
 
 template <std::size_t N>
 std::string list_of(const std::string_view (&keys)[N]) {
@@ -415,6 +416,15 @@ void read_cgroup(const config::Section& sec, Policy& p) {
                     "trailing or doubled - before .slice");
         p.slice = e->value;
     }
+    if (const config::Entry* e = sec.find("delegate")) {
+        const std::string& d = e->value;
+        const bool printable = std::all_of(d.begin(), d.end(), [](char ch) { return ch > ' ' && ch < 0x7f; });
+        if (!printable || d.empty() || d[0] != '/' || path::noncanonical(d) || d == "/")
+            invalid(sec, *e,
+                    "the canonical absolute path of a cgroup v2 directory delegated to jailkit, other than /, "
+                    "without blanks");
+        p.cgroup_delegate = d;
+    }
 }
 
 }  // namespace
@@ -513,7 +523,7 @@ std::string_view rlimit_key(int resource) {
 
 bool Policy::empty() const noexcept {
     return !ns.any() && !hostname && network == Network::host && !seccomp && !seccomp_allow_ptrace && limits.empty() &&
-           !cgroup.any() && slice.empty() && ro_binds.empty();
+           !cgroup.any() && slice.empty() && cgroup_delegate.empty() && ro_binds.empty();
 }
 
 // ---------------------------------------------------------------- parsing and lookup
@@ -552,7 +562,7 @@ Policy parse_policy(std::string_view text, const std::string& file_name, std::st
 
     // The defaults that depend on the jail, once every key is read.
     if (p.ns.uts && !p.hostname) p.hostname = default_hostname(jail);
-    if (p.slice.empty() && p.cgroup.any()) {
+    if (p.slice.empty() && (p.cgroup.any() || !p.cgroup_delegate.empty())) {
         try {
             p.slice = default_slice(jail);
         } catch (const Error& e) {
@@ -605,6 +615,7 @@ std::string describe(const Policy& p) {
 
     if (p.thin()) words.push_back("thin=" + join(p.ro_binds, ","));
     if (!p.slice.empty()) words.push_back("slice=" + p.slice);
+    if (!p.cgroup_delegate.empty()) words.push_back("delegate=" + p.cgroup_delegate);
     const auto max_or = [](std::uint64_t v, bool size) {
         if (v == cgroup_max) return std::string("max");
         return size ? format_size(v) : std::to_string(v);

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "jk/cgroup_place.hpp"
 #include "jk/error.hpp"
 #include "jk/landlock.hpp"
 #include "jk/path.hpp"
@@ -450,8 +451,12 @@ std::vector<std::string> host_cannot_apply(const Policy& policy) {
     }
     if (policy.seccomp && ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
         out.emplace_back("this kernel has no seccomp filters");
-    if (policy.cgroup.any() || !policy.slice.empty())
-        out.emplace_back("cgroup limits and slices are not applied by this version: every entry is refused");
+    if (!policy.slice.empty()) {
+        if (policy.cgroup_delegate.empty())
+            out.push_back(cgroup::without_delegate());
+        else if (std::optional<std::string> why = cgroup::cannot_place(policy.cgroup_delegate, policy.cgroup))
+            out.push_back("the login cannot be placed in its cgroup: " + *why);
+    }
     return out;
 }
 

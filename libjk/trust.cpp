@@ -39,6 +39,7 @@ const Rule daemon_executable{.name = "daemon executable",
                              .root_group = true,
                              .refuse_setid = true,
                              .parents = &jail_system_dir};
+const Rule cgroup_delegate{.name = "delegated cgroup", .kind = Kind::directory, .parents = &jail_parent};
 const Rule pidfile_directory{
     .name = "pidfile directory", .kind = Kind::directory, .root_owner = false, .group_write_if_root_group = true};
 

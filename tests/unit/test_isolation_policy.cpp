@@ -335,6 +335,26 @@ TEST_CASE("[cgroup]: every key, and the slice it implies", "[isolation]") {
     CHECK(iso::describe(s) == "slice=jk-web1.slice");
 }
 
+TEST_CASE("[cgroup] delegate: where the slice is made; alone it implies the default slice", "[isolation]") {
+    const iso::Policy p = parse("[cgroup]\nslice = jk-web1.slice\ndelegate = /sys/fs/cgroup/jailkit\n");
+    CHECK(p.slice == "jk-web1.slice");
+    CHECK(p.cgroup_delegate == "/sys/fs/cgroup/jailkit");
+    CHECK_FALSE(p.cgroup.any());
+    CHECK(iso::describe(p) == "slice=jk-web1.slice delegate=/sys/fs/cgroup/jailkit");
+
+    const iso::Policy alone = parse("[cgroup]\ndelegate = /sys/fs/cgroup/unified/jk\n");
+    CHECK(alone.slice == "jk-srv-web1.slice");
+    CHECK_FALSE(alone.empty());
+
+    const iso::Policy limits = parse("[cgroup]\npids.max = 20\ndelegate = /sys/fs/cgroup/jk\n");
+    CHECK(limits.cgroup.pids_max == 20u);
+    CHECK(limits.slice == "jk-srv-web1.slice");
+    CHECK(iso::describe(limits) == "slice=jk-srv-web1.slice delegate=/sys/fs/cgroup/jk pids.max=20");
+
+    CHECK(parse("[cgroup]\npids.max = 20\n").cgroup_delegate.empty());
+    CHECK(refusal("[cgroup]\ndelegate = /a\ndelegate = /b\n", 3).find("delegate") != std::string::npos);
+}
+
 TEST_CASE("an invalid value is refused naming file, line, key and what is allowed", "[isolation]") {
     struct Case {
         std::string text;
@@ -396,6 +416,13 @@ TEST_CASE("an invalid value is refused naming file, line, key and what is allowe
         {"[cgroup]\nslice = web.service\n", 2, "'slice'", "slice name"},
         {"[cgroup]\nslice = -.slice\n", 2, "'slice'", "slice name"},
         {"[cgroup]\nslice = jk--web.slice\n", 2, "'slice'", "doubled -"},
+        {"[cgroup]\ndelegate = sys/fs/cgroup/jk\n", 2, "'delegate'", "canonical absolute path"},
+        {"[cgroup]\ndelegate = /sys/fs/cgroup/../jk\n", 2, "'delegate'", "canonical absolute path"},
+        {"[cgroup]\ndelegate = /sys/fs/cgroup/jk/\n", 2, "'delegate'", "canonical absolute path"},
+        {"[cgroup]\ndelegate = /sys/fs//cgroup\n", 2, "'delegate'", "canonical absolute path"},
+        {"[cgroup]\ndelegate = /\n", 2, "'delegate'", "other than /"},
+        {"[cgroup]\ndelegate = /sys/fs/cgroup/my jails\n", 2, "'delegate'", "without blanks"},
+        {"[cgroup]\ndelegate =\n", 2, "'delegate'", "cgroup v2 directory"},
     };
     for (const auto& c : cases) {
         const std::string what = refusal(c.text, c.line);

@@ -91,9 +91,15 @@ struct Policy {
     // At most one per resource, in the order of rlimit_names.
     std::vector<Rlimit> limits;
     CgroupLimits cgroup;
-    // The systemd slice the login is placed in ("jk-....slice"); empty: no
-    // cgroup placement. Set when the file names one or sets a cgroup limit.
+    // The slice the login is placed in ("jk-....slice"); empty: no cgroup
+    // placement. Set when the file names one, sets a cgroup limit or names
+    // a delegate.
     std::string slice;
+    // [cgroup] delegate: a cgroup v2 directory the admin delegated to
+    // jailkit (absolute, canonical, printable, not "/"); the slice is the
+    // directory DELEGATE/SLICE (cgroup_place.hpp). Empty: none, and an
+    // entry with a slice is refused (no systemd scopes yet).
+    std::string cgroup_delegate;
     // A thin jail ([thin] ro_binds): host paths bound read-only, nosuid and
     // nodev at the same place beneath the jail in its own mount namespace
     // (ns.mount is on whenever this is not empty), parents before their
@@ -196,8 +202,9 @@ std::optional<Policy> load_policy(const std::string& confdir, const std::string&
 // One line for jk_list, jk_check and syslog, e.g.
 // "pid,ipc,uts(web1),mount,cgroup net=loopback seccomp nproc=1024 core=0
 //  slice=jk-srv-web1.slice pids.max=1024"; "none" for an empty policy.
-// (The recommended set has no cgroup limit while cgroup placement is not
-// applied at entry: a login with one is refused, never silently unlimited.)
+// (The recommended set has no cgroup limit: placement needs a delegate the
+// admin made, and a login whose limits cannot be placed is refused, never
+// silently unlimited.)
 // Holds only validated names, so it is safe in a log line.
 std::string describe(const Policy& policy);
 

@@ -90,6 +90,11 @@ extern const Rule trusted_executable;
 // A daemon started by jk_chrootlaunch: a root:root regular file, writable by
 // nobody else, neither setuid nor setgid (its x bits are exec's business).
 extern const Rule daemon_executable;
+// A cgroup v2 directory delegated to jailkit ([cgroup] delegate), and the
+// slice and leaf made below it: root-owned, not group/other-writable (who
+// may write it could move a jail's processes out of their limits), every
+// directory above it a jail_parent.
+extern const Rule cgroup_delegate;
 // The directory root writes a pidfile into: not writable by others, and by
 // its group only when that is root. (Its owner may be anyone: the name in it
 // is opened with O_NOFOLLOW and checked.)
