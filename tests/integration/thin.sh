@@ -69,6 +69,11 @@ jailuser() {
     run_cmd "$JK_JAILUSER" -n -m -j "$1" -s "$3" --chrootsh="$JK_CHROOTSH" "$2"
     assert_rc "jk_jailuser -j ${1##*/} -s $3 $2" 0
 }
+# A scratch /usr/local over the real one in this test's mount namespace
+# (section 3 installs there): the thin jails' recursive bind of /usr
+# carries it in like any submount; the host's /usr is never written.
+install -d -m 0755 -o 0 -g 0 "$T_ROOT/usr-local" "$T_ROOT/usr-local/lib" "$T_ROOT/usr-local/bin"
+mount --bind "$T_ROOT/usr-local" /usr/local || fatal "cannot bind a scratch /usr/local"
 # host_mounts : this test's mount table, and the lines of the host's (pid
 # 1's, which other programs may change meanwhile) that name this test.
 host_mounts() { cat /proc/self/mountinfo; echo ---; grep -F "$T_ROOT" /proc/1/mountinfo; }
@@ -174,18 +179,18 @@ assert_rc "thin git clone over ssh" 0
 # ---------------------------------------------------------------- 3. an upgrade
 # A library and its program in the host's /usr, named after this run; then
 # the library replaced by one with a new soname and the program relinked.
-MA=$(cc -print-multiarch 2>/dev/null); LIBDIR=/usr/lib/${MA:-x86_64-linux-gnu}
-[[ -d $LIBDIR ]] || fatal "no $LIBDIR"
+# The host's /usr itself is never written (other tests watch it): the
+# scratch /usr/local bound at the start is where they go.
+LIBDIR=/usr/local/lib
 LIB=jkthin${T_TAG//[^a-z0-9]/}; PROG=/usr/local/bin/$LIB-prog
-on_exit rm -f "$LIBDIR/lib$LIB.so.1" "$LIBDIR/lib$LIB.so.2" "$PROG"
-build_version() {  # N : lib$LIB.so.N saying vN, and $PROG linked to it
+build_version() {  # N : lib$LIB.so.N saying vN, and $PROG linked to it (RUNPATH /usr/local/lib)
     local n=$1 b=$T_ROOT/build-$1
     mkdir -p "$b"
     printf 'const char* jk_thin_version(void) { return "v%s"; }\n' "$n" >"$b/lib.c"
     printf '#include <stdio.h>\nconst char* jk_thin_version(void);\nint main(void) { puts(jk_thin_version()); return 0; }\n' >"$b/main.c"
     cc -shared -fPIC -Wl,-soname,"lib$LIB.so.$n" -o "$b/lib$LIB.so.$n" "$b/lib.c" || fatal "build lib v$n"
     ln -sf "lib$LIB.so.$n" "$b/lib$LIB.so"
-    cc -o "$b/prog" "$b/main.c" -L"$b" -l"$LIB" || fatal "build prog v$n"
+    cc -o "$b/prog" "$b/main.c" -L"$b" -l"$LIB" -Wl,-rpath,"$LIBDIR" || fatal "build prog v$n"
     install -m 0644 -o 0 -g 0 "$b/lib$LIB.so.$n" "$LIBDIR/lib$LIB.so.$n"
     install -m 0755 -o 0 -g 0 "$b/prog" "$PROG"
 }
