@@ -1,7 +1,6 @@
 // What a jail holds: ownership from the manifest and the one currency
 // decision of jk_check and jk_update (see inventory.hpp for its MUST list).
 #include "jk/inventory.hpp"
-#include "jk/manifest.hpp"
 
 #include <unistd.h>
 
@@ -9,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <vector>
+
+#include "jk/manifest.hpp"
 
 namespace jk::inventory {
 
