@@ -39,6 +39,11 @@ std::string cannot_run(FinderState& s, const elf::Resolution& r, const std::stri
     struct stat st {};
     if (::stat(loader.c_str(), &st) != 0)
         return "this host has no " + r.abi + " loader (" + quoted(loader) + ": " + std::strerror(errno) + ")";
+    // Only a root-owned system loader that no one else can replace is ever
+    // executed: it is what the host itself runs every i386 program with.
+    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return "whether this kernel executes " + r.abi + " programs is unknown (" + quoted(loader) +
+               " is not a root-owned file writable by root alone, so it is not executed to find out)";
     auto it = s.exec_errors.find(loader);
     if (it == s.exec_errors.end()) it = s.exec_errors.emplace(loader, process::exec_errno({loader, "--help"})).first;
     if (it->second == 0) return "";

@@ -10,7 +10,10 @@
 //  2. Metadata is set on the fd of the new entry, never by path.
 //  3. setuid/setgid bits and file capabilities are dropped unless the caller
 //     keeps them; a hardlink never shares a setuid/setgid inode.
-//  4. Libraries come from reading ELF headers; nothing copied is executed.
+//  4. Libraries come from reading ELF headers; nothing copied is executed,
+//     except the host's own root-owned loader of a non-native ABI, once
+//     with --help, to learn whether the kernel runs that ABI at all
+//     (copy_deps.cpp).
 #pragma once
 
 #include <sys/stat.h>
