@@ -168,7 +168,7 @@ void Planner::add_regular(const std::string& path, const struct stat& st, bool e
     // that closure already.
     if (!options_.libraries || is_library || !worth_scanning(path, st)) return;
     std::vector<std::string> missing;
-    for (const auto& lib : deps_(path, missing)) {
+    for (const auto& lib : deps_(path, missing, plan_.warnings)) {
         if (!in_default_library_dir(lib)) needs_ld_conf_ = true;
         if (!planned_.count(lib)) add_path(lib, false, true, 0);
     }

@@ -356,6 +356,18 @@ Probe probe_file(int root_fd, const std::string& path) {
     return p;
 }
 
+// "ELF32 little-endian ARM": what a foreign file is for, in messages.
+std::string describe_abi(const Identity& id) {
+    static const std::pair<std::uint16_t, const char*> names[] = {
+        {3, "i386"}, {8, "MIPS"},    {20, "PowerPC"},  {21, "PowerPC64"}, {22, "S/390"},
+        {40, "ARM"}, {62, "x86_64"}, {183, "AArch64"}, {243, "RISC-V"},   {258, "LoongArch"}};
+    std::string machine = "machine " + std::to_string(id.machine);
+    for (const auto& [number, name] : names)
+        if (number == id.machine) machine = name;
+    return std::string(id.elf_class == ElfClass::Elf32 ? "ELF32 " : "ELF64 ") +
+           (id.endian == Endian::Little ? "little-endian " : "big-endian ") + machine;
+}
+
 bool same_abi(const Identity& id, const Abi& abi) {
     return id.elf_class == abi.elf_class && id.endian == abi.endian && id.machine == abi.machine;
 }
@@ -770,8 +782,10 @@ Resolution Resolver::resolve(const std::string& host_path) {
     const Abi* abi = impl_->abi_for(identify(head, host_path));
     if (abi == nullptr) {
         res.kind = FileKind::Foreign;
+        res.abi = describe_abi(identify(head, host_path));
         return res;
     }
+    res.abi = abi->name;
     if (!p->info) throw ElfError(host_path, p->error);
     if (!p->info->has_dynamic) {
         res.kind = FileKind::Static;
@@ -780,7 +794,9 @@ Resolution Resolver::resolve(const std::string& host_path) {
     }
     Check c = verify_ident(p->info->ident, *abi);
     if (c.verdict != Verdict::Ok) throw ElfError(host_path, "the dynamic loader would refuse it: " + c.why);
-    return Walk(*impl_, *abi).run(host_path, p);
+    res = Walk(*impl_, *abi).run(host_path, p);
+    res.abi = abi->name;
+    return res;
 }
 
 }  // namespace jk::elf

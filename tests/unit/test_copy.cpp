@@ -16,7 +16,9 @@ namespace copy = jk::copy;
 namespace {
 
 copy::DependencyFinder no_deps() {
-    return [](const std::string&, std::vector<std::string>&) { return std::vector<std::string>{}; };
+    return [](const std::string&, std::vector<std::string>&, std::vector<std::string>&) {
+        return std::vector<std::string>{};
+    };
 }
 
 struct stat lstat_of(const std::string& p) {
@@ -51,7 +53,7 @@ TEST_CASE("a plan reproduces every symlink on the way and lists parents first", 
     sh("echo '#!/bin/sh' > " + t / "host/usr/bin/tool && chmod 755 " + t / "host/usr/bin/tool");
     sh("echo lib > " + t / "host/usr/lib/libx.so.1.0 && ln -s libx.so.1.0 " + t / "host/usr/lib/libx.so.1");
     std::vector<std::string> asked;
-    copy::Planner planner({}, [&](const std::string& p, std::vector<std::string>& missing) {
+    copy::Planner planner({}, [&](const std::string& p, std::vector<std::string>& missing, std::vector<std::string>&) {
         asked.push_back(p);
         missing.push_back("libgone.so (needed by " + p + ")");
         return std::vector<std::string>{t / "host/usr/lib/libx.so.1"};
@@ -180,7 +182,7 @@ TEST_CASE("add(path, replace) replaces that entry only, not what it needs", "[co
     TempJail t;
     sh("mkdir -p " + t / "j " + t / "host && echo old > " + t / "host/prog && echo lib1 > " + t / "host/lib.so.1");
     sh("chmod 755 " + t / "host/prog");
-    auto deps = [&](const std::string&, std::vector<std::string>&) {
+    auto deps = [&](const std::string&, std::vector<std::string>&, std::vector<std::string>&) {
         return std::vector<std::string>{t / "host/lib.so.1"};
     };
     run(t, "j", {t / "host/prog"}, {}, nullptr, deps);

@@ -44,8 +44,9 @@ TEST_CASE("install records what it put in the jail, and nothing it skipped", "[m
     TempJail t;
     sh("mkdir -p " + t / "j " + t / "host && echo x > " + t / "host/f && ln -s f " + t / "host/l");
     jk::Jail jail = jk::Jail::open(t / "j");
-    jk::copy::Planner planner({},
-                              [](const std::string&, std::vector<std::string>&) { return std::vector<std::string>{}; });
+    jk::copy::Planner planner({}, [](const std::string&, std::vector<std::string>&, std::vector<std::string>&) {
+        return std::vector<std::string>{};
+    });
     planner.add(t / "host/l");
     jk::copy::install(planner.take(), jail, {}, [](const std::string&) {});
     mf::Manifest m = mf::load(jail);

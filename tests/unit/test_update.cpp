@@ -268,8 +268,9 @@ TEST_CASE("jk_update replaces, removes and keeps as the manifest says", "[jk_upd
                  h + "/app/l'");
     auto j = jk::Jail::open(jail.path());
     {
-        jk::copy::Planner p({},
-                            [](const std::string&, std::vector<std::string>&) { return std::vector<std::string>{}; });
+        jk::copy::Planner p({}, [](const std::string&, std::vector<std::string>&, std::vector<std::string>&) {
+            return std::vector<std::string>{};
+        });
         p.add(h + "/app");
         jk::copy::install(p.take(), j, {}, [](const std::string&) {});
     }
@@ -332,8 +333,9 @@ TEST_CASE("jk_update leaves alone a listed file the admin replaced or edited", "
                  "/app/'$f; done && echo up1 >'" + h + "/app/upd-replaced' && echo up2 >'" + h + "/app/upd-edited'");
     auto j = jk::Jail::open(jail.path());
     {
-        jk::copy::Planner p({},
-                            [](const std::string&, std::vector<std::string>&) { return std::vector<std::string>{}; });
+        jk::copy::Planner p({}, [](const std::string&, std::vector<std::string>&, std::vector<std::string>&) {
+            return std::vector<std::string>{};
+        });
         p.add(h + "/app");
         jk::copy::install(p.take(), j, {}, [](const std::string&) {});
     }

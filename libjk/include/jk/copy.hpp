@@ -10,7 +10,10 @@
 //  2. Metadata is set on the fd of the new entry, never by path.
 //  3. setuid/setgid bits and file capabilities are dropped unless the caller
 //     keeps them; a hardlink never shares a setuid/setgid inode.
-//  4. Libraries come from reading ELF headers; nothing copied is executed.
+//  4. Libraries come from reading ELF headers; nothing copied is executed,
+//     except the host's own root-owned loader of a non-native ABI, once
+//     with --help, to learn whether the kernel runs that ABI at all
+//     (copy_deps.cpp).
 #pragma once
 
 #include <sys/stat.h>
@@ -56,11 +59,18 @@ struct Plan {
 };
 
 // Finds what an ELF file needs: the host paths of its interpreter and every
-// library of its closure. Throws ElfError for malformed files.
-using DependencyFinder =
-    std::function<std::vector<std::string>(const std::string& host_path, std::vector<std::string>& missing)>;
+// library of its closure. Appends to `missing` the libraries no search
+// found, and to `warnings` why the host cannot run the file when it cannot.
+// Throws ElfError for malformed files.
+using DependencyFinder = std::function<std::vector<std::string>(
+    const std::string& host_path, std::vector<std::string>& missing, std::vector<std::string>& warnings)>;
 
 // The finder backed by libjk's ELF resolver and the host's ld.so config.
+// A program of another ABI the host has a loader for (i386 on x86_64) gets
+// that loader and that ABI's libraries. It warns, naming the file, when the
+// file is for an ABI no host loader handles, when its ABI's loader is not
+// installed, or when the kernel refuses to execute that loader (learnt by
+// executing the host loader once with --help; see copy_deps.cpp).
 DependencyFinder host_dependency_finder();
 
 class Planner {

@@ -17,6 +17,13 @@ struct Outcome {
 // Throws SysError when it cannot be started.
 Outcome run(const std::vector<std::string>& argv);
 
+// Whether the kernel will execute argv[0]: runs it (as run() does, output
+// discarded) and returns 0 when execve succeeded, whatever the program then
+// did, or the errno execve failed with (ENOEXEC: the kernel cannot run that
+// kind of ELF file, e.g. i386 on a kernel without IA32 emulation). Use it
+// on trusted host programs only. Throws SysError when it cannot fork.
+int exec_errno(const std::vector<std::string>& argv);
+
 // The first of `candidates` that exists as an executable regular file.
 // Throws Error naming `what` when none does.
 std::string find_program(const std::vector<std::string>& candidates, const std::string& what);

@@ -110,6 +110,9 @@ struct Missing {
 
 struct Resolution {
     FileKind kind = FileKind::NotElf;
+    // Static and Dynamic: the ABI resolved for (Abi::name, "i386"...).
+    // Foreign: what the file is for ("ELF32 machine 40"), for messages.
+    std::string abi;
     std::string interpreter;         // PT_INTERP, "" when none
     std::vector<Library> libraries;  // in load order, each file once
     std::vector<Missing> missing;    // names no search found, each (name, needer) once
@@ -135,8 +138,14 @@ public:
     // The transitive closure of what ld.so would load to run host_path
     // (an executable or a shared library).
     //  - Not a regular file or not ELF: kind NotElf, nothing else.
-    //  - ELF this host cannot load (other machine, class or byte order):
-    //    kind Foreign, nothing else; the copy engine copies it as data.
+    //  - ELF no loader in config().abis handles (other machine, class or
+    //    byte order): kind Foreign and abi describing it, nothing else; the
+    //    copy engine copies it as data and warns that it cannot run.
+    //    An ELF of a known non-native ABI (i386 on x86_64) is resolved in
+    //    that ABI's own search path whether or not its loader is installed;
+    //    whether the host can run it is the caller's question (see
+    //    copy::host_dependency_finder), since answering it means executing
+    //    the loader, which the resolver never does.
     //  - No PT_DYNAMIC: kind Static (interpreter set if it has PT_INTERP).
     //  - Otherwise kind Dynamic: interpreter = PT_INTERP; libraries in the
     //    order ld.so loads them, including the dynamic loader itself when a
