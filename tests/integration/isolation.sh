@@ -187,6 +187,13 @@ assert_not_contains "nothing ran without its network" "in" "$R_OUT"
 # ---------------------------------------------------------------- memory
 policy "[isolation]" "isolate = recommended" "[limits]" "as = 200M"
 login -c 'jkprobe alloc 1000'
+if [[ -z $R_OUT ]]; then
+    # Seen once in CI, not reproduced since: no output at all. Say what the
+    # login answered, then try once more (a limit that does not hold still
+    # fails below: the hog then reports 1000).
+    diag "memory hog: no output (exit $R_RC, stderr: $R_ERR); trying once more"
+    login -c 'jkprobe alloc 1000'
+fi
 assert_match "a memory hog stops at its limit" '^allocated 1?[0-9]?[0-9]$' "$R_OUT"
 
 # ---------------------------------------------------------------- limits

@@ -70,11 +70,18 @@ int main(int argc, char** argv) {
     }
     if (!strcmp(what, "alloc") && argc == 3) {
         int mb = atoi(argv[2]), k = 0;
+        char** got = calloc((size_t)mb + 1, sizeof *got);
+        if (!got) return 2;
         for (; k < mb; ++k) {
-            char* p = malloc(1 << 20);
-            if (!p) break;
-            memset(p, 1, 1 << 20);
+            got[k] = malloc(1 << 20);
+            if (!got[k]) break;
+            memset(got[k], 1, 1 << 20);
         }
+        /* Freed before printing: with the address space full, printf's
+         * buffer or the stack growing under it could fail, and the probe
+         * would die without a word. */
+        for (int i = 0; i < k; ++i) free(got[i]);
+        free(got);
         printf("allocated %d\n", k);
         return 0;
     }
