@@ -186,15 +186,15 @@ assert_not_contains "nothing ran without its network" "in" "$R_OUT"
 
 # ---------------------------------------------------------------- memory
 policy "[isolation]" "isolate = recommended" "[limits]" "as = 200M"
-login -c 'jkprobe alloc 1000'
-if [[ -z $R_OUT ]]; then
-    # Seen once in CI, not reproduced since: no output at all. Say what the
-    # login answered, then try once more (a limit that does not hold still
-    # fails below: the hog then reports 1000).
-    diag "memory hog: no output (exit $R_RC, stderr: $R_ERR); trying once more"
+if [[ -n ${JK_TEST_SANITIZED:-} ]]; then
+    # The tools set RLIMIT_AS on themselves before they go on; an ASan
+    # build's runtime cannot live under it (.ci/sanitize.sh says why
+    # security_limits is left out there): the plain build's run checks it.
+    ok "# SKIP a memory hog stops at its limit: RLIMIT_AS and ASan's shadow memory do not mix"
+else
     login -c 'jkprobe alloc 1000'
+    assert_match "a memory hog stops at its limit" '^allocated 1?[0-9]?[0-9]$' "$R_OUT"
 fi
-assert_match "a memory hog stops at its limit" '^allocated 1?[0-9]?[0-9]$' "$R_OUT"
 
 # ---------------------------------------------------------------- limits
 policy "[isolation]" "isolate = recommended" "[limits]" "nproc = 20"
