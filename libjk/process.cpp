@@ -12,12 +12,23 @@
 
 namespace jk::process {
 
-Outcome run(const std::vector<std::string>& argv) {
+namespace {
+
+// argv as execve wants it; the program's path must be absolute (no PATH
+// search in a root tool).
+std::vector<char*> exec_args(const std::vector<std::string>& argv) {
     if (argv.empty() || argv[0].empty() || argv[0][0] != '/') throw Error("internal: program path must be absolute");
     std::vector<char*> args;
     args.reserve(argv.size() + 1);
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    return args;
+}
+
+}  // namespace
+
+Outcome run(const std::vector<std::string>& argv) {
+    const std::vector<char*> args = exec_args(argv);
     char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     char env_lang[] = "LC_ALL=C";
     char* envp[] = {env_path, env_lang, nullptr};
@@ -54,11 +65,7 @@ Outcome run(const std::vector<std::string>& argv) {
 }
 
 int exec_errno(const std::vector<std::string>& argv) {
-    if (argv.empty() || argv[0].empty() || argv[0][0] != '/') throw Error("internal: program path must be absolute");
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
+    const std::vector<char*> args = exec_args(argv);
     char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     char env_lang[] = "LC_ALL=C";
     char* envp[] = {env_path, env_lang, nullptr};

@@ -58,20 +58,7 @@ printf '%s:x:%s:\n' "$U" "$(id -g "$U")" >>"$J/etc/group"
 as_user() { local u=$1; shift; setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups "$@"; }
 login() { run_cmd as_user "$U" env -i "USER=$U" "$JK_CHROOTSH" "$@"; }
 
-escaped=$(python3 - "$J" <<'PY'
-import sys
-p = sys.argv[1].strip('/')
-out = []
-for i, b in enumerate(p.encode()):
-    c = chr(b)
-    if c == '/': out.append('-')
-    elif (c.isascii() and (c.isalnum() or c in ':_.')) and not (i == 0 and c == '.'): out.append(c)
-    else: out.append('\\x%02x' % b)
-print(''.join(out))
-PY
-)
-install -d -m 0755 -o 0 -g 0 "$T_CONF/jails.d"
-POLICY=$T_CONF/jails.d/$escaped.ini
+POLICY=$(jail_policy_file "$J")
 policy() { printf '%s\n' "$@" >"$POLICY"; chown 0:0 "$POLICY"; chmod 0644 "$POLICY"; }
 
 REL=${DELEGATE#"$CG2"}
