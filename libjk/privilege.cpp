@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "jk/main.hpp"
+#include "jk/own_stack.hpp"
 
 namespace jk::privilege {
 
@@ -325,14 +326,18 @@ void exec_checked(int fd, const std::string& path, std::vector<std::string> argv
 
 int setuid_main(int argc, char** argv, const char* name,
                 const std::function<int(const Prologue&, const std::vector<std::string>&)>& fn) {
-    Prologue prologue;
-    try {
-        prologue = setuid_prologue();
-    } catch (const Error& e) {
-        return e.exit_code();
-    }
-    const std::vector<std::string> args(argv, argv + argc);
-    return run_main(argc > 0 ? argv[0] : name, [&] { return fn(prologue, args); });
+    // Everything, the prologue included, on a stack the caller's
+    // RLIMIT_STACK cannot starve (own_stack.hpp).
+    return run_on_own_stack_if_small([&]() -> int {
+        Prologue prologue;
+        try {
+            prologue = setuid_prologue();
+        } catch (const Error& e) {
+            return e.exit_code();
+        }
+        const std::vector<std::string> args(argv, argv + argc);
+        return run_main(argc > 0 ? argv[0] : name, [&] { return fn(prologue, args); });
+    });
 }
 
 }  // namespace jk::privilege

@@ -175,7 +175,8 @@ void ensure_own_session(Terminal terminal = Terminal::keep_own);
 // jk_chrootlaunch): setuid_prologue() before anything else, its failure
 // being exit 10 with nothing printed (stderr may be what was closed); then
 // fn(prologue, argv) under run_main's exit-code funnel. `name` stands in
-// for a missing argv[0].
+// for a missing argv[0]. All of it runs on a stack of its own when the
+// caller's RLIMIT_STACK is small (own_stack.hpp).
 int setuid_main(int argc, char** argv, const char* name,
                 const std::function<int(const Prologue&, const std::vector<std::string>&)>& fn);
 
