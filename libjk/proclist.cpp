@@ -13,6 +13,7 @@
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/isolation.hpp"
+#include "jk/json.hpp"
 #include "jk/sys.hpp"
 
 namespace jk::proclist {
@@ -48,18 +49,6 @@ std::string cut(std::string_view s, std::size_t n) {
 std::string pad(const std::string& s, std::size_t w) {
     std::size_t c = columns(s);
     return c >= w ? s : s + std::string(w - c, ' ');
-}
-
-// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
-std::size_t utf8_len(std::string_view s, std::size_t i) {
-    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = b(i);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return 0;
-    if (c == 0xC0 || c == 0xC1 || c > 0xF4) return 0;
-    for (std::size_t k = 1; k < n; ++k)
-        if ((b(i + k) & 0xC0) != 0x80) return 0;
-    return n;
 }
 
 bool gone(int err) {
@@ -219,29 +208,7 @@ std::string format_summary(const std::vector<Process>& procs, const JailInfos& j
 }
 
 std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size();) {
-        auto u = static_cast<unsigned char>(s[i]);
-        char buf[8];
-        if (s[i] == '"' || s[i] == '\\') {
-            out += '\\';
-            out += s[i++];
-        } else if (u < 0x20 || u == 0x7f) {  // NOLINT(bugprone-branch-clone): same escape as a bad UTF-8 byte
-            std::snprintf(buf, sizeof buf, "\\u%04x", u);
-            out += buf;
-            ++i;
-        } else if (u < 0x80) {
-            out += s[i++];
-        } else if (std::size_t n = utf8_len(s, i); n > 0) {
-            out.append(s.substr(i, n));
-            i += n;
-        } else {
-            std::snprintf(buf, sizeof buf, "\\u%04x", u);
-            out += buf;
-            ++i;
-        }
-    }
-    return out + "\"";
+    return json::quoted(s);
 }
 
 std::string to_json(const ScanResult& r, const JailInfos& jails) {

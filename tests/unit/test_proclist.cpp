@@ -175,7 +175,7 @@ TEST_CASE("format_summary: a thin jail, and one whose policy is refused") {
 
 TEST_CASE("json: strings stay valid whatever the bytes") {
     CHECK(jk::proclist::json_string("a\"b\\c") == "\"a\\\"b\\\\c\"");
-    CHECK(jk::proclist::json_string("\n\x01") == "\"\\u000a\\u0001\"");
+    CHECK(jk::proclist::json_string("\n\x01") == "\"\\n\\u0001\"");
     CHECK(jk::proclist::json_string("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
     CHECK(jk::proclist::json_string("bad\xff\xc3") == "\"bad\\u00ff\\u00c3\"");
     jk::proclist::ScanResult r;
