@@ -18,6 +18,9 @@ const char* usage_text() {
            "                    setuid/setgid files, which are copied)\n"
            "  -o, --owner       keep the owner and group of the files (else root:root)\n"
            "  -s, --setuid      keep setuid/setgid bits and file capabilities (implies -o)\n"
+           "      --dry-run     change nothing; report what would be done\n"
+           "      --json        print what was (or would be) created, updated and left\n"
+           "                    alone as JSON (jk_json(5)) instead of jailkit's lines\n"
            "  -h, -?, --help    show this help and exit\n"
            "      --version     show the version and exit\n"
            "\n"
@@ -27,7 +30,7 @@ const char* usage_text() {
 }
 
 Options parse_args(const std::vector<std::string>& argv) {
-    enum { opt_version = 256 };
+    enum { opt_version = 256, opt_dry_run, opt_json };
     static const option long_options[] = {
         {"jail", required_argument, nullptr, 'j'},
         {"verbose", no_argument, nullptr, 'v'},
@@ -37,6 +40,8 @@ Options parse_args(const std::vector<std::string>& argv) {
         {"setuid", no_argument, nullptr, 's'},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, opt_version},
+        {"dry-run", no_argument, nullptr, opt_dry_run},
+        {"json", no_argument, nullptr, opt_json},
         {nullptr, 0, nullptr, 0},
     };
 
@@ -53,6 +58,8 @@ Options parse_args(const std::vector<std::string>& argv) {
             case 'h':
             case '?': o.help = true; break;
             case opt_version: o.version = true; break;
+            case opt_dry_run: o.dry_run = true; break;
+            case opt_json: o.json = true; break;
             default: throw jk::UsageError("unexpected option");
         }
     });

@@ -14,6 +14,8 @@ struct Options {
     bool hardlink = false;
     bool keep_owner = false;
     bool keep_setuid = false;
+    bool dry_run = false;  // --dry-run: decide everything, change nothing
+    bool json = false;     // --json: the report of jk_json(5) on stdout instead of jailkit's lines
     bool help = false;
     bool version = false;
 };

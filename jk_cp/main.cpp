@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "jk/changes.hpp"
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
 #include "jk/jail.hpp"
@@ -21,7 +22,7 @@ namespace {
 // jailkit 2.23's exit codes (COMPAT.md 2.2).
 enum Exit { ok = 0, no_files = 2, not_a_directory = 3, missing_file = 4, not_root = 5, unsafe_jail = 6 };
 
-int copy_into_jail(const jk_cp::Options& o) {
+int copy_into_jail(const jk_cp::Options& o, jk::changes::Report& report) {
     if (::geteuid() != 0) throw jk::Error("Cannot copy files into a jail without root privileges. Abort.", not_root);
 
     struct stat st {};
@@ -39,6 +40,7 @@ int copy_into_jail(const jk_cp::Options& o) {
             // jailkit drops a bare name it cannot find in $PATH and only
             // fails (exit 2) when nothing is left to copy.
             std::fprintf(stderr, "jk_cp: WARNING: %s not found in $PATH, skipping\n", jk::quoted(f).c_str());
+            report.warn(jk::quoted(f) + " not found in $PATH, skipping");
         } else {
             throw jk::Error("ERROR: " + f + " does not exist", missing_file);
         }
@@ -63,15 +65,26 @@ int copy_into_jail(const jk_cp::Options& o) {
     copy_options.keep_setuid = o.keep_setuid;
     copy_options.verbose = o.verbose;
     copy_options.exclude = jail.path();
+    copy_options.dry_run = o.dry_run;
+    copy_options.changes = &report;
 
     jk::copy::Planner planner(copy_options, jk::copy::host_dependency_finder());
     for (const auto& s : sources) planner.add(s);
     jk::copy::Plan plan = planner.take();
-    for (const auto& w : plan.warnings) std::fprintf(stderr, "jk_cp: warning: %s\n", w.c_str());
-    for (const auto& m : plan.missing_libraries)
+    for (const auto& w : plan.warnings) {
+        std::fprintf(stderr, "jk_cp: warning: %s\n", w.c_str());
+        report.warn(w);
+    }
+    for (const auto& m : plan.missing_libraries) {
         std::fprintf(stderr, "jk_cp: warning: library %s not found\n", m.c_str());
+        report.warn("library " + m + " not found");
+    }
 
-    auto print = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+    // With --json stdout is the report alone; a dry run prints its plan
+    // afterwards (changes::run_reported).
+    auto print = [&o](const std::string& line) {
+        if (!o.json && !o.dry_run) std::printf("%s\n", line.c_str());
+    };
     jk::copy::install(plan, jail, copy_options, print);
     return ok;
 }
@@ -91,6 +104,8 @@ int main(int argc, char** argv) {
         }
         umask(022);
         jk::log::open("jk_cp", LOG_AUTHPRIV);
-        return copy_into_jail(o);
+        jk::changes::Report report;
+        return jk::changes::run_reported({"jk_cp", o.jail, o.json, o.dry_run}, report,
+                                         [&] { return copy_into_jail(o, report); });
     });
 }

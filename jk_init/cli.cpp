@@ -29,6 +29,11 @@ const char* usage_text() {
            "                         read-only at every entry (" JK_SYSCONFDIR
            "/jails.d);\n"
            "                         without it, a thin jail is made a copy jail again\n"
+           "      --dry-run          change nothing; report what would be done\n"
+           "                         (not with --thin)\n"
+           "      --json             print what was (or would be) created, updated,\n"
+           "                         removed and left alone as JSON (jk_json(5))\n"
+           "                         instead of jailkit's lines\n"
            "  -h, --help             show this help and exit\n"
            "      --version          show the version and exit\n"
            "\n"
@@ -38,7 +43,7 @@ const char* usage_text() {
 }
 
 Options parse_args(const std::vector<std::string>& argv) {
-    enum { opt_version = 256, opt_strict, opt_thin };
+    enum { opt_version = 256, opt_strict, opt_thin, opt_dry_run, opt_json };
     static const option long_options[] = {
         {"jail", required_argument, nullptr, 'j'},
         {"configfile", required_argument, nullptr, 'c'},
@@ -48,6 +53,8 @@ Options parse_args(const std::vector<std::string>& argv) {
         {"hardlink", no_argument, nullptr, 'k'},
         {"strict", no_argument, nullptr, opt_strict},
         {"thin", no_argument, nullptr, opt_thin},
+        {"dry-run", no_argument, nullptr, opt_dry_run},
+        {"json", no_argument, nullptr, opt_json},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, opt_version},
         {nullptr, 0, nullptr, 0},
@@ -66,6 +73,8 @@ Options parse_args(const std::vector<std::string>& argv) {
             case 'h': o.help = true; break;
             case opt_strict: o.strict = true; break;
             case opt_thin: o.thin = true; break;
+            case opt_dry_run: o.dry_run = true; break;
+            case opt_json: o.json = true; break;
             case opt_version: o.version = true; break;
             default: throw jk::UsageError("unexpected option");
         }

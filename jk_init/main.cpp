@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "jk/changes.hpp"
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 #include "jk/init.hpp"
@@ -61,13 +62,23 @@ int main(int argc, char** argv) {
         io.hardlink = o.hardlink;
         io.strict = o.strict;
         io.thin = o.thin;
+        io.dry_run = o.dry_run;
+        jk::changes::Report report;
         jk::init::Sink sink;
-        sink.out = [](const std::string& line) { print_line(stdout, line); };
-        sink.warn = [](const std::string& line) {
+        // With --json stdout is the report alone; a dry run prints its plan
+        // at the end (changes::run_reported).
+        sink.out = [&o](const std::string& line) {
+            if (!o.json && !o.dry_run) print_line(stdout, line);
+        };
+        sink.warn = [&report](const std::string& line) {
             std::fflush(stdout);  // keep the two streams in order on a terminal
             print_line(stderr, line);
+            report.warn(line);
         };
-        jk::init::run(io, o.jail, o.sections, sink);
-        return jk::init::ok;
+        sink.report = &report;
+        return jk::changes::run_reported({"jk_init", o.jail, o.json, o.dry_run}, report, [&] {
+            jk::init::run(io, o.jail, o.sections, sink);
+            return int{jk::init::ok};
+        });
     });
 }

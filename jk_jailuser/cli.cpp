@@ -20,6 +20,10 @@ const char* usage_text() {
            "/jk_chrootsh)\n"
            "  -m, --move             move the home directory into the jail\n"
            "      --nomove           accepted for compatibility, does nothing\n"
+           "      --dry-run          change nothing, ask nothing; report what would be\n"
+           "                         done (a home moves only with -m)\n"
+           "      --json             print what was (or would be) created, updated,\n"
+           "                         removed and left alone as JSON (jk_json(5))\n"
            "  -n, --noninteractive   never ask: no home is moved without -m, and\n"
            "                         a bad jail ends the run with exit status 33\n"
            "  -v, --verbose          say more\n"
@@ -42,13 +46,15 @@ void absolute_path(std::string& value, bool& given, const char* arg, const char*
 }  // namespace
 
 Options parse_args(const std::vector<std::string>& argv) {
-    enum { opt_version = 256, opt_nomove, opt_chrootsh };
+    enum { opt_version = 256, opt_nomove, opt_chrootsh, opt_dry_run, opt_json };
     static const option long_options[] = {
         {"jail", required_argument, nullptr, 'j'},
         {"shell", required_argument, nullptr, 's'},
         {"chrootsh", required_argument, nullptr, opt_chrootsh},
         {"move", no_argument, nullptr, 'm'},
         {"nomove", no_argument, nullptr, opt_nomove},
+        {"dry-run", no_argument, nullptr, opt_dry_run},
+        {"json", no_argument, nullptr, opt_json},
         {"noninteractive", no_argument, nullptr, 'n'},
         {"verbose", no_argument, nullptr, 'v'},
         {"help", no_argument, nullptr, 'h'},
@@ -64,6 +70,8 @@ Options parse_args(const std::vector<std::string>& argv) {
             case opt_chrootsh: absolute_path(o.chrootsh, o.chrootsh_given, arg, "--chrootsh"); break;
             case 'm': o.move = true; break;
             case opt_nomove: break;  // jailkit accepted it and did nothing
+            case opt_dry_run: o.dry_run = true; break;
+            case opt_json: o.json = true; break;
             case 'n': o.noninteractive = true; break;
             case 'v': o.verbose = true; break;
             case 'h':

@@ -19,6 +19,8 @@ struct Options {
     bool verbose = false;
     bool noninteractive = false;
     bool move = false;
+    bool dry_run = false;  // --dry-run: decide everything, change nothing, ask nothing
+    bool json = false;     // --json: the report of jk_json(5) on stdout
     bool help = false;
     bool version = false;
     std::vector<std::string> users;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "jk/changes.hpp"
 #include "jk/error.hpp"
 #include "jk/jailuser.hpp"
 #include "jk/log.hpp"
@@ -40,7 +41,8 @@ jk::Jail choose_jail(const jk_jailuser::Options& o) {
             return jk::jailuser::open_jail(path, o.shell);
         } catch (const jk::jailuser::BadJail& e) {
             jk::log::syslog_only(LOG_WARNING | LOG_AUTHPRIV, e.what());
-            if (o.noninteractive) throw;
+            // A dry run asks nothing; a --json run keeps stdout for the report.
+            if (o.noninteractive || o.dry_run || o.json) throw;
             jk::log::err(e.what());
             std::fputs("enter jail directory: ", stdout);
             std::fflush(stdout);
@@ -51,19 +53,24 @@ jk::Jail choose_jail(const jk_jailuser::Options& o) {
     }
 }
 
-int jail_users(const jk_jailuser::Options& o) {
+int jail_users(const jk_jailuser::Options& o, jk::changes::Report& report) {
     jk::jailuser::Settings s;
     s.request.shell = o.shell;
     s.request.chrootsh = o.chrootsh;
     s.move = o.move;
-    s.interactive = !o.noninteractive;
+    s.interactive = !o.noninteractive && !o.dry_run;
+    s.dry_run = o.dry_run;
+    s.changes = &report;
     s.usermod = jk::process::find_program({"/usr/sbin/usermod", "/sbin/usermod"}, "usermod");
 
     const jk::Jail jail = choose_jail(o);
     s.request.jail = jail.path();
 
     jk::jailuser::Callbacks cb;
-    auto out = [](const std::string& m) {
+    // With --json stdout is the report alone; a dry run prints its plan at
+    // the end (changes::run_reported).
+    auto out = [&o](const std::string& m) {
+        if (o.json || o.dry_run) return;
         std::printf("%s\n", m.c_str());
         std::fflush(stdout);
     };
@@ -71,10 +78,19 @@ int jail_users(const jk_jailuser::Options& o) {
     cb.note = [&](const std::string& m) {
         if (o.verbose) out(m);
     };
-    cb.warn = jk::log::warn;
+    cb.warn = [&report](const std::string& m) {
+        jk::log::warn(m);
+        report.warn(m);
+    };
     // Refusals are security decisions: the record gets them too.
-    cb.error = [](const std::string& m) { jk::log::both(LOG_WARNING | LOG_AUTHPRIV, m); };
-    cb.record = [](const std::string& m) { jk::log::syslog_only(LOG_NOTICE | LOG_AUTHPRIV, m); };
+    std::string refusals;
+    cb.error = [&refusals](const std::string& m) {
+        jk::log::both(LOG_WARNING | LOG_AUTHPRIV, m);
+        refusals += (refusals.empty() ? "" : "; ") + m;
+    };
+    cb.record = [&o](const std::string& m) {
+        if (!o.dry_run) jk::log::syslog_only(LOG_NOTICE | LOG_AUTHPRIV, m);
+    };
     cb.ask = [](const std::string& prompt) {
         std::fputs(prompt.c_str(), stdout);
         std::fflush(stdout);
@@ -91,10 +107,10 @@ int jail_users(const jk_jailuser::Options& o) {
                 status = user_failed;
         } catch (const jk::Error& e) {
             // The jail's own files: nothing more can be done in this jail.
-            jk::log::err(e.what());
-            return jail_files;
+            throw jk::Error(e.what(), jail_files);
         }
     }
+    if (!refusals.empty()) report.fail(refusals);
     return status;
 }
 
@@ -114,6 +130,8 @@ int main(int argc, char** argv) {
         // It edits /etc/passwd through usermod and files in root-owned jails.
         if (::geteuid() != 0) throw jk::Error("must be run as root");
         jk::log::open("jk_jailuser", LOG_AUTHPRIV);
-        return jail_users(o);
+        jk::changes::Report report;
+        return jk::changes::run_reported({"jk_jailuser", o.jail, o.json, o.dry_run}, report,
+                                         [&] { return jail_users(o, report); });
     });
 }

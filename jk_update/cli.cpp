@@ -27,6 +27,9 @@ const char* usage_text() {
            "  -d, --dry-run              only print what would be done\n"
            "      --max-remove=N         refuse to run when more than N files would be\n"
            "                             removed (default 100)\n"
+           "      --json                 print what was (or would be) updated, removed\n"
+           "                             and left alone as JSON (jk_json(5)) instead\n"
+           "                             of the lines above\n"
            "  -v, --verbose              also say what is scanned and kept\n"
            "  -h, --help                 show this help and exit\n"
            "      --version              show the version and exit\n"
@@ -58,7 +61,7 @@ std::string strip_slashes(std::string s) {
 }  // namespace
 
 Options parse_args(const std::vector<std::string>& argv) {
-    enum { opt_version = 256, opt_config, opt_max_remove };
+    enum { opt_version = 256, opt_config, opt_max_remove, opt_json };
     static const option long_options[] = {
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, opt_version},
@@ -70,6 +73,7 @@ Options parse_args(const std::vector<std::string>& argv) {
         {"skip", required_argument, nullptr, 's'},
         {"hardlink", no_argument, nullptr, 'k'},
         {"max-remove", required_argument, nullptr, opt_max_remove},
+        {"json", no_argument, nullptr, opt_json},
         {nullptr, 0, nullptr, 0},
     };
 
@@ -104,6 +108,7 @@ Options parse_args(const std::vector<std::string>& argv) {
                 jk::cli::assign_once(o.configfile, config_given, arg, "--config");
                 break;
             case opt_max_remove: o.max_remove = parse_count(arg); break;
+            case opt_json: o.json = true; break;
             default: throw jk::UsageError("unexpected option");
         }
     });

@@ -25,6 +25,7 @@ struct Options {
     std::string configfile = default_configfile;  // --config=FILE
     bool verbose = false;
     bool dry_run = false;
+    bool json = false;  // --json: the report of jk_json(5) on stdout
     bool hardlink = false;
     bool help = false;
     bool version = false;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "jk/changes.hpp"
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 #include "jk/isolation.hpp"
@@ -25,12 +26,13 @@ namespace {
 
 using namespace jk_update;
 
-int update(const Options& o) {
+int update(const Options& o, jk::changes::Report& report) {
     jk::update::Settings s;
     s.dry_run = o.dry_run;
     s.verbose = o.verbose;
     s.hardlink = o.hardlink;
     s.max_remove = o.max_remove;
+    s.changes = &report;
     std::vector<std::string> dirs = o.directories;
     std::vector<std::string> skips = o.skips;
 
@@ -38,9 +40,15 @@ int update(const Options& o) {
     std::string jail_path = o.jail.empty() ? o.section : o.jail;
     if (!o.section.empty()) {
         jk::config::IniFile ini = jk::config::IniFile::load(o.configfile);
-        for (const auto& w : ini.warnings()) std::fprintf(stderr, "%s: warning: %s\n", jk::program_name(), w.c_str());
+        for (const auto& w : ini.warnings()) {
+            std::fprintf(stderr, "%s: warning: %s\n", jk::program_name(), w.c_str());
+            report.warn(w);
+        }
         jk::update::IniSettings is = jk::update::read_section(ini, o.section);
-        for (const auto& w : is.warnings) std::fprintf(stderr, "%s: warning: %s\n", jk::program_name(), w.c_str());
+        for (const auto& w : is.warnings) {
+            std::fprintf(stderr, "%s: warning: %s\n", jk::program_name(), w.c_str());
+            report.warn(w);
+        }
         skips.insert(skips.end(), is.skips.begin(), is.skips.end());
         dirs.insert(dirs.end(), is.directories.begin(), is.directories.end());
         if (!o.hardlink && is.hardlinks) s.hardlink = *is.hardlinks;
@@ -65,18 +73,18 @@ int update(const Options& o) {
             jk::isolation::load_policy(JK_SYSCONFDIR, jk::normalize_absolute(jail.path())))
         s.thin_binds = p->ro_binds;
 
-    auto print = [](const std::string& line) {
+    // With --json stdout is the report alone.
+    auto print = [&o](const std::string& line) {
+        if (o.json) return;
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
     };
     jk::update::Result r = jk::update::run(jail, s, print);
-    if (r.refused) {
-        std::fprintf(stderr,
-                     "%s: ERROR: %lu files would be removed from %s, more than --max-remove=%lu; nothing was "
-                     "changed (check the host, or raise --max-remove)\n",
-                     jk::program_name(), r.would_remove, jail.path().c_str(), o.max_remove);
-        return refused;
-    }
+    if (r.refused)
+        throw jk::Error("ERROR: " + std::to_string(r.would_remove) + " files would be removed from " + jail.path() +
+                            ", more than --max-remove=" + std::to_string(o.max_remove) +
+                            "; nothing was changed (check the host, or raise --max-remove)",
+                        refused);
     if (r.errors > 0) return errors;
     if (o.dry_run && r.pending()) return pending;
     return ok;
@@ -97,6 +105,9 @@ int main(int argc, char** argv) {
         }
         umask(022);
         jk::log::open("jk_update", LOG_AUTHPRIV);
-        return update(o);
+        jk::changes::Report report;
+        jk::changes::JsonRun run{"jk_update", o.jail.empty() ? o.section : o.jail, o.json, o.dry_run};
+        run.plan_lines = false;  // its own "will update ..." lines
+        return jk::changes::run_reported(run, report, [&] { return update(o, report); });
     });
 }

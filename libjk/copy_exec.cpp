@@ -79,8 +79,11 @@ public:
 private:
     // The jail-side directory for a host directory path, resolved beneath the
     // jail root (symlinks inside the jail are followed as the chroot would).
+    // In a dry run, -1 for a directory the run would create: nothing is
+    // looked up beneath it (existing_entry).
     int dir_fd(const std::string& dir) {
         if (dir.empty()) return jail_.fd();
+        if (opt_.dry_run && fresh_dirs_.count(dir)) return -1;
         auto it = dirs_.find(dir);
         if (it != dirs_.end()) return it->second.get();
         if (dirs_.size() >= max_cached_dirs) dirs_.clear();
@@ -91,10 +94,16 @@ private:
             if (e.err() != ENOENT) throw;
             // A parent the plan did not list (it existed in the jail as a
             // link we followed elsewhere): create it plainly.
+            if (opt_.dry_run) {
+                fresh_dirs_.insert(dir);
+                note(changes::Action::created, dir, "directory");
+                return -1;
+            }
             int parent = dir_fd(dir_part(dir));
             if (::mkdirat(parent, leaf_part(dir).c_str(), 0755) != 0 && errno != EEXIST)
                 throw SysError("cannot create directory", jail_.host_path(dir), errno);
             fd = jail_.open(dir, O_PATH | O_DIRECTORY);
+            note(changes::Action::created, dir, "directory");
         }
         return dirs_.emplace(dir, std::move(fd)).first->second.get();
     }
@@ -115,6 +124,15 @@ private:
     }
 
     void say(const std::string& line) { out_(line); }
+
+    void note(changes::Action action, const std::string& path, const char* type, std::string detail = {}) {
+        if (opt_.changes != nullptr) opt_.changes->add(action, path, type, std::move(detail));
+    }
+    // created or updated, as `existing` says.
+    void note_put(bool existing, const Step& step, const char* type, std::string detail = {}) {
+        if (detail.empty() && step.is_library) detail = "library";
+        note(existing ? changes::Action::updated : changes::Action::created, step.source, type, std::move(detail));
+    }
 
     // Notes an entry this run put in place, with the inode and ctime it has
     // now (after the rename, which itself moves the ctime).
@@ -146,12 +164,20 @@ private:
         const std::string shown = jail_.host_path(step.source);
         int parent = dir_fd(dir_part(step.source));
         const std::string leaf = leaf_part(step.source);
-        auto existing = sys::lstat_at(parent, leaf);
+        auto existing = existing_entry(dir_part(step.source), parent, leaf);
         if (existing) {
             // A directory, or a link the jail resolves as it likes: what it
             // leads to stays inside the jail either way.
-            if (S_ISDIR(existing->st_mode) || S_ISLNK(existing->st_mode)) return;
+            if (S_ISDIR(existing->st_mode) || S_ISLNK(existing->st_mode)) {
+                note(changes::Action::unchanged, step.source, "directory");
+                return;
+            }
             throw Error(quoted(shown) + " exists and is not a directory");
+        }
+        note(changes::Action::created, step.source, "directory");
+        if (opt_.dry_run) {
+            fresh_dirs_.insert(step.source);
+            return;
         }
         if (::mkdirat(parent, leaf.c_str(), 0700) != 0) throw SysError("cannot create directory", shown, errno);
         // Opened with O_NOFOLLOW so the metadata lands on the directory we
@@ -189,6 +215,7 @@ private:
         if ((opt_.force || step.replace) && !S_ISDIR(existing.st_mode)) return true;
         say_verbose(shown + " already exists, will not touch it");
         ++result_.skipped;
+        note(changes::Action::unchanged, step.source, kind_name(step.kind));
         return false;
     }
 
@@ -197,8 +224,13 @@ private:
         int parent = dir_fd(dir_part(step.source));
         const std::string leaf = leaf_part(step.source);
         auto existing = existing_entry(dir_part(step.source), parent, leaf);
-        if (existing && S_ISLNK(existing->st_mode) && sys::readlink_at(parent, leaf) == step.link_target) return;
+        if (existing && S_ISLNK(existing->st_mode) && sys::readlink_at(parent, leaf) == step.link_target) {
+            note(changes::Action::unchanged, step.source, "symlink");
+            return;
+        }
         if (existing && !may_replace_existing(step, *existing, shown)) return;
+        note_put(existing.has_value(), step, "symlink");
+        if (opt_.dry_run) return;
         // symlinkat is atomic on its own; only a replacement needs the
         // temporary name that is renamed over the old entry.
         std::optional<TempEntry> tmp;
@@ -260,7 +292,15 @@ private:
         auto existing = existing_entry(dir_part(step.source), parent, leaf);
         if (existing && !may_replace_existing(step, *existing, shown)) return;
         if (step.is_library) result_.libraries_added = true;
-        if (opt_.hardlink && try_hardlink(step, parent, leaf, shown)) return;
+        if (opt_.dry_run) {
+            note_put(existing.has_value(), step, "file");
+            return;
+        }
+        if (opt_.hardlink && try_hardlink(step, parent, leaf, shown)) {
+            note_put(existing.has_value(), step, "file", "hardlink");
+            return;
+        }
+        note_put(existing.has_value(), step, "file");
 
         UniqueFd src = sys::open_at(AT_FDCWD, step.source, O_RDONLY | O_NOFOLLOW | O_NOCTTY, 0);
         struct stat st = sys::fstat_fd(src.get(), step.source);
@@ -292,12 +332,15 @@ private:
         const std::string shown = jail_.host_path(step.source);
         int parent = dir_fd(dir_part(step.source));
         const std::string leaf = leaf_part(step.source);
-        auto existing = sys::lstat_at(parent, leaf);
+        auto existing = existing_entry(dir_part(step.source), parent, leaf);
         if (existing && !opt_.force && !step.replace) {
             if (step.kind == Kind::device) say("Device " + shown + " does exist already");
             ++result_.skipped;
+            note(changes::Action::unchanged, step.source, kind_name(step.kind));
             return;
         }
+        note_put(existing.has_value(), step, kind_name(step.kind));
+        if (opt_.dry_run) return;
         TempEntry tmp(parent, temp_name_for(leaf));
         const mode_t type = step.st.st_mode & S_IFMT;
         // mknodat applies the umask; the exact mode is set without a path
@@ -330,12 +373,31 @@ private:
 
 }  // namespace
 
+const char* kind_name(Kind kind) {
+    switch (kind) {
+        case Kind::directory: return "directory";
+        case Kind::file: return "file";
+        case Kind::symlink: return "symlink";
+        case Kind::device: return "device";
+        case Kind::fifo: return "fifo";
+        case Kind::socket: return "socket";
+    }
+    return "file";
+}
+
 Result execute(const Plan& plan, const Jail& jail, const Options& options, const Output& out) {
     return Executor(jail, options, out).run(plan);
 }
 
 Result install(const Plan& plan, const Jail& jail, const Options& options, const Output& out) {
     Result result = execute(plan, jail, options, out);
+    // ldconfig -r makes /etc when the jail has none.
+    if (result.libraries_added && options.changes != nullptr && !jail.lstat("/etc"))
+        options.changes->add(changes::Action::created, "/etc", "directory");
+    if (result.libraries_added && options.changes != nullptr)
+        options.changes->add(jail.lstat("/etc/ld.so.cache") ? changes::Action::updated : changes::Action::created,
+                             "/etc/ld.so.cache", "file", "ldconfig -r");
+    if (options.dry_run) return result;
     if (result.libraries_added) update_ld_cache(jail);
     if (!result.installed.empty()) {
         manifest::Manifest m = manifest::load(jail);

@@ -262,9 +262,15 @@ UniqueFd make_dir_at(int parent, const std::string& leaf, const std::string& sho
     return fd;
 }
 
+// The step, in sink.report when there is one.
+void note(const Sink& sink, changes::Action action, const std::string& path, const char* type,
+          std::string detail = {}) {
+    if (sink.report != nullptr) sink.report->add(action, path, type, std::move(detail));
+}
+
 }  // namespace
 
-bool create_jail_dir(const std::string& path) {
+bool create_jail_dir(const std::string& path, bool dry_run) {
     UniqueFd dir = sys::open_at(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0, "/");
     std::string shown;
     bool any = false;
@@ -284,6 +290,7 @@ bool create_jail_dir(const std::string& path) {
             throw UnsafePath(shown, "is not a directory");
         }
         if (errno != ENOENT) throw SysError("cannot open", shown, errno);
+        if (dry_run) return true;
         bool created = false;
         dir = make_dir_at(dir.get(), comp, shown, created);
         any = any || created;
@@ -291,27 +298,39 @@ bool create_jail_dir(const std::string& path) {
     return any;
 }
 
-void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, bool verbose) {
+void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, bool verbose, bool dry_run) {
     std::string prefix;
     UniqueFd dir = jail.open("/", O_RDONLY | O_DIRECTORY);
+    bool missing = false;  // a component is missing, and so is all below it (dry run)
+    bool any = false;
     for (const auto& comp : path::components(inner)) {
         if (comp == ".") continue;
         if (comp == "..") throw Error("directory " + quoted(inner) + " contains '..'");
         prefix += "/" + comp;
-        // Resolved beneath the jail (a symlinked component stays inside it).
-        try {
-            dir = jail.open(prefix, O_RDONLY | O_DIRECTORY);
+        if (!missing) {
+            // Resolved beneath the jail (a symlinked component stays inside it).
+            try {
+                dir = jail.open(prefix, O_RDONLY | O_DIRECTORY);
+                continue;
+            } catch (const SysError& e) {
+                if (e.err() != ENOENT) throw;
+            }
+        }
+        any = true;
+        if (dry_run) {
+            missing = true;
+            note(sink, changes::Action::created, prefix, "directory");
             continue;
-        } catch (const SysError& e) {
-            if (e.err() != ENOENT) throw;
         }
         bool created = false;
         dir = make_dir_at(dir.get(), comp, jail.host_path(prefix), created);
+        if (created) note(sink, changes::Action::created, prefix, "directory");
         if (created && verbose && sink.out) sink.out("Create directory " + jail.host_path(prefix));
     }
+    if (!any) note(sink, changes::Action::unchanged, prefix.empty() ? "/" : prefix, "directory");
 }
 
-bool register_log_socket(const std::string& config_dir, const std::string& jail) {
+bool register_log_socket(const std::string& config_dir, const std::string& jail, bool dry_run) {
     const std::string name = "jk_socketd.ini";
     const std::string shown = config_dir + "/" + name;
     UniqueFd dir = sys::open_at(AT_FDCWD, config_dir, O_RDONLY | O_DIRECTORY, 0, config_dir);
@@ -335,6 +354,7 @@ bool register_log_socket(const std::string& config_dir, const std::string& jail)
     }
     std::optional<std::string> updated = add_log_socket(text, jail);
     if (!updated) return false;
+    if (dry_run) return true;
     const std::string tmp = temp_name_for(name);
     UniqueFd out = sys::open_at(dir.get(), tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, config_dir + "/" + tmp);
     try {
@@ -400,10 +420,12 @@ UserPlan plan_users(const Request& req, std::vector<std::string>& missing) {
     return plan;
 }
 
-void install_users(const Jail& jail, const UserPlan& plan, const Sink& sink, bool verbose) {
+void install_users(const Jail& jail, const UserPlan& plan, const Sink& sink, bool verbose, bool dry_run) {
     if (plan.passwd.empty() && plan.group.empty()) return;
-    make_dirs(jail, "/etc", sink, verbose);
-    users::JailUserTexts current = users::read_jail_users(jail);
+    make_dirs(jail, "/etc", sink, verbose, dry_run);
+    users::JailUserTexts current;
+    // In a dry run /etc may not exist yet: then neither file does.
+    if (!dry_run || jail.lstat("/etc")) current = users::read_jail_users(jail);
     users::JailUserTexts next;
     const std::string passwd_name = jail.host_path("/etc/passwd");
     const std::string group_name = jail.host_path("/etc/group");
@@ -417,6 +439,18 @@ void install_users(const Jail& jail, const UserPlan& plan, const Sink& sink, boo
         for (const auto& w : m.warnings) sink.warn("warning: " + w);
         if (m.changed || !current.group) next.group = m.text;
     }
+    auto noted = [&](const std::optional<std::string>& now, const std::optional<std::string>& was, bool asked,
+                     const char* inner) {
+        if (!asked) return;
+        note(sink,
+             !now  ? changes::Action::unchanged
+             : was ? changes::Action::updated
+                   : changes::Action::created,
+             inner, "file");
+    };
+    noted(next.passwd, current.passwd, !plan.passwd.empty(), "/etc/passwd");
+    noted(next.group, current.group, !plan.group.empty(), "/etc/group");
+    if (dry_run) return;
     if (next.passwd || next.group) {
         users::write_jail_users(jail, next);
         if (verbose && sink.out) {
@@ -629,6 +663,57 @@ std::optional<std::string> thin_policy_text(const Options& options, const std::s
 
 }  // namespace
 
+namespace {
+
+// The jail's socket in jk_socketd.ini (recorded by the file's host path).
+void log_socket(const Options& options, const std::string& jail_path, const Sink& sink) {
+    const std::string dir = path::dirname(options.config_file);
+    const bool added = register_log_socket(dir, jail_path, options.dry_run);
+    note(sink, added ? changes::Action::updated : changes::Action::unchanged, dir + "/jk_socketd.ini", "config",
+         log_socket_name(jail_path));
+    if (added && options.verbose && !options.dry_run)
+        sink.out("Registered " + log_socket_name(jail_path) + " in " + dir + "/jk_socketd.ini");
+}
+
+// A dry run for a jail that does not exist yet: everything would be made.
+void preview_new_jail(const Options& options, const Request& req, const UserPlan& users,
+                      const std::vector<std::pair<copy::Plan, copy::Options>>& plans, const std::string& jail_path,
+                      const Sink& sink) {
+    std::unordered_set<std::string> seen;
+    auto created = [&](const std::string& inner, const char* type, std::string detail = {}) {
+        if (seen.insert(inner).second) note(sink, changes::Action::created, inner, type, std::move(detail));
+    };
+    auto dirs = [&](const std::string& inner) {
+        std::string prefix;
+        for (const auto& comp : path::components(inner)) {
+            if (comp == "." || comp == "..") continue;
+            prefix += "/" + comp;
+            created(prefix, "directory");
+        }
+    };
+    bool libraries = false;
+    for (const auto& [plan, o] : plans)
+        for (const copy::Step& st : plan.steps) {
+            if (st.kind == copy::Kind::socket) continue;
+            libraries = libraries || st.is_library;
+            created(st.source, copy::kind_name(st.kind), st.is_library ? "library" : "");
+        }
+    if (libraries) {
+        dirs("/etc");
+        created("/etc/ld.so.cache", "file", "ldconfig -r");
+    }
+    for (const auto& d : req.emptydirs) dirs(d);
+    if (!users.passwd.empty() || !users.group.empty()) dirs("/etc");
+    if (!users.passwd.empty()) created("/etc/passwd", "file");
+    if (!users.group.empty()) created("/etc/group", "file");
+    if (req.need_logsocket) {
+        dirs("/dev");
+        log_socket(options, jail_path, sink);
+    }
+}
+
+}  // namespace
+
 void run(const Options& options, const std::string& jail_arg, const std::vector<std::string>& section_names,
          const Sink& sink) {
     // ---- read and resolve everything first (MUST 1)
@@ -678,6 +763,12 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         normalize_absolute(jail_arg.front() == '/' ? jail_arg : search_path::absolute(jail_arg));
     if (jail_path == "/") throw Error("ERROR: the jail cannot be '/'", unsafe_or_no_config);
 
+    if (options.dry_run && options.thin)
+        throw Error(
+            "ERROR: --dry-run cannot preview --thin (the binds, mount points and removed copies); "
+            "run it without --dry-run",
+            bad_option);
+
     // ---- a thin jail: what the binds show is not copied (MUST 6)
     std::optional<ThinLayout> thin_layout;
     std::optional<std::string> old_thin;  // the policy of a thin jail made a copy jail again
@@ -707,21 +798,25 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     }
 
     // ---- the jail (MUST 2)
-    Jail jail = [&] {
-        try {
-            if (create_jail_dir(jail_path) && options.verbose) sink.out("Create directory " + jail_path);
-            return Jail::open(jail_path);
-        } catch (const UnsafePath& e) {
-            throw Error("ERROR: jail " + quoted(jail_path) + " is not safe: " + e.what(), unsafe_or_no_config);
+    std::optional<Jail> opened;  // none in a dry run for a jail still to be made
+    try {
+        if (create_jail_dir(jail_path, options.dry_run)) {
+            note(sink, changes::Action::created, jail_path, "directory", "the jail");
+            if (options.verbose && !options.dry_run) sink.out("Create directory " + jail_path);
         }
-    }();
+        if (!options.dry_run || ::access(jail_path.c_str(), F_OK) == 0) opened.emplace(Jail::open(jail_path));
+    } catch (const UnsafePath& e) {
+        throw Error("ERROR: jail " + quoted(jail_path) + " is not safe: " + e.what(), unsafe_or_no_config);
+    }
 
     // ---- one plan for every section
     copy::Options copy_options;
     copy_options.force = options.force;
     copy_options.hardlink = options.hardlink;
     copy_options.verbose = options.verbose;
-    copy_options.exclude = jail.path();
+    copy_options.exclude = jail_path;
+    copy_options.dry_run = options.dry_run;
+    copy_options.changes = sink.report;
     // A thin jail's copies are /etc files: what a program needs is seen
     // through the binds.
     copy_options.libraries = !thin_layout;
@@ -771,28 +866,46 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
                                        [](const copy::Step& st) { return in_system_root(st.source); }),
                         steps.end());
         }
-        drop_system_copies(jail, *thin_layout, sink, options.verbose);
-        warn_unknown(jail, sink);
-        build_thin(jail, *thin_layout, sink, options.verbose);
+        // Never a dry run (refused above): the jail was opened.
+        drop_system_copies(*opened, *thin_layout, sink, options.verbose);
+        warn_unknown(*opened, sink);
+        build_thin(*opened, *thin_layout, sink, options.verbose);
     }
     for (const auto& [plan, o] : plans) {
         for (const auto& w : plan.warnings) sink.warn("warning: " + w);
         for (const auto& m : plan.missing_libraries) sink.warn("warning: library " + m + " not found");
     }
+    if (!opened) {
+        preview_new_jail(options, req, user_plan, plans, jail_path, sink);
+        return;
+    }
+    const Jail& jail = *opened;
     for (const auto& [plan, o] : plans) copy::install(plan, jail, o, sink.out);
 
-    for (const auto& d : req.emptydirs) make_dirs(jail, d, sink, options.verbose);
-    install_users(jail, user_plan, sink, options.verbose);
+    for (const auto& d : req.emptydirs) make_dirs(jail, d, sink, options.verbose, options.dry_run);
+    install_users(jail, user_plan, sink, options.verbose, options.dry_run);
 
     if (req.need_logsocket) {
-        make_dirs(jail, "/dev", sink, options.verbose);
-        const std::string dir = path::dirname(options.config_file);
-        if (register_log_socket(dir, jail.path()) && options.verbose)
-            sink.out("Registered " + log_socket_name(jail.path()) + " in " + dir + "/jk_socketd.ini");
+        make_dirs(jail, "/dev", sink, options.verbose, options.dry_run);
+        log_socket(options, jail.path(), sink);
+    }
+    if (options.dry_run) {
+        if (old_thin) {
+            std::optional<std::string> rest = thin::remove_section(*old_thin);
+            note(sink, rest && thin::has_any_section(*rest) ? changes::Action::updated : changes::Action::removed,
+                 isolation::policy_path(options.confdir, jail.path()), "config", "[thin] removed");
+        }
+        return;
     }
 
     // ---- the policy last: a login sees the binds once the jail is ready
     if (thin_layout) {
+        const std::optional<std::string> was = thin::read_policy(options.confdir, jail.path());
+        note(sink,
+             !was                          ? changes::Action::created
+             : *was == thin_layout->policy ? changes::Action::unchanged
+                                           : changes::Action::updated,
+             isolation::policy_path(options.confdir, jail.path()), "config", "[thin]");
         thin::replace_policy(options.confdir, jail.path(), thin_layout->policy);
         if (options.verbose) sink.out("Wrote [thin] to " + isolation::policy_path(options.confdir, jail.path()));
     } else if (old_thin) {
@@ -806,6 +919,8 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         }
         std::optional<std::string> rest = thin::remove_section(*old_thin);
         if (rest && !thin::has_any_section(*rest)) rest.reset();
+        note(sink, rest ? changes::Action::updated : changes::Action::removed,
+             isolation::policy_path(options.confdir, jail.path()), "config", "[thin] removed");
         thin::replace_policy(options.confdir, jail.path(), rest);
         if (options.verbose) sink.out("Removed [thin] from " + isolation::policy_path(options.confdir, jail.path()));
     }

@@ -396,6 +396,11 @@ MoveResult move_home(const std::string& source, const Jail& jail, const std::str
 namespace {
 
 // The jail root always exists; Jail::lstat wants an entry below it.
+bool is_directory(const std::string& host_path) {
+    struct stat st {};
+    return ::lstat(host_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool exists_in_jail(const Jail& jail, const std::string& inner) {
     return inner == "/" || jail.lstat(inner).has_value();
 }
@@ -443,6 +448,27 @@ UserResult jail_user(const Jail& jail, const users::HostUsers& host, const std::
     for (const auto& w : p.group.warnings) cb.warn(w);
     for (const auto& a : p.actions) cb.say(a);
 
+    auto record = [&](changes::Action action, const std::string& path, const char* type, std::string detail) {
+        if (settings.changes != nullptr) settings.changes->add(action, path, type, std::move(detail));
+    };
+    const std::string about = "user " + name;
+    record(p.passwd.changed ? changes::Action::updated : changes::Action::unchanged, "/etc/passwd", "file", about);
+    record(!p.group.changed       ? changes::Action::unchanged
+           : p.group_file_missing ? changes::Action::created
+                                  : changes::Action::updated,
+           "/etc/group", "file", about);
+
+    if (settings.dry_run) {
+        const bool src_dir = p.move_source && is_directory(*p.move_source);
+        if (settings.move && src_dir && !exists_in_jail(jail, p.inner_home)) {
+            record(changes::Action::created, p.inner_home, "directory", "home of " + name);
+            record(changes::Action::removed, *p.move_source, "directory", "home of " + name + ", moved into the jail");
+        }
+        record(p.host_change ? changes::Action::updated : changes::Action::unchanged, "/etc/passwd", "config",
+               "host account " + name);
+        return UserResult::jailed;
+    }
+
     if (p.passwd.changed || p.group.changed) {
         users::JailUserTexts out;
         if (p.passwd.changed) out.passwd = p.passwd.text;
@@ -455,15 +481,18 @@ UserResult jail_user(const Jail& jail, const users::HostUsers& host, const std::
         const std::string& src = *p.move_source;
         bool want = settings.move;
         if (!want && settings.interactive) {
-            struct stat st {};
-            const bool src_dir = ::lstat(src.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-            if (src_dir && !exists_in_jail(jail, p.inner_home))
+            if (is_directory(src) && !exists_in_jail(jail, p.inner_home))
                 want = yes(cb.ask("move home directory " + src + " to " + p.new_host_home + "? [Y]/[n] "));
         }
         if (want) {
             try {
                 std::vector<std::string> skipped;
-                switch (move_home(src, jail, p.inner_home, skipped)) {
+                const MoveResult moved = move_home(src, jail, p.inner_home, skipped);
+                if (moved == MoveResult::moved || moved == MoveResult::copied) {
+                    record(changes::Action::created, p.inner_home, "directory", "home of " + name);
+                    record(changes::Action::removed, src, "directory", "home of " + name + ", moved into the jail");
+                }
+                switch (moved) {
                     case MoveResult::moved: cb.say("moved home directory " + src + " to " + dest_shown); break;
                     case MoveResult::copied:
                         cb.say("copied home directory " + src + " to " + dest_shown + " and removed the source");
@@ -508,8 +537,10 @@ UserResult jail_user(const Jail& jail, const users::HostUsers& host, const std::
                      (output.empty() ? "" : ": " + output) + " (command: " + shell_words(argv) + ")");
             return UserResult::refused;
         }
+        record(changes::Action::updated, "/etc/passwd", "config", "host account " + name);
     } else {
         cb.note(name + " already has the home " + p.new_host_home + " and the shell " + settings.request.chrootsh);
+        record(changes::Action::unchanged, "/etc/passwd", "config", "host account " + name);
     }
     cb.record(std::string(p.actions.empty() ? "user " + name + " was already jailed" : "jailed user " + name) +
               " (uid " + std::to_string(hu->uid) + ") in " + jail.path() + ", home " + p.inner_home);

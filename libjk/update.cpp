@@ -179,9 +179,15 @@ public:
             return result_;
         }
         if (s_.dry_run) {
-            for (const auto& o : outdated_) say("will update outdated file " + shown(o));
+            for (const auto& o : outdated_) {
+                say("will update outdated file " + shown(o));
+                record(changes::Action::updated, o, "file", "outdated");
+            }
             for (const auto& r : removals_)
-                if (!r.stale_temp) say("will remove deprecated file " + shown(r.inner));
+                if (!r.stale_temp) {
+                    say("will remove deprecated file " + shown(r.inner));
+                    record(changes::Action::removed, r.inner, r.type == S_IFDIR ? "directory" : "file", "deprecated");
+                }
             result_.outdated = static_cast<unsigned>(outdated_.size());
             result_.removed = static_cast<unsigned>(counted);
             return result_;
@@ -194,6 +200,9 @@ public:
 private:
     std::string shown(const std::string& inner) const { return jail_.host_path(inner); }
     void say(const std::string& line) { out_(line); }
+    void record(changes::Action action, const std::string& inner, const char* type, std::string detail = {}) {
+        if (s_.changes != nullptr) s_.changes->add(action, inner, type, std::move(detail));
+    }
     void note(const std::string& line) {
         if (s_.verbose) out_(line);
     }
@@ -408,9 +417,13 @@ private:
                 removals_.push_back({child, static_cast<mode_t>(st.st_mode & S_IFMT), st.st_ino, mine.ctime_ns, false});
                 return true;
             case Verdict::changed: left_alone(child); return false;
-            case Verdict::foreign: note("skip " + shown(child) + " (not installed by jailkit)"); return false;
+            case Verdict::foreign:
+                note("skip " + shown(child) + " (not installed by jailkit)");
+                record(changes::Action::unchanged, child, "file", "not installed by the suite");
+                return false;
             case Verdict::conflict:
                 say("WARNING: " + shown(child) + " is a directory on the host, not updated");
+                record(changes::Action::unchanged, child, "file", "a directory on the host");
                 return false;
             case Verdict::compare_content: return false;
         }
@@ -443,6 +456,7 @@ private:
             case Verdict::changed: left_alone(child); return false;
             case Verdict::conflict:
                 say("WARNING: " + shown(child) + " is a directory in the jail but not on the host, not updated");
+                record(changes::Action::unchanged, child, "directory", "not a directory on the host");
                 return false;
             default: return false;
         }
@@ -452,6 +466,7 @@ private:
     // replaced it in the jail, so it is theirs now.
     void left_alone(const std::string& inner) {
         say("left alone (changed since installed): " + shown(inner));
+        record(changes::Action::unchanged, inner, "file", "changed since installed");
         ++result_.left_alone;
     }
 
@@ -502,7 +517,10 @@ private:
                 ++result_.errors;
                 continue;
             }
-            if (!r.stale_temp) ++result_.removed;
+            if (!r.stale_temp) {
+                ++result_.removed;
+                record(changes::Action::removed, r.inner, dir ? "directory" : "file", "deprecated");
+            }
             changed |= owned_.manifest().entries.erase(r.inner) > 0;
         }
         if (changed) manifest::save(jail_, owned_.manifest());
@@ -561,9 +579,29 @@ private:
         }
         for (const auto& w : first.warnings) say("WARNING: " + w);
         for (const auto& m : first.missing_libraries) say("WARNING: library " + m + " not found");
-        copy::install(first, jail_, options, out_);
-        copy::install(second, jail_, only, out_);
+        // Recorded: what the first plan adds (new libraries and the loader's
+        // cache; it finds the rest in place) and the replacements themselves.
+        changes::Report added;
+        changes::Report replaced;
+        options.changes = &added;
+        only.changes = &replaced;
+        try {
+            copy::install(first, jail_, options, out_);
+            copy::install(second, jail_, only, out_);
+        } catch (...) {
+            keep_changes(added, replaced);
+            throw;
+        }
+        keep_changes(added, replaced);
         result_.outdated = static_cast<unsigned>(planned);
+    }
+
+    void keep_changes(const changes::Report& added, const changes::Report& replaced) {
+        if (s_.changes == nullptr) return;
+        for (const auto& c : added.items())
+            if (c.action != changes::Action::unchanged) s_.changes->add(c.action, c.path, c.type, c.detail);
+        for (const auto& c : replaced.items())
+            if (c.action != changes::Action::unchanged) s_.changes->add(c.action, c.path, c.type, c.detail);
     }
 
     const Jail& jail_;

@@ -24,6 +24,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "jk/changes.hpp"
 #include "jk/jail.hpp"
 #include "jk/manifest.hpp"
 
@@ -38,9 +39,18 @@ struct Options {
     bool libraries = true;  // add the ELF libraries each file needs
     bool devices = true;    // create device nodes named explicitly (never ones met by recursion)
     std::string exclude;    // a host directory never walked into (the jail itself)
+    // Decide every step as a run would, record it in `changes`, and change
+    // nothing (no ld.so.cache, no manifest either).
+    bool dry_run = false;
+    // Where each step is recorded as it happens (created, updated or left
+    // alone), so a run that fails half-way still says what it did. Optional.
+    changes::Report* changes = nullptr;
 };
 
 enum class Kind { directory, file, symlink, device, fifo, socket };
+
+// "directory", "file"... as the --json reports name them.
+const char* kind_name(Kind kind);
 
 struct Step {
     Kind kind;

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "jk/changes.hpp"
 #include "jk/config.hpp"
 #include "jk/jail.hpp"
 
@@ -114,6 +115,9 @@ struct Options {
     // Where the entry reads the jail's policy (jails.d/): always the
     // configured directory, whatever -c names.
     std::string confdir = JK_SYSCONFDIR;
+    // Resolve, check and decide everything, change nothing: every step
+    // goes to Sink::report only (not with thin).
+    bool dry_run = false;
 };
 
 // Where run() reports: `out` gets the jailkit stdout phrases ("Copying A to
@@ -121,6 +125,9 @@ struct Options {
 struct Sink {
     std::function<void(const std::string&)> out;
     std::function<void(const std::string&)> warn;
+    // Where each step is recorded (changes.hpp): the jail's entries by
+    // their path inside it, jk_socketd.ini and the policy by host path.
+    changes::Report* report = nullptr;
 };
 
 // The host paths an item of a path list stands for: a glob is expanded with
@@ -137,16 +144,20 @@ std::vector<std::string> nss_module_paths(const std::vector<std::string>& servic
 // as 0755 root:root directories. Each existing component is opened without
 // following symlinks and must be root-owned and not writable by group or
 // others before anything is created in it. Throws UnsafePath,
-// SymlinkNotAllowed or SysError. Returns true when something was created.
-bool create_jail_dir(const std::string& path);
+// SymlinkNotAllowed or SysError. Returns true when something was created
+// (with dry_run: would be; the checks are the same, nothing is created).
+bool create_jail_dir(const std::string& path, bool dry_run = false);
 
 // Creates `inner` and its missing parents inside the jail as 0755 root:root
 // directories (through the jail's fd; existing ones are left alone).
-void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, bool verbose);
+// Each directory made is recorded in sink.report (with dry_run: only
+// recorded), `inner` as unchanged when it was there.
+void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, bool verbose, bool dry_run = false);
 
 // Adds the jail's log socket to <dir>/jk_socketd.ini (created 0644 when
 // absent) atomically. Returns false when it was already registered.
-bool register_log_socket(const std::string& config_dir, const std::string& jail);
+// With dry_run, only says whether it would add it.
+bool register_log_socket(const std::string& config_dir, const std::string& jail, bool dry_run = false);
 
 // The whole of jk_init for `jail_arg` (as given) and `section_names`. Requires root
 // (the caller checks). Throws Error carrying one of the Exit codes: 3 for a

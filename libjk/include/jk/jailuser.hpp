@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "jk/changes.hpp"
 #include "jk/error.hpp"
 #include "jk/jail.hpp"
 #include "jk/users.hpp"
@@ -154,6 +155,14 @@ struct Settings {
     bool move = false;        // -m
     bool interactive = true;  // no -n: ask before moving
     std::string usermod;      // absolute path of usermod
+    // Decide everything, change nothing, never ask (a home moves only with
+    // -m): every step goes to `changes` only.
+    bool dry_run = false;
+    // Where each step is recorded (changes.hpp): the jail's passwd and group
+    // with detail "user NAME", the home's new place (created) and old one
+    // (removed, a host path), the host account (type "config",
+    // "/etc/passwd", detail "host account NAME"). Optional.
+    changes::Report* changes = nullptr;
 };
 
 // The outcome of jailing one user.

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "jk/changes.hpp"
 #include "jk/config.hpp"
 #include "jk/inventory.hpp"
 #include "jk/jail.hpp"
@@ -117,6 +118,12 @@ struct Settings {
     // never walks directories, never installs a library and never creates
     // anything at or below a bind (the host provides it at every entry).
     std::vector<std::string> thin_binds;
+    // Where each decision is recorded (changes.hpp): outdated files as
+    // updated, new libraries they need as created, deprecated ones as
+    // removed, and what is left alone (changed since installed, not
+    // installed by the suite, a directory on one side only) as unchanged
+    // with the reason. Files found current are not listed. Optional.
+    changes::Report* changes = nullptr;
 };
 
 struct Result {
