@@ -9,6 +9,10 @@
 #       SSHD_LOG[NAME]. Stopped by on_exit. Only the users made by this test
 #       (make_user's name prefix) may log in, so another run's sshd and ours
 #       never serve each other's users.
+#   With SSHD_ROOT_LOGIN=1 set, root may log in too (keys only): for tests
+#   that drive the host over ssh as configuration management does.
+#   ssh_authorize_root : a key pair for root and its public key as root's
+#       authorized key (root's password entry is left as it is).
 #   ssh_authorize USER : a key pair for USER (client side, root-owned) and its
 #       public key as USER's authorized key (a root-owned file, StrictModes).
 #       Also unlocks USER's shadow entry ("*": no password, not locked) since
@@ -73,8 +77,8 @@ sshd_start() {
                 "HostbasedAuthentication no" \
                 "UsePAM no" \
                 "StrictModes yes" \
-                "PermitRootLogin no" \
-                "AllowUsers $(_sshd_user_prefix)*" \
+                "PermitRootLogin $([[ -n ${SSHD_ROOT_LOGIN:-} ]] && echo prohibit-password || echo no)" \
+                "AllowUsers $(_sshd_user_prefix)*${SSHD_ROOT_LOGIN:+ root}" \
                 "UseDNS no" \
                 "PrintMotd no" \
                 "PrintLastLog no" \
@@ -136,6 +140,13 @@ ssh_authorize() {
     [[ -f $key ]] || ssh-keygen -q -t ed25519 -N '' -C "$user" -f "$key" || fatal "ssh-keygen (client) failed"
     install -m 0644 -o 0 -g 0 "$key.pub" "$T_ROOT/authorized_keys/$user" || fatal "cannot install key for $user"
     usermod -p '*' "$user" >/dev/null 2>&1 || _retry usermod -p '*' "$user" || fatal "usermod -p '*' $user failed"
+}
+
+ssh_authorize_root() {
+    _ssh_client_dir
+    local key=$SSH_CLIENT_DIR/id_root
+    [[ -f $key ]] || ssh-keygen -q -t ed25519 -N '' -C root -f "$key" || fatal "ssh-keygen (client) failed"
+    install -m 0644 -o 0 -g 0 "$key.pub" "$T_ROOT/authorized_keys/root" || fatal "cannot install key for root"
 }
 
 ssh_opts() {
