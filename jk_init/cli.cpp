@@ -30,7 +30,6 @@ const char* usage_text() {
            "/jails.d);\n"
            "                         without it, a thin jail is made a copy jail again\n"
            "      --dry-run          change nothing; report what would be done\n"
-           "                         (not with --thin)\n"
            "      --json             print what was (or would be) created, updated,\n"
            "                         removed and left alone as JSON (jk_json(5))\n"
            "                         instead of jailkit's lines\n"

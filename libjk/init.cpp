@@ -527,11 +527,32 @@ bool in_system_root(std::string_view inner) {
                        [&](std::string_view r) { return thin::within(inner, r); });
 }
 
+// Whether every entry of the jail's directory `inner` is in `gone` (a dry
+// run's removals so far): then removing them would leave it empty.
+bool only_these_inside(const Jail& jail, const std::string& inner, const std::unordered_set<std::string>& gone) {
+    UniqueFd dir;
+    try {
+        dir = jail.open(inner, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch (const SysError&) {
+        return false;
+    }
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(dir.release()), ::closedir);
+    if (!d) return false;
+    while (const dirent* ent = ::readdir(d.get())) {
+        const std::string name = ent->d_name;
+        if (name == "." || name == "..") continue;
+        if (!gone.count(inner + "/" + name)) return false;
+    }
+    return true;
+}
+
 // Removes what the manifest records as copied under the system roots (a
 // copy jail made thin), deepest directories last; the root links the thin
 // jail keeps stay. An entry that is no longer the one copied is left, with
 // a warning.
-void drop_system_copies(const Jail& jail, const ThinLayout& t, const Sink& sink, bool verbose) {
+// In a dry run, returns what it would remove (the jail still has it).
+std::unordered_set<std::string> drop_system_copies(const Jail& jail, const ThinLayout& t, const Sink& sink,
+                                                   bool verbose, bool dry_run) {
     manifest::Manifest m = manifest::load(jail);
     std::vector<manifest::Entry> files, dirs;
     for (const auto& entry : m.entries) {
@@ -542,14 +563,16 @@ void drop_system_copies(const Jail& jail, const ThinLayout& t, const Sink& sink,
                                                             [&](const RootLink& l) { return l.root == inner; });
         if (!kept_link) (e.type == 'd' ? dirs : files).push_back(e);
     }
-    if (files.empty() && dirs.empty()) return;
+    if (files.empty() && dirs.empty()) return {};
     std::sort(dirs.begin(), dirs.end(),
               [](const manifest::Entry& a, const manifest::Entry& b) { return a.path.size() > b.path.size(); });
     files.insert(files.end(), dirs.begin(), dirs.end());
     unsigned removed = 0;
+    std::unordered_set<std::string> gone;  // removed, or in a dry run to be
     for (const auto& e : files) {
         const std::string shown = jail.host_path(e.path);
         const bool dir = e.type == 'd';
+        const char* type = dir ? "directory" : e.type == 'l' ? "symlink" : "file";
         std::optional<Jail::Parent> p;
         try {
             p = jail.open_parent(e.path);
@@ -564,23 +587,41 @@ void drop_system_copies(const Jail& jail, const ThinLayout& t, const Sink& sink,
         if ((now->st_mode & S_IFMT) != manifest::stat_type(e.type) ||
             (!dir && e.ino != manifest::replacing && now->st_ino != e.ino)) {
             sink.warn("warning: " + quoted(shown) + " is not the copy jk_init made, leaving it");
+            note(sink, changes::Action::unchanged, e.path, type, "not the copy jk_init made");
+            continue;
+        }
+        if (dry_run) {
+            // A directory still holding what stays would stay.
+            if (dir && !only_these_inside(jail, e.path, gone)) {
+                note(sink, changes::Action::unchanged, e.path, type, "holds files jk_init did not copy");
+                continue;
+            }
+            gone.insert(e.path);
+            note(sink, changes::Action::removed, e.path, type, "the host's, bound instead");
             continue;
         }
         if (::unlinkat(p->dir.get(), p->leaf.c_str(), dir ? AT_REMOVEDIR : 0) != 0) {
             // A directory still holding the admin's files stays.
-            if (dir && (errno == ENOTEMPTY || errno == EEXIST)) continue;
+            if (dir && (errno == ENOTEMPTY || errno == EEXIST)) {
+                note(sink, changes::Action::unchanged, e.path, type, "holds files jk_init did not copy");
+                continue;
+            }
             throw SysError("cannot remove", shown, errno);
         }
         m.entries.erase(e.path);
+        note(sink, changes::Action::removed, e.path, type, "the host's, bound instead");
         ++removed;
     }
+    if (dry_run) return gone;
     manifest::save(jail, m);
     if (verbose && sink.out) sink.out("Removed " + std::to_string(removed) + " copied system files");
+    return {};
 }
 
 // The files under the jail's system directories that jk_init did not copy:
 // the binds hide them, so they are named, never removed.
-void list_unknown(int dirfd, const std::string& shown, std::vector<std::string>& out, int depth) {
+void list_unknown(int dirfd, const std::string& inner, const std::string& shown, std::vector<std::string>& out,
+                  const std::unordered_set<std::string>& gone, int depth) {
     if (depth > 64) return;
     const int dupfd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dupfd < 0) throw SysError("cannot open", shown, errno);
@@ -594,25 +635,27 @@ void list_unknown(int dirfd, const std::string& shown, std::vector<std::string>&
         const std::string name = ent->d_name;
         if (name == "." || name == "..") continue;
         const std::string child = shown + "/" + name;
+        const std::string child_inner = inner + "/" + name;
         const std::optional<struct stat> st = sys::lstat_at(dirfd, name);
         if (!st) continue;
         if (!S_ISDIR(st->st_mode)) {
-            out.push_back(child);
+            if (!gone.count(child_inner)) out.push_back(child);
             continue;
         }
         UniqueFd sub = sys::open_at(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, child);
-        list_unknown(sub.get(), child, out, depth + 1);
+        list_unknown(sub.get(), child_inner, child, out, gone, depth + 1);
     }
 }
 
-void warn_unknown(const Jail& jail, const Sink& sink) {
+// `gone`: what a dry run would have removed first.
+void warn_unknown(const Jail& jail, const Sink& sink, const std::unordered_set<std::string>& gone) {
     std::vector<std::string> unknown;
     for (std::string_view r : thin::system_roots) {
         const std::string root(r);
         const auto st = jail.lstat(root);
         if (!st || !S_ISDIR(st->st_mode)) continue;
         UniqueFd dir = jail.open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        list_unknown(dir.get(), jail.host_path(root), unknown, 0);
+        list_unknown(dir.get(), root, jail.host_path(root), unknown, gone, 0);
     }
     constexpr std::size_t shown_max = 20;
     for (std::size_t i = 0; i < unknown.size() && i < shown_max; ++i)
@@ -624,24 +667,46 @@ void warn_unknown(const Jail& jail, const Sink& sink) {
 
 // The system directories, root links and mount points of a thin jail, each
 // checked as the entry checks it.
-void build_thin(const Jail& jail, const ThinLayout& t, const Sink& sink, bool verbose) {
-    auto made = [&](bool created, const std::string& inner) {
+// `gone`: what a dry run would have removed first (absent from then on).
+void build_thin(const Jail& jail, const ThinLayout& t, const Sink& sink, bool verbose, bool dry_run,
+                const std::unordered_set<std::string>& gone) {
+    // Every component make_mount_point would create, recorded as it goes
+    // (in a dry run, what an earlier call would have made exists).
+    std::unordered_set<std::string> made;
+    auto mount_point = [&](const std::string& inner, bool directory) {
+        std::vector<std::string> missing;
+        std::string prefix;
+        bool absent = false;
+        for (const auto& c : path::components(inner)) {
+            prefix += "/" + c;
+            absent = absent || (!made.count(prefix) && (gone.count(prefix) > 0 || !jail.lstat(prefix)));
+            if (absent) missing.push_back(prefix);
+        }
+        made.insert(missing.begin(), missing.end());
+        const bool created = !dry_run && thin::make_mount_point(jail, inner, directory);
+        for (const auto& m : missing)
+            note(sink, changes::Action::created, m, m == inner && !directory ? "file" : "directory",
+                 m == inner ? "mount point" : "");
         if (created && verbose && sink.out) sink.out("Create mount point " + jail.host_path(inner));
     };
     // A copy jail's cache (ldconfig -r) gives way to an empty placeholder:
     // the host's is bound over it.
     if (std::find(t.binds.begin(), t.binds.end(), thin::ld_cache) != t.binds.end()) {
         const auto st = jail.lstat(thin::ld_cache);
-        if (st && S_ISREG(st->st_mode) && st->st_size != 0) jail.replace_file(thin::ld_cache, "", 0644, 0, 0);
+        if (st && S_ISREG(st->st_mode) && st->st_size != 0) {
+            note(sink, changes::Action::updated, std::string(thin::ld_cache), "file", "emptied: the host's is bound");
+            if (!dry_run) jail.replace_file(thin::ld_cache, "", 0644, 0, 0);
+        }
     }
-    for (std::size_t i = 0; i < t.binds.size(); ++i)
-        made(thin::make_mount_point(jail, t.binds[i], t.bind_is_dir[i]), t.binds[i]);
+    for (std::size_t i = 0; i < t.binds.size(); ++i) mount_point(t.binds[i], t.bind_is_dir[i]);
     // The directories first: Jail::open refuses a root link leading nowhere.
-    for (const auto& l : t.links) made(thin::make_mount_point(jail, l.dir, true), l.dir);
+    for (const auto& l : t.links) mount_point(l.dir, true);
     for (const auto& l : t.links) {
         const std::string leaf = l.root.substr(1);
-        const auto st = sys::lstat_at(jail.fd(), leaf);
+        const auto st = gone.count(l.root) ? std::nullopt : sys::lstat_at(jail.fd(), leaf);
         if (!st) {
+            note(sink, changes::Action::created, l.root, "symlink", "-> " + l.target);
+            if (dry_run) continue;
             if (::symlinkat(l.target.c_str(), jail.fd(), leaf.c_str()) != 0)
                 throw SysError("cannot create symlink", jail.host_path(l.root), errno);
             if (::fchownat(jail.fd(), leaf.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW) != 0)
@@ -673,6 +738,36 @@ void log_socket(const Options& options, const std::string& jail_path, const Sink
          log_socket_name(jail_path));
     if (added && options.verbose && !options.dry_run)
         sink.out("Registered " + log_socket_name(jail_path) + " in " + dir + "/jk_socketd.ini");
+}
+
+// The thin jail's policy file: created, updated or left as it is.
+void note_policy(const Options& options, const std::string& jail_path, const std::string& text, const Sink& sink) {
+    const std::optional<std::string> was = thin::read_policy(options.confdir, jail_path);
+    const changes::Action action = !was           ? changes::Action::created
+                                   : *was == text ? changes::Action::unchanged
+                                                  : changes::Action::updated;
+    note(sink, action, isolation::policy_path(options.confdir, jail_path), "config", "[thin]");
+}
+
+// A dry run's thin layout for a jail still to be made: every mount point,
+// its parents and the root links would be created, and the policy written.
+void preview_new_thin(const Options& options, const ThinLayout& t, const std::string& jail_path, const Sink& sink) {
+    std::unordered_set<std::string> made;
+    auto mount_point = [&](const std::string& inner, bool directory) {
+        std::string prefix;
+        const std::vector<std::string> comps = path::components(inner);
+        for (std::size_t i = 0; i < comps.size(); ++i) {
+            prefix += "/" + comps[i];
+            if (!made.insert(prefix).second) continue;
+            const bool last = i + 1 == comps.size();
+            note(sink, changes::Action::created, prefix, last && !directory ? "file" : "directory",
+                 last ? "mount point" : "");
+        }
+    };
+    for (std::size_t i = 0; i < t.binds.size(); ++i) mount_point(t.binds[i], t.bind_is_dir[i]);
+    for (const auto& l : t.links) mount_point(l.dir, true);
+    for (const auto& l : t.links) note(sink, changes::Action::created, l.root, "symlink", "-> " + l.target);
+    note_policy(options, jail_path, t.policy, sink);
 }
 
 // A dry run for a jail that does not exist yet: everything would be made.
@@ -762,12 +857,6 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     const std::string jail_path =
         normalize_absolute(jail_arg.front() == '/' ? jail_arg : search_path::absolute(jail_arg));
     if (jail_path == "/") throw Error("ERROR: the jail cannot be '/'", unsafe_or_no_config);
-
-    if (options.dry_run && options.thin)
-        throw Error(
-            "ERROR: --dry-run cannot preview --thin (the binds, mount points and removed copies); "
-            "run it without --dry-run",
-            bad_option);
 
     // ---- a thin jail: what the binds show is not copied (MUST 6)
     std::optional<ThinLayout> thin_layout;
@@ -866,10 +955,12 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
                                        [](const copy::Step& st) { return in_system_root(st.source); }),
                         steps.end());
         }
-        // Never a dry run (refused above): the jail was opened.
-        drop_system_copies(*opened, *thin_layout, sink, options.verbose);
-        warn_unknown(*opened, sink);
-        build_thin(*opened, *thin_layout, sink, options.verbose);
+        if (opened) {
+            const std::unordered_set<std::string> gone =
+                drop_system_copies(*opened, *thin_layout, sink, options.verbose, options.dry_run);
+            warn_unknown(*opened, sink, gone);
+            build_thin(*opened, *thin_layout, sink, options.verbose, options.dry_run, gone);
+        }
     }
     for (const auto& [plan, o] : plans) {
         for (const auto& w : plan.warnings) sink.warn("warning: " + w);
@@ -877,6 +968,7 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     }
     if (!opened) {
         preview_new_jail(options, req, user_plan, plans, jail_path, sink);
+        if (thin_layout) preview_new_thin(options, *thin_layout, jail_path, sink);
         return;
     }
     const Jail& jail = *opened;
@@ -890,6 +982,7 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         log_socket(options, jail.path(), sink);
     }
     if (options.dry_run) {
+        if (thin_layout) note_policy(options, jail.path(), thin_layout->policy, sink);
         if (old_thin) {
             std::optional<std::string> rest = thin::remove_section(*old_thin);
             note(sink, rest && thin::has_any_section(*rest) ? changes::Action::updated : changes::Action::removed,
@@ -900,12 +993,7 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
 
     // ---- the policy last: a login sees the binds once the jail is ready
     if (thin_layout) {
-        const std::optional<std::string> was = thin::read_policy(options.confdir, jail.path());
-        note(sink,
-             !was                          ? changes::Action::created
-             : *was == thin_layout->policy ? changes::Action::unchanged
-                                           : changes::Action::updated,
-             isolation::policy_path(options.confdir, jail.path()), "config", "[thin]");
+        note_policy(options, jail.path(), thin_layout->policy, sink);
         thin::replace_policy(options.confdir, jail.path(), thin_layout->policy);
         if (options.verbose) sink.out("Wrote [thin] to " + isolation::policy_path(options.confdir, jail.path()));
     } else if (old_thin) {

@@ -56,7 +56,7 @@ I386_DIRS=(/lib32 /usr/lib32 /lib/i386-linux-gnu /usr/lib/i386-linux-gnu)
 find_i386() {
     local d
     for d in "${I386_DIRS[@]}"; do
-        [[ -f "$d/$1" ]] && readelf -h "$d/$1" 2>/dev/null | grep -q 'Machine:.*80386' && { echo "$d/$1"; return 0; }
+        [[ -f "$d/$1" ]] && readelf -h "$d/$1" 2>/dev/null | grep 'Machine:.*80386' >/dev/null && { echo "$d/$1"; return 0; }
     done
     return 1
 }
@@ -89,7 +89,7 @@ for name in "${expected[@]}"; do
     host=$(find_i386 "$name")
     got=""
     for d in "${I386_DIRS[@]}"; do [[ -e "$J$d/$name" ]] && { got="$J$d/$name"; break; }; done
-    if [[ -n $got ]] && readelf -h "$got" 2>/dev/null | grep -q 'Machine:.*80386'; then
+    if [[ -n $got ]] && readelf -h "$got" 2>/dev/null | grep 'Machine:.*80386' >/dev/null; then
         ok "the jail has the i386 $name (as $host)"
     else
         not_ok "the jail has the i386 $name"; diag "host: $host; jail: $(cd "$J" && find . -name "$name")"

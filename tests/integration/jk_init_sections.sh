@@ -253,7 +253,11 @@ mapfile -t SECTIONS < <(sed -n 's/^\[\([^]]*\)\][[:space:]]*$/\1/p' "$CFG" | gre
 for required in uidbasics netbasics logbasics jk_lsh limitedshell cvs git scp sftp ssh rsync procmail \
     basicshell interactiveshell midnightcommander extendedshell terminfo editors netutils apacheutils \
     extshellplusnet openvpn apache perl xauth xclients vncserver ping php python3 nodejs mysql-client composer env; do
-    printf '%s\n' "${SECTIONS[@]}" | grep -qxF "$required" || not_ok "section [$required] is in ini/jk_init.ini"
+    # No pipe into grep -q: under pipefail its early exit can end printf with
+    # SIGPIPE and fail the check for a section that is there.
+    found=0
+    for s in "${SECTIONS[@]}"; do [[ $s == "$required" ]] && found=1; done
+    ((found)) || not_ok "section [$required] is in ini/jk_init.ini"
 done
 
 for s in "${SECTIONS[@]}"; do

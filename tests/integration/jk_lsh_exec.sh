@@ -169,7 +169,7 @@ __attribute__((constructor)) static void planted(void) {
 EOC
 cc -shared -fPIC -o "$J/lib/pre.so" "$T_ROOT/pre.c" || fatal "cannot build the preload library"
 chmod 0755 "$J/lib/pre.so"
-if readelf -lW "$JK_LSH" | grep -q 'Requesting program interpreter'; then
+if readelf -lW "$JK_LSH" | grep 'Requesting program interpreter' >/dev/null; then
     # The ASan+UBSan build (.ci/sanitize.sh) links jk_lsh dynamically, as
     # sanitizers require: the loader, and so LD_PRELOAD, reaches jk_lsh
     # itself there. The plain build (the test suite stage) is static and

@@ -135,9 +135,35 @@ assert_eq "jk_init --dry-run after /etc/group went: that file alone" "/etc/group
     "$(report jk_init paths:created paths:updated <<<"$R_OUT" | tr -s '\n' ' ' | xargs)"
 assert_missing "jk_init --dry-run: /etc/group still missing" "$J2/etc/group"
 
-run_cmd "$JK_INIT" --dry-run --thin -c "$INI" -j "$J2" files
-assert_eq "jk_init --dry-run --thin is refused (exit 1)" 1 "$R_RC"
-assert_contains "jk_init --dry-run --thin: says why" "cannot preview --thin" "$R_ERR"
+# Thin jails: a new one, then a copy jail made thin (its system copies removed).
+changes_of() { report jk_init paths:created paths:updated paths:removed; }
+JT=$T_ROOT/jails/thin-new
+run_cmd "$JK_INIT" --dry-run --json --thin -c "$INI" -j "$JT" files
+assert_eq "jk_init --dry-run --thin --json of a new jail: exit 0, changed" "0:true" "$R_RC:$(report jk_init changed <<<"$R_OUT")"
+dry=$R_OUT
+assert_missing "jk_init --dry-run --thin: nothing made" "$JT"
+assert_missing "jk_init --dry-run --thin: no policy written" "$(jail_policy_file "$JT")"
+policy=$(jail_policy_file "$JT")
+assert_contains "jk_init --dry-run --thin: the policy file is to be created" "$JK_SYSCONFDIR/jails.d/${policy##*/}" \
+    "$(report jk_init paths:created <<<"$dry")"
+run_cmd "$JK_INIT" --json --thin -c "$INI" -j "$JT" files
+assert_eq "jk_init --thin --json: exit 0" 0 "$R_RC"
+assert_eq "jk_init --thin: the run did exactly what the dry run named" "$(changes_of <<<"$dry")" "$(changes_of <<<"$R_OUT")"
+run_cmd "$JK_INIT" --json --thin -c "$INI" -j "$JT" files
+assert_eq "jk_init --thin again: changed=false" false "$(report jk_init changed <<<"$R_OUT")"
+JC=$(make_jail copy-to-thin)
+"$JK_INIT" -c "$JK_INIT_INI" -j "$JC" basicshell >/dev/null 2>&1 || fatal "jk_init basicshell"
+before=$(listing "$JC")
+run_cmd "$JK_INIT" --dry-run --json --thin -c "$JK_INIT_INI" -j "$JC" basicshell
+assert_eq "jk_init --dry-run --thin of a copy jail: exit 0" 0 "$R_RC"
+dry=$R_OUT
+assert_ne "jk_init --dry-run --thin of a copy jail: its system copies are to be removed" 0 \
+    "$(report jk_init count:removed <<<"$dry")"
+assert_eq "jk_init --dry-run --thin: the copy jail is exactly as it was" "$before" "$(listing "$JC")"
+run_cmd "$JK_INIT" --json --thin -c "$JK_INIT_INI" -j "$JC" basicshell
+assert_eq "jk_init --thin of the copy jail: the run did exactly what the dry run named" \
+    "$(changes_of <<<"$dry")" "$(changes_of <<<"$R_OUT")"
+assert_missing "jk_init --thin: the copied /bin/bash is gone (the host's is bound)" "$JC/usr/bin/bash"
 
 run_cmd "$JK_INIT" --json --strict -c "$INI" -j "$J2" files nosuchsection
 assert_eq "jk_init --json --strict with a missing section: exit 4" 4 "$R_RC"
@@ -225,6 +251,6 @@ assert_contains "jk_jailuser --json: the document carries the message" "does not
     "$(report jk_jailuser error <<<"$R_OUT")"
 run_cmd "$JK_JAILUSER" --json -s /bin/sh -j "$U" "$USR"
 assert_eq "jk_jailuser --json, an unsafe jail: exit 33 without asking, the message in the document" "33:true" \
-    "$R_RC:$(report jk_jailuser error <<<"$R_OUT" | grep -qi 'jail' && echo true)"
+    "$R_RC:$(report jk_jailuser error <<<"$R_OUT" | grep -i 'jail' >/dev/null && echo true)"
 
 finish

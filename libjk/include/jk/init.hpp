@@ -116,7 +116,7 @@ struct Options {
     // configured directory, whatever -c names.
     std::string confdir = JK_SYSCONFDIR;
     // Resolve, check and decide everything, change nothing: every step
-    // goes to Sink::report only (not with thin).
+    // goes to Sink::report only.
     bool dry_run = false;
 };
 
