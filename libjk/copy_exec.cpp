@@ -125,11 +125,11 @@ private:
 
     void say(const std::string& line) { out_(line); }
 
-    void note(changes::Action action, const std::string& path, const char* type, std::string detail = {}) {
+    void note(changes::Action action, const std::string& path, const char* type, std::string detail = {}) const {
         if (opt_.changes != nullptr) opt_.changes->add(action, path, type, std::move(detail));
     }
     // created or updated, as `existing` says.
-    void note_put(bool existing, const Step& step, const char* type, std::string detail = {}) {
+    void note_put(bool existing, const Step& step, const char* type, std::string detail = {}) const {
         if (detail.empty() && step.is_library) detail = "library";
         note(existing ? changes::Action::updated : changes::Action::created, step.source, type, std::move(detail));
     }

@@ -200,7 +200,7 @@ public:
 private:
     std::string shown(const std::string& inner) const { return jail_.host_path(inner); }
     void say(const std::string& line) { out_(line); }
-    void record(changes::Action action, const std::string& inner, const char* type, std::string detail = {}) {
+    void record(changes::Action action, const std::string& inner, const char* type, std::string detail = {}) const {
         if (s_.changes != nullptr) s_.changes->add(action, inner, type, std::move(detail));
     }
     void note(const std::string& line) {
@@ -596,7 +596,7 @@ private:
         result_.outdated = static_cast<unsigned>(planned);
     }
 
-    void keep_changes(const changes::Report& added, const changes::Report& replaced) {
+    void keep_changes(const changes::Report& added, const changes::Report& replaced) const {
         if (s_.changes == nullptr) return;
         for (const auto& c : added.items())
             if (c.action != changes::Action::unchanged) s_.changes->add(c.action, c.path, c.type, c.detail);
