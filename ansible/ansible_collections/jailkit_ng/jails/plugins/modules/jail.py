@@ -57,11 +57,8 @@ options:
     description: A missing file, user or group fails the task before anything changes (jk_init --strict).
     type: bool
     default: false
-  bindir:
-    description: The directory of the jailkit-ng tools; by default /usr/sbin, then /usr/local/sbin.
-    type: path
-author:
-  - jailkit-ng developers
+extends_documentation_fragment:
+  - jailkit_ng.jails.tools
 notes:
   - Supports check mode and diff mode. The diff lists each entry created (+), updated (~) or removed (-).
   - The isolation policy of a jail (jk_jail.ini(5)) is a file under /etc/jailkit/jails.d; I(kind=thin) keeps

@@ -18,11 +18,8 @@ options:
     type: list
     elements: path
     default: []
-  bindir:
-    description: The directory of the jailkit-ng tools; by default /usr/sbin, then /usr/local/sbin.
-    type: path
-author:
-  - jailkit-ng developers
+extends_documentation_fragment:
+  - jailkit_ng.jails.tools
 notes:
   - Supports check mode.
 """

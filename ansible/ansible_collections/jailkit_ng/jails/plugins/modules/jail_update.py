@@ -36,11 +36,8 @@ options:
     description: Refuse (and change nothing) when more files would be removed.
     type: int
     default: 100
-  bindir:
-    description: The directory of the jailkit-ng tools; by default /usr/sbin, then /usr/local/sbin.
-    type: path
-author:
-  - jailkit-ng developers
+extends_documentation_fragment:
+  - jailkit_ng.jails.tools
 notes:
   - Supports check mode and diff mode.
 """

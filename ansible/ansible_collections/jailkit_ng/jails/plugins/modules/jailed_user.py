@@ -32,11 +32,8 @@ options:
     description: Move the home directory into the jail (jk_jailuser -m).
     type: bool
     default: false
-  bindir:
-    description: The directory of the jailkit-ng tools; by default /usr/sbin, then /usr/local/sbin.
-    type: path
-author:
-  - jailkit-ng developers
+extends_documentation_fragment:
+  - jailkit_ng.jails.tools
 notes:
   - Supports check mode and diff mode.
 """
