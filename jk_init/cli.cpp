@@ -29,6 +29,9 @@ const char* usage_text() {
            "                         read-only at every entry (" JK_SYSCONFDIR
            "/jails.d);\n"
            "                         without it, a thin jail is made a copy jail again\n"
+           "      --policy=FILE      the jail's isolation policy is to hold FILE's\n"
+           "                         sections (jk_jail.ini(5); not [thin], which\n"
+           "                         --thin writes); a FILE without sections removes it\n"
            "      --dry-run          change nothing; report what would be done\n"
            "      --json             print what was (or would be) created, updated,\n"
            "                         removed and left alone as JSON (jk_json(5))\n"
@@ -42,7 +45,7 @@ const char* usage_text() {
 }
 
 Options parse_args(const std::vector<std::string>& argv) {
-    enum { opt_version = 256, opt_strict, opt_thin, opt_dry_run, opt_json };
+    enum { opt_version = 256, opt_strict, opt_thin, opt_dry_run, opt_json, opt_policy };
     static const option long_options[] = {
         {"jail", required_argument, nullptr, 'j'},
         {"configfile", required_argument, nullptr, 'c'},
@@ -54,6 +57,7 @@ Options parse_args(const std::vector<std::string>& argv) {
         {"thin", no_argument, nullptr, opt_thin},
         {"dry-run", no_argument, nullptr, opt_dry_run},
         {"json", no_argument, nullptr, opt_json},
+        {"policy", required_argument, nullptr, opt_policy},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, opt_version},
         {nullptr, 0, nullptr, 0},
@@ -74,6 +78,10 @@ Options parse_args(const std::vector<std::string>& argv) {
             case opt_thin: o.thin = true; break;
             case opt_dry_run: o.dry_run = true; break;
             case opt_json: o.json = true; break;
+            case opt_policy:
+                if (*arg == '\0') throw jk::UsageError("option '--policy' needs a file name");
+                o.policy_file = arg;
+                break;
             case opt_version: o.version = true; break;
             default: throw jk::UsageError("unexpected option");
         }

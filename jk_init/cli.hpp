@@ -14,9 +14,10 @@ struct Options {
     bool force = false;
     bool hardlink = false;
     bool strict = false;
-    bool thin = false;     // --thin
-    bool dry_run = false;  // --dry-run: decide everything, change nothing
-    bool json = false;     // --json: the report of jk_json(5) on stdout
+    bool thin = false;        // --thin
+    std::string policy_file;  // --policy=FILE
+    bool dry_run = false;     // --dry-run: decide everything, change nothing
+    bool json = false;        // --json: the report of jk_json(5) on stdout
     bool list = false;
     bool help = false;
     bool version = false;

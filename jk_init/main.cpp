@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
         io.strict = o.strict;
         io.thin = o.thin;
         io.dry_run = o.dry_run;
+        io.policy_file = o.policy_file;
         jk::changes::Report report;
         jk::init::Sink sink;
         // With --json stdout is the report alone; a dry run prints its plan

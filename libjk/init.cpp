@@ -484,7 +484,8 @@ bool covered_by(const std::string& path, const std::vector<std::string>& binds) 
 }
 
 // `extra` are section paths that are neither system nor copied (/opt/x).
-ThinLayout plan_thin(const Options& options, const std::string& jail_path, std::vector<std::string> extra) {
+ThinLayout plan_thin(const Options& options, const std::string& jail_path, std::vector<std::string> extra,
+                     const std::optional<std::string>& wanted) {
     ThinLayout t;
     std::vector<std::string> binds = std::move(extra);
     for (std::string_view r : thin::system_roots) {
@@ -518,7 +519,12 @@ ThinLayout plan_thin(const Options& options, const std::string& jail_path, std::
         }
         t.bind_is_dir.push_back(dir);
     }
-    t.policy = thin::planned_policy(options.confdir, jail_path, t.binds);
+    if (wanted) {
+        t.policy = thin::set_section(*wanted, t.binds);
+        (void)isolation::parse_policy(t.policy, isolation::policy_path(options.confdir, jail_path), jail_path);
+    } else {
+        t.policy = thin::planned_policy(options.confdir, jail_path, t.binds);
+    }
     return t;
 }
 
@@ -749,6 +755,57 @@ void note_policy(const Options& options, const std::string& jail_path, const std
     note(sink, action, isolation::policy_path(options.confdir, jail_path), "config", "[thin]");
 }
 
+// The jail's policy file at the end of a run: the thin layout's text, or
+// --policy's sections (no section: no file), or the old text without
+// [thin] when a thin jail is made a copy jail again; else left alone.
+void finish_policy(const Options& options, const Jail& jail, const std::string* thin_text,
+                   const std::optional<std::string>& old_thin, const std::optional<std::string>& wanted,
+                   const Sink& sink) {
+    std::optional<std::string> next;
+    if (thin_text) {
+        next = *thin_text;
+    } else if (wanted) {
+        if (thin::has_any_section(*wanted)) next = *wanted;
+    } else if (old_thin) {
+        next = thin::remove_section(*old_thin);
+        if (next && !thin::has_any_section(*next)) next.reset();
+    } else {
+        return;
+    }
+    const std::string shown = isolation::policy_path(options.confdir, jail.path());
+    const std::optional<std::string> was = thin::read_policy(options.confdir, jail.path());
+    const changes::Action action = was == next ? changes::Action::unchanged
+                                   : !was      ? changes::Action::created
+                                   : !next     ? changes::Action::removed
+                                               : changes::Action::updated;
+    note(sink, action, shown, "config", thin_text ? "[thin]" : wanted ? "--policy" : "[thin] removed");
+    if (options.dry_run || action == changes::Action::unchanged) return;
+    if (old_thin && !thin_text) {
+        // A copy jail again: the loader's placeholder goes (ldconfig wrote a
+        // real cache over it when libraries were copied), then [thin].
+        const auto st = jail.lstat(thin::ld_cache);
+        if (st && S_ISREG(st->st_mode) && st->st_size == 0) {
+            Jail::Parent p = jail.open_parent(thin::ld_cache);
+            if (::unlinkat(p.dir.get(), p.leaf.c_str(), 0) != 0 && errno != ENOENT)
+                throw SysError("cannot remove", jail.host_path(thin::ld_cache), errno);
+        }
+    }
+    thin::replace_policy(options.confdir, jail.path(), next);
+    if (options.verbose) sink.out((next ? "Wrote " : "Removed ") + shown);
+}
+
+// --policy=FILE: the sections the jail's policy file is to hold, checked
+// before anything is written (MUST 1). [thin] is --thin's alone.
+std::string wanted_policy_text(const Options& options, const std::string& jail_path) {
+    std::string text = sys::read_file(options.policy_file);
+    if (thin::has_section(text))
+        throw Error("ERROR: " + quoted(options.policy_file) +
+                        " has a [thin] section: jk_init --thin writes it; leave it out of --policy",
+                    bad_option);
+    if (thin::has_any_section(text)) (void)isolation::parse_policy(text, options.policy_file, jail_path);
+    return text;
+}
+
 // A dry run's thin layout for a jail still to be made: every mount point,
 // its parents and the root links would be created, and the policy written.
 void preview_new_thin(const Options& options, const ThinLayout& t, const std::string& jail_path, const Sink& sink) {
@@ -858,6 +915,9 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         normalize_absolute(jail_arg.front() == '/' ? jail_arg : search_path::absolute(jail_arg));
     if (jail_path == "/") throw Error("ERROR: the jail cannot be '/'", unsafe_or_no_config);
 
+    std::optional<std::string> wanted_policy;  // --policy
+    if (!options.policy_file.empty()) wanted_policy = wanted_policy_text(options, jail_path);
+
     // ---- a thin jail: what the binds show is not copied (MUST 6)
     std::optional<ThinLayout> thin_layout;
     std::optional<std::string> old_thin;  // the policy of a thin jail made a copy jail again
@@ -881,7 +941,7 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         split(paths);
         split(owner_paths);
         split(setuid_paths);
-        thin_layout = plan_thin(options, jail_path, std::move(bound));
+        thin_layout = plan_thin(options, jail_path, std::move(bound), wanted_policy);
     } else {
         old_thin = thin_policy_text(options, jail_path);
     }
@@ -968,7 +1028,11 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     }
     if (!opened) {
         preview_new_jail(options, req, user_plan, plans, jail_path, sink);
-        if (thin_layout) preview_new_thin(options, *thin_layout, jail_path, sink);
+        if (thin_layout)
+            preview_new_thin(options, *thin_layout, jail_path, sink);
+        else if (wanted_policy && thin::has_any_section(*wanted_policy))
+            note(sink, changes::Action::created, isolation::policy_path(options.confdir, jail_path), "config",
+                 "--policy");
         return;
     }
     const Jail& jail = *opened;
@@ -981,37 +1045,8 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         make_dirs(jail, "/dev", sink, options.verbose, options.dry_run);
         log_socket(options, jail.path(), sink);
     }
-    if (options.dry_run) {
-        if (thin_layout) note_policy(options, jail.path(), thin_layout->policy, sink);
-        if (old_thin) {
-            std::optional<std::string> rest = thin::remove_section(*old_thin);
-            note(sink, rest && thin::has_any_section(*rest) ? changes::Action::updated : changes::Action::removed,
-                 isolation::policy_path(options.confdir, jail.path()), "config", "[thin] removed");
-        }
-        return;
-    }
-
     // ---- the policy last: a login sees the binds once the jail is ready
-    if (thin_layout) {
-        note_policy(options, jail.path(), thin_layout->policy, sink);
-        thin::replace_policy(options.confdir, jail.path(), thin_layout->policy);
-        if (options.verbose) sink.out("Wrote [thin] to " + isolation::policy_path(options.confdir, jail.path()));
-    } else if (old_thin) {
-        // A copy jail again: the loader's placeholder goes (ldconfig wrote a
-        // real cache over it when libraries were copied), then [thin].
-        const auto st = jail.lstat(thin::ld_cache);
-        if (st && S_ISREG(st->st_mode) && st->st_size == 0) {
-            Jail::Parent p = jail.open_parent(thin::ld_cache);
-            if (::unlinkat(p.dir.get(), p.leaf.c_str(), 0) != 0 && errno != ENOENT)
-                throw SysError("cannot remove", jail.host_path(thin::ld_cache), errno);
-        }
-        std::optional<std::string> rest = thin::remove_section(*old_thin);
-        if (rest && !thin::has_any_section(*rest)) rest.reset();
-        note(sink, rest ? changes::Action::updated : changes::Action::removed,
-             isolation::policy_path(options.confdir, jail.path()), "config", "[thin] removed");
-        thin::replace_policy(options.confdir, jail.path(), rest);
-        if (options.verbose) sink.out("Removed [thin] from " + isolation::policy_path(options.confdir, jail.path()));
-    }
+    finish_policy(options, jail, thin_layout ? &thin_layout->policy : nullptr, old_thin, wanted_policy, sink);
 }
 
 }  // namespace jk::init

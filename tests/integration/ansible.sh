@@ -12,7 +12,8 @@
 #      reports changed=0;
 #   5. failures: an unknown section, an unsafe jail directory and a missing
 #      user each fail with the tool's message and change nothing;
-#   6. jail_update and jail_facts; state=absent refused while a user is
+#   6. jail_update and jail_facts; an isolation policy set, kept (changed=0)
+#      and a malformed one refused; state=absent refused while a user is
 #      jailed there, then removes the jail.
 # The modules get this build's tools through bindir (a root-owned copy),
 # never $PATH, so an installed jailkit can never stand in.
@@ -167,6 +168,16 @@ task update "jailkit_ng.jails.jail_update: {path: $J, bindir: $TOOLS}"
 assert_eq "6. jail_update on a current jail: ok, changed=0" "0:0" "$(recap failed):$(recap changed)"
 task facts "jailkit_ng.jails.jail_facts: {paths: [$J], bindir: $TOOLS}"
 assert_eq "6. jail_facts: ok, changed=0" "0:0" "$(recap failed):$(recap changed)"
+POLICY_ARGS="path: $J, sections: [sftp], bindir: $TOOLS, config: $JK_INIT_INI"
+task policy "jailkit_ng.jails.jail: {$POLICY_ARGS, policy: \"[limits]\\nnproc = 300\\n\"}"
+assert_eq "6. a policy: ok, changed" "0:1" "$(recap failed):$(recap changed)"
+pfile=$(jail_policy_file "$J")
+assert_eq "6. the jail's policy file holds it" $'[limits]\nnproc = 300' "$(cat "$pfile" 2>/dev/null)"
+task policy "jailkit_ng.jails.jail: {$POLICY_ARGS, policy: \"[limits]\\nnproc = 300\\n\"}"
+assert_eq "6. the same policy again: changed=0" "0:0" "$(recap failed):$(recap changed)"
+task policy "jailkit_ng.jails.jail: {$POLICY_ARGS, policy: \"[limits]\\nnproc = many\\n\"}"
+assert_eq "6. a malformed policy fails the task" 1 "$(recap failed)"
+assert_eq "6. and the policy file is as it was" $'[limits]\nnproc = 300' "$(cat "$pfile" 2>/dev/null)"
 task absent "jailkit_ng.jails.jail: {path: $J, state: absent, bindir: $TOOLS}"
 assert_eq "6. state=absent is refused while users are jailed there" 1 "$(recap failed)"
 assert_contains "6. naming them" "$U1" "$R_OUT"

@@ -165,6 +165,38 @@ assert_eq "jk_init --thin of the copy jail: the run did exactly what the dry run
     "$(changes_of <<<"$dry")" "$(changes_of <<<"$R_OUT")"
 assert_missing "jk_init --thin: the copied /bin/bash is gone (the host's is bound)" "$JC/usr/bin/bash"
 
+# --policy: the jail's isolation policy holds the file's sections.
+"$JK_INIT" -c "$INI" -j "$J2" files >/dev/null 2>&1 || fatal "jk_init $J2 again"
+POL=$T_ROOT/policy.ini
+printf '[limits]\nnproc = 512\n' >"$POL"
+pfile=$(jail_policy_file "$J2"); pshown=$JK_SYSCONFDIR/jails.d/${pfile##*/}
+run_cmd "$JK_INIT" --dry-run --json --policy="$POL" -c "$INI" -j "$J2" files
+assert_eq "jk_init --policy --dry-run: exactly the policy file to be created" "0:$pshown" \
+    "$R_RC:$(report jk_init paths:created paths:updated <<<"$R_OUT" | paste -sd' ' | sed 's/ *$//')"
+assert_missing "jk_init --policy --dry-run: no policy written" "$pfile"
+run_cmd "$JK_INIT" --json --policy="$POL" -c "$INI" -j "$J2" files
+assert_eq "jk_init --policy: the policy file created" "0:$pshown" "$R_RC:$(report jk_init paths:created <<<"$R_OUT")"
+assert_eq "jk_init --policy: it holds the file's sections" "$(cat "$POL")" "$(cat "$pfile" 2>/dev/null)"
+run_cmd "$JK_INIT" --json --policy="$POL" -c "$INI" -j "$J2" files
+assert_eq "jk_init --policy again: changed=false" false "$(report jk_init changed <<<"$R_OUT")"
+printf '[limits]\nnproc = 256\n' >"$POL"
+run_cmd "$JK_INIT" --json --policy="$POL" -c "$INI" -j "$J2" files
+assert_eq "jk_init --policy with another value: the policy updated" "$pshown" "$(report jk_init paths:updated <<<"$R_OUT")"
+printf '[limits]\nnproc = lots\n' >"$POL"
+before=$(cat "$pfile")
+run_cmd "$JK_INIT" --json --policy="$POL" -c "$INI" -j "$J2" files
+assert_ne "jk_init --policy with a malformed value: refused" 0 "$R_RC"
+assert_contains "jk_init --policy refused: the message names the file" "$POL" "$(report jk_init error <<<"$R_OUT")"
+assert_eq "jk_init --policy refused: the policy is as it was" "$before" "$(cat "$pfile")"
+printf '[thin]\nro_binds = /usr\n' >"$POL"
+run_cmd "$JK_INIT" --json --policy="$POL" -c "$INI" -j "$J2" files
+assert_eq "jk_init --policy with a [thin] section: exit 1" 1 "$R_RC"
+: >"$POL"
+run_cmd "$JK_INIT" --json --policy="$POL" -c "$INI" -j "$J2" files
+assert_eq "jk_init --policy with no section: the policy removed" "0:$pshown" \
+    "$R_RC:$(report jk_init paths:removed <<<"$R_OUT")"
+assert_missing "jk_init --policy with no section: no policy file" "$pfile"
+
 run_cmd "$JK_INIT" --json --strict -c "$INI" -j "$J2" files nosuchsection
 assert_eq "jk_init --json --strict with a missing section: exit 4" 4 "$R_RC"
 assert_contains "jk_init --json --strict: the document carries the refusal" "nosuchsection" \

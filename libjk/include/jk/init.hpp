@@ -115,6 +115,10 @@ struct Options {
     // Where the entry reads the jail's policy (jails.d/): always the
     // configured directory, whatever -c names.
     std::string confdir = JK_SYSCONFDIR;
+    // --policy: a file whose sections (jk_jail.ini(5), all but [thin]) the
+    // jail's policy file is to hold; empty: the policy's sections are left
+    // as they are. A file without sections removes the policy (but [thin]).
+    std::string policy_file;
     // Resolve, check and decide everything, change nothing: every step
     // goes to Sink::report only.
     bool dry_run = false;

@@ -37,6 +37,12 @@ options:
     type: str
     choices: [copy, thin]
     default: copy
+  policy:
+    description:
+      - The jail's isolation policy (jk_jail.ini(5)) as INI text, all sections but C([thin]), which I(kind=thin)
+        manages (C(jk_init --policy)). Checked as the entry checks it before anything changes.
+      - An empty string removes the policy (a thin jail keeps its C([thin])); not set, the policy is left alone.
+    type: str
   state:
     description: Whether the jail should exist.
     type: str
@@ -62,7 +68,7 @@ extends_documentation_fragment:
 notes:
   - Supports check mode and diff mode. The diff lists each entry created (+), updated (~) or removed (-).
   - The isolation policy of a jail (jk_jail.ini(5)) is a file under /etc/jailkit/jails.d; I(kind=thin) keeps
-    its C([thin]) section, the admin's other sections are never touched.
+    its C([thin]) section; without I(policy) the other sections are never touched.
 """
 
 EXAMPLES = r"""
@@ -70,6 +76,17 @@ EXAMPLES = r"""
   jailkit_ng.jails.jail:
     path: /home/sftproot
     sections: [sftp, scp, jk_lsh]
+
+- name: A jail whose users see only their own processes, with no network
+  jailkit_ng.jails.jail:
+    path: /home/sftproot
+    sections: [sftp]
+    policy: |
+      [isolation]
+      namespaces = pid, ipc, uts, mount
+      network = loopback
+      [limits]
+      nproc = 256
 
 - name: A thin jail for shell users
   jailkit_ng.jails.jail:
@@ -163,6 +180,12 @@ def present(module, path):
             argv.append(opt)
     if p["kind"] == "thin":
         argv.append("--thin")
+    if p["policy"] is not None:
+        # A file of the module's own temporary directory (0700, root's).
+        policy_file = os.path.join(module.tmpdir, "policy.ini")
+        with open(policy_file, "w") as f:
+            f.write(p["policy"])
+        argv.append("--policy=" + policy_file)
     argv += ["-j", path, "--"] + p["sections"]
     report = run_report(module, argv)
     files = copy_files(module, path, os.path.isdir(path))
@@ -209,6 +232,7 @@ def main():
         sections=dict(type="list", elements="str", default=[]),
         files=dict(type="list", elements="path", default=[]),
         kind=dict(type="str", choices=["copy", "thin"], default="copy"),
+        policy=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         config=dict(type="path"),
         force=dict(type="bool", default=False),
