@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 

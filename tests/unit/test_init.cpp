@@ -2,10 +2,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/init.hpp"
 #include "tmpjail.hpp"

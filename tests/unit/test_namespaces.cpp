@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -37,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/isolation.hpp"
