@@ -187,6 +187,15 @@ TEST_CASE("expand_item: globs, bare names, missing paths", "[jk_init]") {
     CHECK(jk::init::expand_item("/etc/passwd", true) == Strings{"/etc/passwd"});
 }
 
+TEST_CASE("expand_item: 'A | B' alternatives, missing only when none exists", "[jk_init]") {
+    CHECK(jk::init::expand_item("/no/such/file | /etc/passwd", true) == Strings{"/etc/passwd"});
+    CHECK(jk::init::expand_item("/etc/passwd|/no/such/file", true) == Strings{"/etc/passwd"});
+    CHECK(jk::init::expand_item(" /etc/passwd | /usr/bin/tru? ", true) == Strings{"/etc/passwd", "/usr/bin/true"});
+    CHECK(jk::init::expand_item("/etc/passwd | /usr/bin/tru?", false) == Strings{"/etc/passwd"});
+    CHECK(jk::init::expand_item("/no/such/file | /no/such/*", true).empty());
+    CHECK(jk::init::expand_item("| |", true).empty());
+}
+
 TEST_CASE("create_jail_dir makes missing components 0755 root:root below safe parents", "[jk_init][root]") {
     jk::test::TempJail t;
     const std::string j = t / "a/b/jail";
