@@ -379,6 +379,17 @@ TEST_CASE("get_list splits on commas and newlines and warns on space-separated i
     CHECK(jk::config::split_list(" , ,\n").empty());
 }
 
+TEST_CASE("get_list: blanks around jk_init's 'A | B' are no finding, one inside a path is", "[config]") {
+    IniFile ini = parse("[s]\nalt = /a | /b,/c|/d\nbad = /a | /b c\n");
+    const Section& s = *ini.find("s");
+    std::vector<std::string> warnings;
+    CHECK(s.get_list("alt", &warnings) == std::vector<std::string>{"/a | /b", "/c|/d"});
+    CHECK(warnings.empty());
+    CHECK(s.get_list("bad", &warnings) == std::vector<std::string>{"/a | /b c"});
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].rfind("t.ini:3: item '/a | /b c' of 'bad' contains a blank", 0) == 0);
+}
+
 TEST_CASE("DEFAULT: inherited only on request (Python tools), never by find (C tools)", "[config]") {
     IniFile ini = parse("[DEFAULT]\numask = 077\npaths = /d\n[alice]\npaths = /a\n");
     const Section& alice = *ini.find("alice");
