@@ -143,7 +143,12 @@ in_root apt-get update -q --error-on=any >"$W/apt-update.log" 2>&1 || { cat "$W/
 pkgs=(g++ meson ninja-build pkg-config libinih-dev libcap-dev libacl1-dev libseccomp-dev catch2
       python3 perl git openssh-client openssh-server openssh-sftp-server rsync iproute2 procmail
       acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar mandoc
-      dpkg-dev debhelper fakeroot bash-completion)
+      dpkg-dev debhelper fakeroot bash-completion
+      # Debian 12 and 13 hosts resolve root and nobody through
+      # libnss_systemd too ("passwd: files systemd"); a minbase root has only
+      # "files", and programs in jails without those users in their passwd
+      # (ssh, scp, sftp-server, id) would then fail here and nowhere else.
+      libnss-systemd)
 if ! in_root apt-get install -y -q --no-install-recommends "${pkgs[@]}" >"$W/apt-install.log" 2>&1; then
     tail -n 30 "$W/apt-install.log" >&2
     grep -qE 'Failed to fetch|Unable to fetch|Could not resolve|Temporary failure' "$W/apt-install.log" \
@@ -163,7 +168,9 @@ tar -C "$repo" --exclude='./build*' --exclude='./obj-*' --exclude=./.git -cf - .
     tar -C "$R/src/jailkit-ng" --no-same-owner -xf -
 in_root sh -c 'cd /src/jailkit-ng && meson setup build -Dwerror=true -Dtests=true >/dev/null && nice ninja -j2 -C build' \
     >"$W/build.log" 2>&1 || { tail -n 60 "$W/build.log" >&2; die "the build on Debian 13 failed (log above)"; }
-grep -c 'warning:' "$W/build.log" | sed 's/$/ compiler warnings/'
+# -Werror stops the build on a compiler warning; the linker's notes about
+# getpwnam in the static jk_lsh are expected (as on Debian 12).
+echo "built: $(grep -c 'Compiling C++ object' "$W/build.log") C++ files, no compiler warning"
 
 # ---------------------------------------------------------------- 3. the tests
 
@@ -176,7 +183,8 @@ grep -E '^ *[0-9]+/[0-9]+ ' "$W/test.log" || true
 grep -hE '^# +.*(is not installed on|not on) this host' "$R"/src/jailkit-ng/build/meson-logs/testlog.txt | sort -u || true
 in_root python3 /src/jailkit-ng/tests/lib/count_results.py /src/jailkit-ng/build/meson-logs/testlog.json "Debian 13 tests"
 if ((rc != 0)); then
-    grep -E '^(not ok|# )' "$R/src/jailkit-ng/build/meson-logs/testlog.txt" | grep -B3 '^not ok' | head -n 80 >&2 || true
+    # meson's error logs of the failed tests: TAP failures and Catch2's.
+    grep -vE '^(ok |#   .*(is not installed on|not on) this host)' "$W/test.log" | head -n 400 >&2 || true
     die "tests failed on Debian 13 (meson test exit $rc)"
 fi
 
