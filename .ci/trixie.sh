@@ -120,7 +120,9 @@ for n in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
     mknod -m 0666 "$R/dev/$name" c "$maj" "$min"
 done
 mkdir -m 0755 "$R/dev/net" && mknod -m 0666 "$R/dev/net/tun" c 10 200
-mkdir -m 0755 "$R/dev/pts" "$R/dev/shm" && chmod 1777 "$R/dev/shm"
+mkdir -m 0755 "$R/dev/pts" "$R/dev/shm"
+# /dev/shm a tmpfs of its own (the unit tests write a MiB or more there).
+mount -t tmpfs -o nosuid,nodev,mode=1777 jk-trixie-shm "$R/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 jk-trixie-devpts "$R/dev/pts"
 ln -s pts/ptmx "$R/dev/ptmx"
 ln -s /proc/self/fd "$R/dev/fd"
