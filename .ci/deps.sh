@@ -17,7 +17,7 @@ apt-get install -y -q --no-install-recommends "${dpkg_opts[@]}" \
   python3 perl git openssh-client openssh-server openssh-sftp-server rsync iproute2 procmail \
   acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar man-db mandoc \
   clang-tidy clang-format cppcheck dpkg-dev debhelper fakeroot bash-completion \
-  ansible-core
+  ansible-core debootstrap
 # 32-bit programs in jails (issue 18, tests/integration/i386.sh): the i386
 # loader and libraries, and cc -m32.
 apt-get install -y -q --no-install-recommends "${dpkg_opts[@]}" gcc-multilib libc6-i386

@@ -126,7 +126,16 @@ std::optional<std::vector<std::string>> Section::get_list(std::string_view key,
     std::vector<std::string> items = split_list(e->value);
     if (warnings) {
         for (const std::string& item : items) {
-            if (item.find_first_of(" \t") == std::string::npos) continue;
+            // Blanks around the '|' of jk_init's "A | B" alternatives are
+            // part of that syntax; only a blank inside one path is a finding.
+            bool blank = false;
+            for (std::string_view rest = item; !blank;) {
+                const std::size_t bar = rest.find('|');
+                blank = text::trim(rest.substr(0, bar)).find_first_of(" \t") != std::string_view::npos;
+                if (bar == std::string_view::npos) break;
+                rest.remove_prefix(bar + 1);
+            }
+            if (!blank) continue;
             warnings->push_back(file_ + ":" + std::to_string(e->line) + ": item " + quoted(item) + " of " +
                                 quoted(e->raw_key) +
                                 " contains a blank; list items are separated by ',', not by spaces");

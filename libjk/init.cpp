@@ -198,6 +198,24 @@ std::optional<std::string> add_log_socket(std::string_view text, const std::stri
 // ---------------------------------------------------------------- system
 
 std::vector<std::string> expand_item(const std::string& item, bool allow_glob) {
+    if (item.find('|') != std::string::npos) {
+        // "A | B": the same file where releases put it in different places
+        // (Debian 12 and 13); every alternative found is used, and the item
+        // is missing only when none is.
+        std::vector<std::string> out;
+        std::string_view rest = item;
+        while (true) {
+            const std::size_t bar = rest.find('|');
+            const std::string_view alt = text::trim(rest.substr(0, bar));
+            if (!alt.empty()) {
+                std::vector<std::string> found = expand_item(std::string(alt), allow_glob);
+                out.insert(out.end(), found.begin(), found.end());
+            }
+            if (bar == std::string_view::npos) break;
+            rest.remove_prefix(bar + 1);
+        }
+        return out;
+    }
     if (item.find('/') == std::string::npos) {
         // A bare program name, as jailkit's own ini files use ("paths = scp").
         if (auto found = search_path::locate(item)) return {*found};

@@ -53,6 +53,12 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+// Not decltype(&std::fclose): glibc 2.41 (Debian 13) declares fclose nonnull,
+// and g++ 14 warns that a template argument drops that attribute.
+struct FileCloser {
+    void operator()(FILE* f) const { std::fclose(f); }
+};
+
 constexpr int ldd_timeout_ms = 60'000;
 const char* const roots[] = {"/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu"};
 
@@ -362,7 +368,7 @@ public:
 
     void file(const std::string& rel, const std::string& bytes) {
         fs::create_directories(fs::path(at(rel)).parent_path());
-        std::unique_ptr<FILE, decltype(&std::fclose)> f(std::fopen(at(rel).c_str(), "wbe"), &std::fclose);
+        std::unique_ptr<FILE, FileCloser> f(std::fopen(at(rel).c_str(), "wbe"));
         if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
             throw jk::SysError("cannot write", at(rel), errno);
         ::chmod(at(rel).c_str(), 0755);

@@ -17,6 +17,12 @@
 
 namespace jk::test {
 
+// Not decltype(&std::fclose): glibc 2.41 (Debian 13) declares fclose nonnull,
+// and g++ 14 warns that a template argument drops that attribute.
+struct FileCloser {
+    void operator()(FILE* f) const { std::fclose(f); }
+};
+
 class TempDir {
 public:
     TempDir() {
@@ -38,7 +44,7 @@ public:
     std::string write(const std::string& rel, const std::string& bytes, mode_t mode = 0644) const {
         std::string p = *this / rel;
         std::filesystem::create_directories(std::filesystem::path(p).parent_path());
-        std::unique_ptr<FILE, decltype(&std::fclose)> f(std::fopen(p.c_str(), "wbe"), &std::fclose);
+        std::unique_ptr<FILE, FileCloser> f(std::fopen(p.c_str(), "wbe"));
         if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
             throw SysError("cannot write", p, errno);
         f.reset();

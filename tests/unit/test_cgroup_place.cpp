@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/cgroup_place.hpp"
 #include "jk/error.hpp"
 #include "tmpjail.hpp"

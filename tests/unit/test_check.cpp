@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <fstream>
 
+#include "catch.hpp"
 #include "jk/check.hpp"
 #include "jk/config.hpp"
 #include "jk/users.hpp"

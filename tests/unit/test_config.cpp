@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 
@@ -377,6 +377,17 @@ TEST_CASE("get_list splits on commas and newlines and warns on space-separated i
     CHECK(warnings.empty());
     CHECK(s.get_list("missing") == std::nullopt);
     CHECK(jk::config::split_list(" , ,\n").empty());
+}
+
+TEST_CASE("get_list: blanks around jk_init's 'A | B' are no finding, one inside a path is", "[config]") {
+    IniFile ini = parse("[s]\nalt = /a | /b,/c|/d\nbad = /a | /b c\n");
+    const Section& s = *ini.find("s");
+    std::vector<std::string> warnings;
+    CHECK(s.get_list("alt", &warnings) == std::vector<std::string>{"/a | /b", "/c|/d"});
+    CHECK(warnings.empty());
+    CHECK(s.get_list("bad", &warnings) == std::vector<std::string>{"/a | /b c"});
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].rfind("t.ini:3: item '/a | /b c' of 'bad' contains a blank", 0) == 0);
 }
 
 TEST_CASE("DEFAULT: inherited only on request (Python tools), never by find (C tools)", "[config]") {

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 
+#include "catch.hpp"
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
 #include "tests/unit/tmpjail.hpp"

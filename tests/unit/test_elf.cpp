@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/elf.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"

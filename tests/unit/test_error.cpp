@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <cerrno>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/main.hpp"
 

@@ -1,8 +1,8 @@
 // Regression tests for what the fuzz targets (tests/fuzz) found: each case
 // is the minimised input of a finding, checked against the fixed rule.
-#include <catch2/catch.hpp>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 #include "jk/init.hpp"

@@ -2,10 +2,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/init.hpp"
 #include "tmpjail.hpp"
@@ -185,6 +185,15 @@ TEST_CASE("expand_item: globs, bare names, missing paths", "[jk_init]") {
     CHECK(jk::init::expand_item("/no/such/*", true).empty());
     CHECK(jk::init::expand_item("/no/such/file", true).empty());
     CHECK(jk::init::expand_item("/etc/passwd", true) == Strings{"/etc/passwd"});
+}
+
+TEST_CASE("expand_item: 'A | B' alternatives, missing only when none exists", "[jk_init]") {
+    CHECK(jk::init::expand_item("/no/such/file | /etc/passwd", true) == Strings{"/etc/passwd"});
+    CHECK(jk::init::expand_item("/etc/passwd|/no/such/file", true) == Strings{"/etc/passwd"});
+    CHECK(jk::init::expand_item(" /etc/passwd | /usr/bin/tru? ", true) == Strings{"/etc/passwd", "/usr/bin/true"});
+    CHECK(jk::init::expand_item("/etc/passwd | /usr/bin/tru?", false) == Strings{"/etc/passwd"});
+    CHECK(jk::init::expand_item("/no/such/file | /no/such/*", true).empty());
+    CHECK(jk::init::expand_item("| |", true).empty());
 }
 
 TEST_CASE("create_jail_dir makes missing components 0755 root:root below safe parents", "[jk_init][root]") {

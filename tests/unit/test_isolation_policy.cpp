@@ -4,12 +4,12 @@
 // files ([root]).
 #include <sys/resource.h>
 
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/isolation.hpp"
 #include "tmpjail.hpp"

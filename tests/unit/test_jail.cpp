@@ -2,9 +2,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/jail.hpp"
 #include "jk/sys.hpp"

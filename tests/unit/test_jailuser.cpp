@@ -9,13 +9,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/jailuser.hpp"
 #include "jk/users.hpp"

@@ -2,10 +2,10 @@
 // jail, the user from the jail's passwd and group, the home of a host user,
 // the environment.
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/jexec.hpp"
 #include "jk/privilege.hpp"

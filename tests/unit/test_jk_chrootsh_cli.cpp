@@ -1,6 +1,5 @@
 // jk_chrootsh takes no options: only a lone --help or --version is its own.
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "jk_chrootsh/cli.hpp"
 
 using jk_chrootsh::Action;

@@ -1,5 +1,4 @@
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk_init/cli.hpp"
 #include "tests/unit/cli_support.hpp"

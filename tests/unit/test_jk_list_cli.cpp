@@ -1,8 +1,7 @@
 // jk_list's options: valid and invalid command lines side by side.
 #include <signal.h>
 
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "cli_support.hpp"
 #include "jk_list/cli.hpp"
 

@@ -1,7 +1,7 @@
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk_lsh/cli.hpp"
 
 using jk_lsh::Options;

@@ -1,7 +1,6 @@
 // jk_procmailwrapper takes procmail's arguments: only a lone --help or
 // --version is its own.
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "jk_procmailwrapper/cli.hpp"
 
 using jk_procmailwrapper::Action;

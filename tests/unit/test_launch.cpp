@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/config.hpp"
 #include "jk/jail.hpp"
 #include "jk/launch.hpp"

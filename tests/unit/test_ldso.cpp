@@ -1,12 +1,12 @@
 // ld.so.conf parsing and loading (includes, cycles, depth), ld.so.cache
 // parsing (all three layouts, hostile bytes) and glibc's cache lookup rules.
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/ldso.hpp"
 #include "jk/sys.hpp"

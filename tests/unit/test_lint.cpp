@@ -1,8 +1,8 @@
 // jk_check --lint: the pure lint functions (jk/lint.hpp) and the option.
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/check.hpp"
 #include "jk/config.hpp"
 #include "jk/init.hpp"

@@ -2,10 +2,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/jail.hpp"
 #include "jk/login.hpp"
 #include "tmpjail.hpp"

@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/lsh_command.hpp"
 
 using jk::lsh::expand_command;

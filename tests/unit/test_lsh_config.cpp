@@ -1,9 +1,9 @@
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/config.hpp"
 #include "jk/lsh_config.hpp"
 

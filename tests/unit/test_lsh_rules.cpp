@@ -1,7 +1,7 @@
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 #include "jk/lsh_command.hpp"

@@ -1,8 +1,8 @@
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/landlock.hpp"
 #include "jk/lsh_system.hpp"
 

@@ -1,7 +1,6 @@
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "jk/copy.hpp"
 #include "jk/error.hpp"
 #include "jk/inventory.hpp"

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -37,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/isolation.hpp"
@@ -938,6 +938,12 @@ TEST_CASE("a namespace the host refuses is named", "[namespaces][root]") {
         UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
         (void)iso::unshare_namespaces(policy, root.get(), "/");
     });
+    if (e == std::string("unshare(CLONE_NEWUSER): ") + std::strerror(EPERM)) {
+        // The kernel gives no user namespace to a chrooted process (CI's
+        // Debian 13 stage runs the tests in a chroot) or where they are off.
+        WARN("no user namespace for this process (chroot?): not checked");
+        return;
+    }
     CHECK(e == std::string("the host cannot give this jail an IPC namespace: ") + std::strerror(ENOSPC));
 }
 

@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/own_stack.hpp"
 
 namespace {

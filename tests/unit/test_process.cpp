@@ -1,7 +1,6 @@
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/process.hpp"
 #include "jk/search_path.hpp"

@@ -3,12 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/proclist.hpp"
 

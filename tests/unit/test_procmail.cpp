@@ -1,8 +1,8 @@
 // libjk/procmail: jk_procmailwrapper's decisions, each rule on its own.
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/procmail.hpp"
 
 using jk::privilege::CallerEnvironment;

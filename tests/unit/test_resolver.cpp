@@ -4,11 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/resolver.hpp"
 #include "tests/elf/elf_builder.hpp"

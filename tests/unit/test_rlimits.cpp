@@ -6,13 +6,13 @@
 
 #include <algorithm>
 #include <array>
-#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/rlimits.hpp"
 

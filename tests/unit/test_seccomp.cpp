@@ -25,7 +25,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
@@ -43,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/seccomp_filter.hpp"
 
 using jk::seccomp::FilterOptions;

@@ -1,5 +1,4 @@
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "jk/config.hpp"
 #include "jk/socketd_config.hpp"
 

@@ -4,11 +4,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/socketd_daemon.hpp"
 #include "tests/unit/tmpjail.hpp"

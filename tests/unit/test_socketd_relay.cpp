@@ -5,13 +5,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <optional>
 #include <thread>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/socketd_relay.hpp"
 #include "tests/unit/tmpjail.hpp"

@@ -1,5 +1,4 @@
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "jk/path.hpp"
 #include "jk/text.hpp"
 

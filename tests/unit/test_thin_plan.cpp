@@ -1,10 +1,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/isolation.hpp"
 #include "jk/thin_plan.hpp"

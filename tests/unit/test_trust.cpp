@@ -4,10 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <optional>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/trust.hpp"
 #include "tmpjail.hpp"

@@ -3,9 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
 
+#include "catch.hpp"
 #include "jk/config.hpp"
 #include "jk/copy.hpp"
 #include "jk/error.hpp"

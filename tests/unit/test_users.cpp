@@ -2,11 +2,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <functional>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/jail.hpp"
 #include "jk/users.hpp"

@@ -137,6 +137,7 @@ struct Sink {
 // The host paths an item of a path list stands for: a glob is expanded with
 // glob(3) (a glob matching nothing gives nothing); a bare name without '/' is
 // looked up in $PATH; anything else is returned when it exists (lstat).
+// "A | B | ...": alternatives, each expanded so, the results together.
 // Empty result = missing.
 std::vector<std::string> expand_item(const std::string& item, bool allow_glob);
 
