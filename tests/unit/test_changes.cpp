@@ -1,7 +1,7 @@
 // libjk/changes: the --json report of the tools that change a jail (jk_json(5)).
-#include <catch2/catch.hpp>
 #include <string>
 
+#include "catch.hpp"
 #include "jk/changes.hpp"
 
 using jk::changes::Action;
