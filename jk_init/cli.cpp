@@ -10,6 +10,7 @@ const char* usage_text() {
     return "Usage: jk_init [OPTION]... -j JAIL SECTION...\n"
            "  or:  jk_init [OPTION]... JAIL SECTION...\n"
            "  or:  jk_init [-c FILE] -l\n"
+           "  or:  jk_init --remove [--dry-run] [--json] -j JAIL\n"
            "Create or complete the chroot jail JAIL with what the SECTIONs of the\n"
            "configuration file list (programs, libraries, devices, users, groups).\n"
            "\n"
@@ -32,6 +33,10 @@ const char* usage_text() {
            "      --policy=FILE      the jail's isolation policy is to hold FILE's\n"
            "                         sections (jk_jail.ini(5); not [thin], which\n"
            "                         --thin writes); a FILE without sections removes it\n"
+           "      --remove           delete JAIL, everything in it and its policy\n"
+           "                         file; refused while a process runs in it, a\n"
+           "                         user's home is in it or something is mounted\n"
+           "                         in it\n"
            "      --dry-run          change nothing; report what would be done\n"
            "      --json             print what was (or would be) created, updated,\n"
            "                         removed and left alone as JSON (jk_json(5))\n"
@@ -45,7 +50,7 @@ const char* usage_text() {
 }
 
 Options parse_args(const std::vector<std::string>& argv) {
-    enum { opt_version = 256, opt_strict, opt_thin, opt_dry_run, opt_json, opt_policy };
+    enum { opt_version = 256, opt_strict, opt_thin, opt_dry_run, opt_json, opt_policy, opt_remove };
     static const option long_options[] = {
         {"jail", required_argument, nullptr, 'j'},
         {"configfile", required_argument, nullptr, 'c'},
@@ -58,6 +63,7 @@ Options parse_args(const std::vector<std::string>& argv) {
         {"dry-run", no_argument, nullptr, opt_dry_run},
         {"json", no_argument, nullptr, opt_json},
         {"policy", required_argument, nullptr, opt_policy},
+        {"remove", no_argument, nullptr, opt_remove},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, opt_version},
         {nullptr, 0, nullptr, 0},
@@ -82,6 +88,7 @@ Options parse_args(const std::vector<std::string>& argv) {
                 if (*arg == '\0') throw jk::UsageError("option '--policy' needs a file name");
                 o.policy_file = arg;
                 break;
+            case opt_remove: o.remove = true; break;
             case opt_version: o.version = true; break;
             default: throw jk::UsageError("unexpected option");
         }
@@ -94,6 +101,13 @@ Options parse_args(const std::vector<std::string>& argv) {
         positional.erase(positional.begin());
     }
     o.sections = std::move(positional);
+    if (o.remove) {
+        if (o.jail.empty()) throw jk::UsageError("--remove needs the jail: no jail given", 2);
+        if (!o.sections.empty()) throw jk::UsageError("--remove takes no section: " + o.sections.front());
+        if (o.thin || !o.policy_file.empty() || o.force || o.hardlink)
+            throw jk::UsageError("--remove goes with --dry-run, --json and -v only");
+        return o;
+    }
     if (o.jail.empty())
         throw jk::UsageError("need at least a jail directory and a configfile-section: no jail given", 2);
     if (o.sections.empty())

@@ -18,6 +18,7 @@ struct Options {
     std::string policy_file;  // --policy=FILE
     bool dry_run = false;     // --dry-run: decide everything, change nothing
     bool json = false;        // --json: the report of jk_json(5) on stdout
+    bool remove = false;      // --remove: delete the jail and its policy
     bool list = false;
     bool help = false;
     bool version = false;
@@ -28,7 +29,8 @@ struct Options {
 // --jail=J and --jail J both work. Throws jk::UsageError (exit 1) for an
 // unknown option, a missing argument, or -j/-c given twice with different
 // values; jk::UsageError with exit code 2 when the jail or the sections are
-// missing (not for -l, -h, --version).
+// missing (not for -l, -h, --version); --remove takes the jail alone (a
+// section with it is a usage error).
 Options parse_args(const std::vector<std::string>& argv);
 
 // The --help text.

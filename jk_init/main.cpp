@@ -11,6 +11,7 @@
 #include "jk/config.hpp"
 #include "jk/error.hpp"
 #include "jk/init.hpp"
+#include "jk/jail_remove.hpp"
 #include "jk_init/cli.hpp"
 
 namespace {
@@ -78,6 +79,13 @@ int main(int argc, char** argv) {
         };
         sink.report = &report;
         return jk::changes::run_reported({"jk_init", o.jail, o.json, o.dry_run}, report, [&] {
+            if (o.remove) {
+                jk::jail_remove::Options ro;
+                ro.dry_run = o.dry_run;
+                ro.verbose = o.verbose;
+                jk::jail_remove::run(ro, o.jail, sink);
+                return int{jk::init::ok};
+            }
             jk::init::run(io, o.jail, o.sections, sink);
             return int{jk::init::ok};
         });

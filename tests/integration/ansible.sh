@@ -142,9 +142,9 @@ ran_ok "4. over ssh again: no task failed"
 assert_eq "4. over ssh again: changed=0" 0 "$(recap changed)"
 
 # ---------------------------------------------------------------- 5. failures
-task() {  # task NAME MODULE-ARGS-YAML... : a one-task playbook
+task() {  # task NAME MODULE-ARGS-YAML [ANSIBLE-PLAYBOOK-OPTION...] : a one-task playbook
     printf -- '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: %s\n      %s\n' "$1" "$2" >"$A/task.yml"
-    play_local "$A/task.yml"
+    play_local "$A/task.yml" "${@:3}"
 }
 J2=$T_ROOT/jails/other
 task unknown "jailkit_ng.jails.jail: {path: $J2, sections: [sftp, nosuchsection], bindir: $TOOLS, config: $JK_INIT_INI}"
@@ -184,8 +184,16 @@ assert_contains "6. naming them" "$U1" "$R_OUT"
 assert_exists "6. the jail is still there" "$J/usr/lib/openssh/sftp-server"
 J3=$T_ROOT/jails/gone
 "$JK_INIT" -c "$JK_INIT_INI" -j "$J3" uidbasics >/dev/null 2>&1 || fatal "jk_init $J3"
+p3file=$(jail_policy_file "$J3")
+printf '[limits]\nnproc = 30\n' >"$p3file"; chmod 0644 "$p3file"
+task absent2c "jailkit_ng.jails.jail: {path: $J3, state: absent, bindir: $TOOLS}" --check
+assert_eq "6. state=absent in check mode: changed" "0:1" "$(recap failed):$(recap changed)"
+assert_exists "6. ... and the jail is still there" "$J3"
 task absent2 "jailkit_ng.jails.jail: {path: $J3, state: absent, bindir: $TOOLS}"
 assert_eq "6. state=absent of an unused jail: ok, changed" "0:1" "$(recap failed):$(recap changed)"
 assert_missing "6. the jail is gone" "$J3"
+assert_missing "6. ... and its policy file (jk_init --remove)" "$p3file"
+task absent3 "jailkit_ng.jails.jail: {path: $J3, state: absent, bindir: $TOOLS}"
+assert_eq "6. state=absent again: ok, not changed" "0:0" "$(recap failed):$(recap changed)"
 
 finish

@@ -13,8 +13,8 @@ description:
     jk_init reports; check mode runs C(jk_init --dry-run).
   - With I(kind=thin) the host's system is bound read-only at every entry instead of copied
     (C(jk_init --thin)); I(kind=copy) makes a thin jail a copy jail again.
-  - I(state=absent) removes the jail directory, and is refused while a process runs in the jail
-    (C(jk_list --json)) or a user's home points into it.
+  - I(state=absent) removes the jail, everything in it and its policy file (C(jk_init --remove)); it is
+    refused while a process runs in the jail, a user's home is in it or something is mounted in it.
 options:
   path:
     description: The jail directory (absolute). Its parents must be root-owned and not writable by group or others.
@@ -102,9 +102,7 @@ report:
   type: dict
 """
 
-import json
 import os
-import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.jailkit_ng.jails.plugins.module_utils.jk_tools import (
@@ -192,38 +190,14 @@ def present(module, path):
     exit_with_report(module, merged(report, files) if files else report)
 
 
-def jailed_users(path):
-    inside = path.rstrip("/") + "/"
-    return sorted(e.pw_name for e in pwd.getpwall() if e.pw_dir == path or e.pw_dir.startswith(inside))
-
-
 def absent(module, path):
-    if not os.path.lexists(path):
-        module.exit_json(changed=False)
-    if os.path.islink(path) or not os.path.isdir(path):
-        module.fail_json(msg="%s is not a directory; not removing it" % path)
-    jk_list = tool_path(module, "jk_list")
-    argv = [jk_list, "--json", "-j", path]
-    rc, out, err = run_tool(module, argv)
-    if rc != 0:
-        module.fail_json(msg=err.strip() or "jk_list failed with exit status %d" % rc, rc=rc, cmd=argv)
-    procs = json.loads(out).get("processes", [])
-    if procs:
-        module.fail_json(msg="%d processes run in the jail %s (jk_list -j %s); stop them first" %
-                         (len(procs), path, path))
-    users = jailed_users(path)
-    if users:
-        module.fail_json(msg="users whose home is in the jail %s: %s; move them out first" % (path, ", ".join(users)))
-    diff = dict(prepared="- directory %s (the jail, with everything in it)\n" % path)
+    """jk_init --remove owns the deletion: the jail's trust walk, the checks
+    that nothing runs or lives in it and nothing is mounted in it, and its
+    policy file (jk_init(8))."""
+    argv = [tool_path(module, "jk_init"), "--remove", "--json", "-j", path]
     if module.check_mode:
-        module.exit_json(changed=True, diff=diff)
-    # --one-file-system: a mount inside the jail (a /proc, a bind) is never
-    # walked into; rm then fails and says which.
-    argv = ["/bin/rm", "-rf", "--one-file-system", "--", path]
-    rc, out, err = run_tool(module, argv)
-    if rc != 0:
-        module.fail_json(msg=err.strip() or "rm failed with exit status %d" % rc, rc=rc, cmd=argv)
-    module.exit_json(changed=True, diff=diff)
+        argv.insert(2, "--dry-run")
+    exit_with_report(module, run_report(module, argv))
 
 
 def main():
