@@ -22,7 +22,7 @@ source "$here/../lib/common.sh"
 
 skip_unless_root
 need_tool JK_INIT
-need_cmd chroot dpkg-query md5sum grep
+need_cmd chroot dpkg dpkg-query md5sum grep
 setup_root
 cd "$T_ROOT/cwd" || fatal "cd"
 export LC_ALL=C
@@ -36,9 +36,13 @@ done
 MGC=/usr/lib/file/magic.mgc
 [[ -f $MGC ]] || fatal "$MGC missing on the host"
 # A file of libc6 no ELF closure brings: its gconv modules' index.
-GCONV=$(dpkg-query -L libc6 | grep -m1 '/gconv/gconv-modules$' ||
-    dpkg-query -L libc6 | grep -m1 '/gconv/[A-Z].*\.so$')
+LIBC6_LIST=$(dpkg-query -L libc6)
+GCONV=$(grep -m1 '/gconv/gconv-modules$' <<<"$LIBC6_LIST" || grep -m1 '/gconv/[A-Z].*\.so$' <<<"$LIBC6_LIST")
 [[ -n $GCONV && -e $GCONV ]] || fatal "no gconv file of libc6 found"
+ARCH=$(dpkg --print-architecture)
+LIBMAGIC=$(dpkg-query -L libmagic1 | grep '/libmagic\.so\.1$' | head -n 1)
+LIBC=$(grep -m1 '/libc\.so\.6$' <<<"$LIBC6_LIST")
+[[ -n $LIBMAGIC && -n $LIBC ]] || fatal "libmagic.so.1 or libc.so.6 not found in dpkg's lists"
 
 CFG_DIR=$T_ROOT/etc
 mkdir -m 0755 "$CFG_DIR"
@@ -73,7 +77,7 @@ J=$(make_jail magic)
 run_cmd "$JK_INIT" -c "$CFG" -j "$J" magic
 assert_rc "packages = file: exit 0" 0
 assert_type "file(1) is copied" "$J/usr/bin/file" "regular file"
-assert_exists "its library comes with it (ELF closure)" "$J/usr/lib/x86_64-linux-gnu/libmagic.so.1"
+assert_exists "its library comes with it (ELF closure)" "$J$LIBMAGIC"
 assert_missing "libmagic-mgc is a dependency: not copied without usedepends" "$J$MGC"
 assert_missing "documentation is left out" "$J/usr/share/doc/file"
 assert_missing "man pages are left out" "$J/usr/share/man/man1/file.1.gz"
@@ -84,12 +88,12 @@ assert_not_contains "no warning for a clean package" "warning" "$R_ERR"
 J=$(make_jail deps)
 run_cmd "$JK_INIT" -v -c "$CFG" -j "$J" indirect
 assert_rc "usedepends through includesections: exit 0" 0
-assert_match "-v names the packages taken" 'Packages: file:amd64, libmagic1:amd64, .*libmagic-mgc:all' "$R_OUT"
+assert_match "-v names the packages taken" "Packages: file:$ARCH, libmagic1:$ARCH, .*libmagic-mgc:" "$R_OUT"
 assert_type "usedepends: libmagic-mgc's magic.mgc is copied" "$J$MGC" "regular file"
 assert_same_content "magic.mgc is the host's" "$MGC" "$J$MGC"
 assert_exists "libmagic1's /etc/magic (a conffile) is copied" "$J/etc/magic"
 assert_missing "blockdepends = libc6 (DEFAULT): libc6's gconv files stay out" "$J$GCONV"
-assert_exists "libc itself still comes through the ELF closure" "$J/usr/lib/x86_64-linux-gnu/libc.so.6"
+assert_exists "libc itself still comes through the ELF closure" "$J$LIBC"
 assert_missing "no documentation of a dependency either" "$J/usr/share/doc/libmagic1"
 for spec in "" "--userspec=$NOBODY"; do
     run_cmd chroot $spec "$J" /usr/bin/file /usr/bin/file
@@ -159,7 +163,7 @@ echo tampered >"$PKG/usr/share/jktool/bad.dat"
 cat >"$DB/status" <<EOF
 Package: jktool
 Status: install ok installed
-Architecture: amd64
+Architecture: $ARCH
 Version: 1.0
 Depends: libc6 (>= 2.34)
 Conffiles:
