@@ -42,9 +42,11 @@ Md5::Md5() : state_{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476} {}
 
 void Md5::block(const unsigned char* p) {
     std::uint32_t m[16];
-    for (int i = 0; i < 16; ++i)
-        m[i] = static_cast<std::uint32_t>(p[i * 4]) | static_cast<std::uint32_t>(p[i * 4 + 1]) << 8 |
-               static_cast<std::uint32_t>(p[i * 4 + 2]) << 16 | static_cast<std::uint32_t>(p[i * 4 + 3]) << 24;
+    for (std::size_t i = 0; i < 16; ++i) {
+        const unsigned char* w = p + (i * 4);  // little-endian words (RFC 1321 3.4)
+        m[i] = static_cast<std::uint32_t>(w[0]) | static_cast<std::uint32_t>(w[1]) << 8 |
+               static_cast<std::uint32_t>(w[2]) << 16 | static_cast<std::uint32_t>(w[3]) << 24;
+    }
     std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
     for (std::uint32_t i = 0; i < 64; ++i) {
         std::uint32_t f = 0, g = 0;
