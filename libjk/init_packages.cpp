@@ -30,6 +30,7 @@ PackageFiles package_files(const Request& req, const std::string& admindir) {
     try {
         db.emplace(dpkg::load(admindir));
     } catch (const SysError& e) {
+        // No dpkg here (ENOENT) or unreadable: nothing is installed.
         out.warnings.push_back("cannot read dpkg's database: " + std::string(e.what()));
         out.not_installed = req.packages;
         return out;

@@ -12,7 +12,8 @@
 #     second run changes nothing;
 #   - a scratch dpkg database ($DPKG_ADMINDIR, as dpkg honours it) whose
 #     md5sums disagree with one of its files: that file is refused, named,
-#     the others copied and the program runs; --strict refuses the request.
+#     the others copied and the program runs; --strict refuses the request;
+#     a database directory others could write is refused.
 #
 #   JK_INIT=/abs/path/to/jk_init bash tests/integration/jk_init_packages.sh
 
@@ -204,6 +205,14 @@ DPKG_ADMINDIR=$DB run_cmd "$JK_INIT" -c "$CFG" -j "$J" jktool
 assert_rc "a listed file gone from the host: exit 0" 0
 assert_contains "  a warning names it" "$PKG/usr/share/jktool/good.dat" "$R_ERR"
 assert_contains "  as listed but not on the host" "not on the host" "$R_ERR"
+
+chmod 0757 "$DB/info"
+J=$(make_jail unsafe)
+DPKG_ADMINDIR=$DB run_cmd "$JK_INIT" -c "$CFG" -j "$J" jktool
+assert_ne "a database directory writable by others is refused" 0 "$R_RC"
+assert_contains "  the message names it" "$DB/info" "$R_ERR"
+assert_eq "  nothing was written" "" "$(ls -A "$J")"
+chmod 0755 "$DB/info"
 
 DPKG_ADMINDIR=$T_ROOT/host/no-db run_cmd "$JK_INIT" -c "$CFG" -j "$J" jktool
 assert_rc "no dpkg database: exit 0" 0

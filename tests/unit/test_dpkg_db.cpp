@@ -13,6 +13,7 @@
 #include "jk/error.hpp"
 #include "jk/init.hpp"
 #include "jk/md5.hpp"
+#include "tests/unit/tmpjail.hpp"
 
 namespace dpkg = jk::dpkg;
 using Strings = std::vector<std::string>;
@@ -79,13 +80,16 @@ bool has_package(const std::vector<const dpkg::Package*>& v, const std::string& 
     return std::any_of(v.begin(), v.end(), [&](const dpkg::Package* p) { return p->name == name; });
 }
 
-// A scratch directory (not a jail: nothing here needs root).
+// A scratch directory; under /run when `trusted` (root only), where the
+// database files pass trust's walk (/tmp is writable by all).
 struct Scratch {
     std::string dir;
-    Scratch() {
-        char tmpl[] = "/tmp/jk-dpkg.XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
+    explicit Scratch(bool trusted = false) {
+        if (trusted) jk::test::require_root();
+        std::string tmpl = trusted ? "/run/jk-dpkg.XXXXXX" : "/tmp/jk-dpkg.XXXXXX";
+        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
         dir = tmpl;
+        REQUIRE(::chmod(dir.c_str(), 0755) == 0);
     }
     ~Scratch() {
         const std::string cmd = "rm -rf '" + dir + "'";
@@ -277,8 +281,9 @@ TEST_CASE("package documentation is left out", "[dpkg][jk_init]") {
     CHECK_FALSE(jk::init::package_doc_path("/usr/bin/man"));
 }
 
-TEST_CASE("package files: md5sums refuse a changed file, conffiles pass, absent files are named", "[dpkg][jk_init]") {
-    Scratch s;
+TEST_CASE("package files: md5sums refuse a changed file, conffiles pass, absent files are named",
+          "[dpkg][jk_init][root]") {
+    Scratch s(true);
     const std::string root = s.dir + "/root";
     s.write("root/bin/good", "abc");
     s.write("root/bin/bad", "tampered");
@@ -323,6 +328,14 @@ TEST_CASE("package files: md5sums refuse a changed file, conffiles pass, absent 
     auto none = jk::init::package_files(req, s.dir + "/no-such-db");
     CHECK(none.not_installed == req.packages);
     CHECK(none.warnings.size() == 1);
+
+    // A database someone else could write is refused, not read.
+    REQUIRE(::chmod((db + "/info/xpkg.list").c_str(), 0664) == 0);
+    CHECK_THROWS_AS(jk::init::package_files(req, db), jk::UnsafePath);
+    REQUIRE(::chmod((db + "/info/xpkg.list").c_str(), 0644) == 0);
+    REQUIRE(::chmod(db.c_str(), 0777) == 0);
+    CHECK_THROWS_AS(jk::init::package_files(req, db), jk::UnsafePath);
+    REQUIRE(::chmod(db.c_str(), 0755) == 0);
 
     SECTION("add_shallow plans a directory without what it holds") {
         jk::copy::Planner planner({}, [](const std::string&, Strings&, Strings&) { return Strings{}; });

@@ -27,6 +27,10 @@
 //     are found; a package half-installed or removed is "not installed".
 //  5. The system layer only reads (no dpkg is run); a package name goes
 //     into a file name only after is_package_name() accepted it.
+//  6. Every database file is opened by trust's walk as a trusted_file
+//     (root-owned, writable by nobody else, every directory above it a
+//     config_directory): who could write the database would choose which
+//     host files jk_init copies into a jail.
 #pragma once
 
 #include <map>
@@ -133,8 +137,9 @@ Closure closure(const Database& db, const std::vector<std::string>& requested, b
 // /var/lib/dpkg.
 std::string admindir();
 
-// The installed packages of <dir>/status. Throws SysError when it cannot be
-// read.
+// The installed packages of <dir>/status (`dir` absolute and lexically
+// clean). Throws SysError when it cannot be read, UnsafePath when it or a
+// directory above it fails MUST 6.
 Database load(const std::string& dir);
 
 // <dir>/info/NAME:ARCH.list, else <dir>/info/NAME.list (dpkg uses the
