@@ -993,7 +993,13 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         split(paths);
         split(owner_paths);
         split(setuid_paths);
-        split(pkgs.paths);
+        // A package's entries outside the system roots are copied, never
+        // bound: a directory it lists (/var/lib/php/sessions) would show the
+        // host's contents, which no file list vouches for.
+        std::erase_if(pkgs.paths, [&](const std::string& p) {
+            const std::string n = normalize_absolute(p);
+            return !thin::within(n, jail_path) && thin::place_of(n) == thin::Place::system;
+        });
         thin_layout = plan_thin(options, jail_path, std::move(bound), wanted_policy);
     } else {
         old_thin = thin_policy_text(options, jail_path);
