@@ -150,7 +150,7 @@ TEST_CASE("relations: alternatives, architecture qualifiers, versions parsed and
     CHECK(r[1][1].op == "<<");
     CHECK(r[1][2].arch == "amd64");
     CHECK(r[2][0].name == "dd");
-    CHECK(r[3][0].op == ">=");  // dpkg's old ">"
+    CHECK(r[3][0].op == ">=");    // dpkg's old ">"
     CHECK(warnings.size() == 3);  // "bad name", "ff (>= ", "g" (one letter)
     CHECK(dpkg::parse_relations("").empty());
     CHECK(dpkg::parse_relations("xx (= )").empty());
