@@ -30,7 +30,10 @@ export LC_ALL=C
 unset LANG LANGUAGE DPKG_ADMINDIR
 NOBODY=65534:65534
 
-for p in file libmagic1 libmagic-mgc libc6; do
+# Debian 13 renamed libmagic1 libmagic1t64 (64-bit time_t).
+MAGICPKG=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'libmagic1*' 2>/dev/null | awk '$1 == "ii" { print $2; exit }')
+[[ -n $MAGICPKG ]] || fatal "no libmagic1 package installed (.ci/deps.sh installs file)"
+for p in file "$MAGICPKG" libmagic-mgc libc6; do
     [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == "install ok installed" ]] ||
         fatal "package $p is not installed (.ci/deps.sh installs file)"
 done
@@ -41,7 +44,7 @@ LIBC6_LIST=$(dpkg-query -L libc6)
 GCONV=$(grep -m1 '/gconv/gconv-modules$' <<<"$LIBC6_LIST" || grep -m1 '/gconv/[A-Z].*\.so$' <<<"$LIBC6_LIST")
 [[ -n $GCONV && -e $GCONV ]] || fatal "no gconv file of libc6 found"
 ARCH=$(dpkg --print-architecture)
-LIBMAGIC=$(dpkg-query -L libmagic1 | grep '/libmagic\.so\.1$' | head -n 1)
+LIBMAGIC=$(dpkg-query -L "$MAGICPKG" | grep '/libmagic\.so\.1$' | head -n 1)
 LIBC=$(grep -m1 '/libc\.so\.6$' <<<"$LIBC6_LIST")
 [[ -n $LIBMAGIC && -n $LIBC ]] || fatal "libmagic.so.1 or libc.so.6 not found in dpkg's lists"
 
@@ -89,13 +92,13 @@ assert_not_contains "no warning for a clean package" "warning" "$R_ERR"
 J=$(make_jail deps)
 run_cmd "$JK_INIT" -v -c "$CFG" -j "$J" indirect
 assert_rc "usedepends through includesections: exit 0" 0
-assert_match "-v names the packages taken" "Packages: file:$ARCH, libmagic1:$ARCH, .*libmagic-mgc:" "$R_OUT"
+assert_match "-v names the packages taken" "Packages: file:$ARCH, $MAGICPKG:$ARCH, .*libmagic-mgc:" "$R_OUT"
 assert_type "usedepends: libmagic-mgc's magic.mgc is copied" "$J$MGC" "regular file"
 assert_same_content "magic.mgc is the host's" "$MGC" "$J$MGC"
 assert_exists "libmagic1's /etc/magic (a conffile) is copied" "$J/etc/magic"
 assert_missing "blockdepends = libc6 (DEFAULT): libc6's gconv files stay out" "$J$GCONV"
 assert_exists "libc itself still comes through the ELF closure" "$J$LIBC"
-assert_missing "no documentation of a dependency either" "$J/usr/share/doc/libmagic1"
+assert_missing "no documentation of a dependency either" "$J/usr/share/doc/$MAGICPKG"
 for spec in "" "--userspec=$NOBODY"; do
     run_cmd chroot $spec "$J" /usr/bin/file /usr/bin/file
     assert_rc "file(1) works in the jail ${spec:-as root}: exit 0" 0
