@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "jk/copy.hpp"
+#include "jk/dpkg_db.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/isolation.hpp"
@@ -45,7 +46,7 @@ struct Resolver {
     Request req;
     std::unordered_set<std::string> visited;
     std::unordered_set<std::string> seen_paths, seen_owner, seen_setuid, seen_devices, seen_dirs, seen_users,
-        seen_groups;
+        seen_groups, seen_packages, seen_blocks;
 
     std::vector<std::string> list(const config::Section& s, std::string_view key) {
         return s.get_list(key, &req.warnings).value_or(std::vector<std::string>{});
@@ -54,10 +55,10 @@ struct Resolver {
     // Unknown keys, checked on the section as written (DEFAULT's own keys
     // are checked once, on DEFAULT).
     void check_keys(const config::Section& s) {
-        for (auto& w :
-             config::unknown_keys(s, {"comment", "paths", "executables", "regularfiles", "directories", "libraries",
-                                      "paths_w_owner", "paths_w_setuid", "users", "groups", "devices", "emptydirs",
-                                      "includesections", "need_logsocket", "need_proc"}))
+        for (auto& w : config::unknown_keys(
+                 s, {"comment", "paths", "executables", "regularfiles", "directories", "libraries", "paths_w_owner",
+                     "paths_w_setuid", "users", "groups", "devices", "emptydirs", "includesections", "need_logsocket",
+                     "need_proc", "packages", "usedepends", "blockdepends"}))
             req.warnings.push_back(std::move(w));
     }
 
@@ -80,6 +81,17 @@ struct Resolver {
         append_unique(req.emptydirs, seen_dirs, list(*s, "emptydirs"));
         append_unique(req.users, seen_users, list(*s, "users"));
         append_unique(req.groups, seen_groups, list(*s, "groups"));
+        // A package is listed once, in the first section that names it; a
+        // later section with usedepends still gets its closure.
+        std::vector<std::string> pkgs = list(*s, "packages");
+        if (section_flag(*s, "usedepends")) {
+            for (const auto& p : pkgs)
+                if (std::find(req.depends_packages.begin(), req.depends_packages.end(), p) ==
+                    req.depends_packages.end())
+                    req.depends_packages.push_back(p);
+        }
+        append_unique(req.packages, seen_packages, pkgs);
+        append_unique(req.block_depends, seen_blocks, list(*s, "blockdepends"));
         if (section_flag(*s, "need_logsocket")) req.need_logsocket = true;
         if (section_flag(*s, "need_proc")) {
             req.need_proc = true;
@@ -100,7 +112,7 @@ bool section_flag(const config::Section& section, std::string_view key) {
 }
 
 Request resolve(const config::IniFile& ini, const std::vector<std::string>& names) {
-    Resolver r{ini, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+    Resolver r{ini, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
     if (const config::Section* d = ini.find("DEFAULT")) r.check_keys(*d);
     for (const auto& n : names) r.section(n);
     // DEFAULT's findings come once per section that inherits them: keep one.
@@ -920,12 +932,34 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     std::vector<std::string> setuid_paths = expand_all(req.setuid_paths, false);
     UserPlan user_plan = plan_users(req, missing);
 
+    // packages = : dpkg's file lists, checked against its MD5 sums.
+    PackageFiles pkgs = package_files(req, dpkg::admindir());
+    for (const auto& w : pkgs.warnings) sink.warn("warning: " + w);
+    for (const auto& n : pkgs.not_installed)
+        sink.warn("WARNING: package " + n + " is not installed (dpkg's database " + dpkg::admindir() + ")");
+    for (const auto& c : pkgs.changed)
+        sink.warn("warning: " + c + " differs from the MD5 sum dpkg recorded; not copied");
+    for (const auto& a : pkgs.absent) sink.warn("warning: " + a + " is listed by dpkg but not on the host");
+    if (options.verbose) {
+        for (const auto& n : pkgs.notes) sink.out(n);
+        if (!pkgs.packages.empty()) {
+            std::string names;
+            for (const auto& n : pkgs.packages) names += (names.empty() ? "" : ", ") + n;
+            sink.out("Packages: " + names);
+        }
+    }
+
     for (const auto& m : missing)
         if (options.verbose || options.strict) sink.out("Source file " + m + " does not exist");
-    if (options.strict && (!req.missing_sections.empty() || !missing.empty())) {
+    if (options.strict && (!req.missing_sections.empty() || !missing.empty() || !pkgs.not_installed.empty() ||
+                           !pkgs.absent.empty() || !pkgs.changed.empty())) {
         std::string what;
-        for (const auto& s : req.missing_sections) what += (what.empty() ? "" : ", ") + ("section " + s);
-        for (const auto& m : missing) what += (what.empty() ? "" : ", ") + m;
+        auto add = [&](const std::string& item) { what += (what.empty() ? "" : ", ") + item; };
+        for (const auto& s : req.missing_sections) add("section " + s);
+        for (const auto& m : missing) add(m);
+        for (const auto& n : pkgs.not_installed) add("package " + n + " (not installed)");
+        for (const auto& a : pkgs.absent) add(a);
+        for (const auto& c : pkgs.changed) add(c + " (changed since installed)");
         throw Error("ERROR: --strict: missing " + what + "; nothing was changed", strict_failure);
     }
 
@@ -959,6 +993,13 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
         split(paths);
         split(owner_paths);
         split(setuid_paths);
+        // A package's entries outside the system roots are copied, never
+        // bound: a directory it lists (/var/lib/php/sessions) would show the
+        // host's contents, which no file list vouches for.
+        std::erase_if(pkgs.paths, [&](const std::string& p) {
+            const std::string n = normalize_absolute(p);
+            return !thin::within(n, jail_path) && thin::place_of(n) == thin::Place::system;
+        });
         thin_layout = plan_thin(options, jail_path, std::move(bound), wanted_policy);
     } else {
         old_thin = thin_policy_text(options, jail_path);
@@ -1002,6 +1043,16 @@ void run(const Options& options, const std::string& jail_arg, const std::vector<
     copy::Planner planner(copy_options, copy::host_dependency_finder());
     add_all(planner, paths);
     add_all(planner, devices);
+    // Package entries one by one: a directory is only itself (its listed
+    // contents come as their own entries, nothing unlisted with them).
+    for (const auto& p : pkgs.paths) {
+        try {
+            planner.add_shallow(p);
+        } catch (const SysError& e) {
+            if (e.err() != ENOENT && e.err() != ENOTDIR) throw;
+            if (options.verbose) sink.out("Source file " + p + " does not exist");
+        }
+    }
 
     // NSS modules glibc will dlopen for the jail's nsswitch.conf (COMPAT W4).
     const bool wants_nsswitch = std::find(paths.begin(), paths.end(), "/etc/nsswitch.conf") != paths.end() ||

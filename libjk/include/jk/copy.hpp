@@ -92,6 +92,11 @@ public:
     // jail has at its path, as Options::force would (jk_update's outdated
     // files).
     void add(const std::string& host_path, bool replace = false);
+    // As add(), but a directory that `host_path` names (or its symlinks lead
+    // to) is planned as a directory only, without what it holds: for callers
+    // that list every entry themselves (jk_init's packages =, from dpkg's
+    // file lists), so a directory never brings in files nobody listed.
+    void add_shallow(const std::string& host_path);
     // The finished plan (adds the ld.so.conf files when libraries outside
     // the default dirs are in it).
     Plan take();
@@ -110,6 +115,7 @@ private:
     std::unordered_map<std::string, struct stat> dir_cache_;  // host lstat of directory prefixes
     bool needs_ld_conf_ = false;
     bool replace_ = false;  // the current add() call's `replace`
+    bool shallow_ = false;  // inside add_shallow()
 };
 
 struct Result {

@@ -60,6 +60,13 @@ struct Request {
     std::vector<std::string> groups;
     bool need_logsocket = false;
     bool need_proc = false;
+    // packages = (Debian package names, "name" or "name:arch"), all of
+    // them; depends_packages: those a section with usedepends true named,
+    // whose Pre-Depends/Depends closure is followed. blockdepends of every
+    // processed section apply to the whole run's closure.
+    std::vector<std::string> packages;
+    std::vector<std::string> depends_packages;
+    std::vector<std::string> block_depends;
     std::vector<std::string> warnings;  // "file:line: ..., ignoring" and the like
 };
 
@@ -100,6 +107,12 @@ std::string log_socket_name(const std::string& jail);
 // there, so registering twice changes nothing. Throws Error for a jail whose
 // name holds a line break or ']' (it cannot be a section header).
 std::optional<std::string> add_log_socket(std::string_view socketd_text, const std::string& jail);
+
+// Whether a path a package lists is documentation jk_init leaves out of a
+// jail (packages = only): /usr/share/doc, /usr/share/man, /usr/share/info,
+// /usr/share/lintian and what they hold, as Debian's minimal images drop
+// them with dpkg's path-exclude.
+bool package_doc_path(std::string_view path);
 
 // ---------------------------------------------------------------- system
 
@@ -163,6 +176,25 @@ void make_dirs(const Jail& jail, const std::string& inner, const Sink& sink, boo
 // absent) atomically. Returns false when it was already registered.
 // With dry_run, only says whether it would add it.
 bool register_log_socket(const std::string& config_dir, const std::string& jail, bool dry_run = false);
+
+// What the packages of a Request bring: the host paths to copy (each to be
+// planned with Planner::add_shallow), found in dpkg's database under
+// `admindir` (dpkg_db.hpp), and what is wrong with them.
+struct PackageFiles {
+    std::vector<std::string> paths;          // regular files, symlinks, directories (as empty ones)
+    std::vector<std::string> packages;       // "name:arch" of every package taken, closure included
+    std::vector<std::string> not_installed;  // requested names not installed
+    std::vector<std::string> changed;        // "PATH (package P)": differs from dpkg's MD5 sum, not copied
+    std::vector<std::string> absent;         // "PATH (package P)": listed, not on the host
+    std::vector<std::string> warnings;       // unsatisfied dependencies, packages without a file list
+    std::vector<std::string> notes;          // for -v: files without a recorded sum
+};
+// Reads the database only when the request names packages. A database that
+// cannot be read makes every requested package not installed (a warning
+// says why). Regular files are checked against PKG.md5sums before they are
+// taken; conffiles (dpkg records no sum for them there) and files without a
+// sum are taken as they are.
+PackageFiles package_files(const Request& req, const std::string& admindir);
 
 // The whole of jk_init for `jail_arg` (as given) and `section_names`. Requires root
 // (the caller checks). Throws Error carrying one of the Exit codes: 3 for a
