@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "catch.hpp"
@@ -92,12 +93,11 @@ struct Scratch {
         REQUIRE(::chmod(dir.c_str(), 0755) == 0);
     }
     ~Scratch() {
-        const std::string cmd = "rm -rf '" + dir + "'";
-        (void)std::system(cmd.c_str());
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
     }
     void write(const std::string& rel, const std::string& text) const {
-        const std::string cmd = "mkdir -p \"$(dirname '" + dir + "/" + rel + "')\"";
-        REQUIRE(std::system(cmd.c_str()) == 0);
+        std::filesystem::create_directories(std::filesystem::path(dir + "/" + rel).parent_path());
         std::ofstream(dir + "/" + rel) << text;
     }
 };
