@@ -1,5 +1,6 @@
 #include "jk/systemd_scope.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,15 +27,85 @@ constexpr const char* destination = "org.freedesktop.systemd1";
 constexpr const char* manager_path = "/org/freedesktop/systemd1";
 constexpr const char* manager_interface = "org.freedesktop.systemd1.Manager";
 constexpr std::size_t max_unit_name = 255;  // systemd's UNIT_NAME_MAX - 1
+constexpr const char* libsystemd_soname = "libsystemd.so.0";
+
+// libsystemd, loaded only when a login is placed in a systemd scope: linked
+// into the setuid tools, it and its five libraries would be mapped and
+// relocated at every login, with or without a policy (bench/login.sh). In a
+// setuid process dlopen searches only the system's directories
+// (LD_LIBRARY_PATH is ignored under AT_SECURE).
+struct SdBus {
+    decltype(&::sd_bus_call) sd_bus_call = nullptr;
+    decltype(&::sd_bus_error_free) sd_bus_error_free = nullptr;
+    decltype(&::sd_bus_error_is_set) sd_bus_error_is_set = nullptr;
+    decltype(&::sd_bus_flush_close_unref) sd_bus_flush_close_unref = nullptr;
+    decltype(&::sd_bus_match_signal) sd_bus_match_signal = nullptr;
+    decltype(&::sd_bus_message_append) sd_bus_message_append = nullptr;
+    decltype(&::sd_bus_message_close_container) sd_bus_message_close_container = nullptr;
+    decltype(&::sd_bus_message_new_method_call) sd_bus_message_new_method_call = nullptr;
+    decltype(&::sd_bus_message_open_container) sd_bus_message_open_container = nullptr;
+    decltype(&::sd_bus_message_read) sd_bus_message_read = nullptr;
+    decltype(&::sd_bus_message_unref) sd_bus_message_unref = nullptr;
+    decltype(&::sd_bus_new) sd_bus_new = nullptr;
+    decltype(&::sd_bus_process) sd_bus_process = nullptr;
+    decltype(&::sd_bus_set_bus_client) sd_bus_set_bus_client = nullptr;
+    decltype(&::sd_bus_set_fd) sd_bus_set_fd = nullptr;
+    decltype(&::sd_bus_slot_unref) sd_bus_slot_unref = nullptr;
+    decltype(&::sd_bus_start) sd_bus_start = nullptr;
+    decltype(&::sd_bus_wait) sd_bus_wait = nullptr;
+};
+
+template <class Fn>
+void load(void* handle, const char* name, Fn& fn) {
+    void* sym = ::dlsym(handle, name);
+    if (sym == nullptr) throw Error(std::string("libsystemd has no ") + name);
+    fn = reinterpret_cast<Fn>(sym);
+}
+
+SdBus load_sd_bus() {
+    // Never closed: its functions stay in use until the exec.
+    void* h = ::dlopen(libsystemd_soname, RTLD_NOW | RTLD_LOCAL);
+    if (h == nullptr) {
+        const char* why = ::dlerror();
+        throw Error(std::string("cannot load ") + libsystemd_soname +
+                    " to ask systemd for a scope: " + (why ? why : "dlopen failed"));
+    }
+    SdBus a;
+    load(h, "sd_bus_call", a.sd_bus_call);
+    load(h, "sd_bus_error_free", a.sd_bus_error_free);
+    load(h, "sd_bus_error_is_set", a.sd_bus_error_is_set);
+    load(h, "sd_bus_flush_close_unref", a.sd_bus_flush_close_unref);
+    load(h, "sd_bus_match_signal", a.sd_bus_match_signal);
+    load(h, "sd_bus_message_append", a.sd_bus_message_append);
+    load(h, "sd_bus_message_close_container", a.sd_bus_message_close_container);
+    load(h, "sd_bus_message_new_method_call", a.sd_bus_message_new_method_call);
+    load(h, "sd_bus_message_open_container", a.sd_bus_message_open_container);
+    load(h, "sd_bus_message_read", a.sd_bus_message_read);
+    load(h, "sd_bus_message_unref", a.sd_bus_message_unref);
+    load(h, "sd_bus_new", a.sd_bus_new);
+    load(h, "sd_bus_process", a.sd_bus_process);
+    load(h, "sd_bus_set_bus_client", a.sd_bus_set_bus_client);
+    load(h, "sd_bus_set_fd", a.sd_bus_set_fd);
+    load(h, "sd_bus_slot_unref", a.sd_bus_slot_unref);
+    load(h, "sd_bus_start", a.sd_bus_start);
+    load(h, "sd_bus_wait", a.sd_bus_wait);
+    return a;
+}
+
+const SdBus& sd() {
+    // A failed load throws out of the initialiser; the next call tries again.
+    static const SdBus api = load_sd_bus();
+    return api;
+}
 
 struct BusUnref {
-    void operator()(sd_bus* b) const noexcept { sd_bus_flush_close_unref(b); }
+    void operator()(sd_bus* b) const noexcept { sd().sd_bus_flush_close_unref(b); }
 };
 struct MessageUnref {
-    void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
+    void operator()(sd_bus_message* m) const noexcept { sd().sd_bus_message_unref(m); }
 };
 struct SlotUnref {
-    void operator()(sd_bus_slot* s) const noexcept { sd_bus_slot_unref(s); }
+    void operator()(sd_bus_slot* s) const noexcept { sd().sd_bus_slot_unref(s); }
 };
 using Bus = std::unique_ptr<sd_bus, BusUnref>;
 using Message = std::unique_ptr<sd_bus_message, MessageUnref>;
@@ -46,9 +117,9 @@ struct BusError {
     BusError() = default;
     BusError(const BusError&) = delete;
     BusError& operator=(const BusError&) = delete;
-    ~BusError() { sd_bus_error_free(&e); }
+    ~BusError() { sd().sd_bus_error_free(&e); }
     std::string text(int r) const {
-        if (sd_bus_error_is_set(&e))
+        if (sd().sd_bus_error_is_set(&e))
             return std::string(e.message ? e.message : "") + " (" + (e.name ? e.name : "") + ")";
         return std::strerror(-r);
     }
@@ -87,18 +158,18 @@ Bus connect_system_bus() {
         throw SysError("cannot connect to the system bus at", path, errno);
 
     sd_bus* raw = nullptr;
-    check(sd_bus_new(&raw), "cannot make a D-Bus connection");
+    check(sd().sd_bus_new(&raw), "cannot make a D-Bus connection");
     Bus bus(raw);
-    check(sd_bus_set_fd(bus.get(), sock.get(), sock.get()), "cannot hand the system bus socket to sd-bus");
+    check(sd().sd_bus_set_fd(bus.get(), sock.get(), sock.get()), "cannot hand the system bus socket to sd-bus");
     (void)sock.release();  // the bus closes it from here on
-    check(sd_bus_set_bus_client(bus.get(), 1), "cannot make the D-Bus connection a bus client");
-    check(sd_bus_start(bus.get()), "cannot start the D-Bus connection to the system bus");
+    check(sd().sd_bus_set_bus_client(bus.get(), 1), "cannot make the D-Bus connection a bus client");
+    check(sd().sd_bus_start(bus.get()), "cannot start the D-Bus connection to the system bus");
     return bus;
 }
 
 Message new_call(sd_bus* bus, const char* member) {
     sd_bus_message* raw = nullptr;
-    check(sd_bus_message_new_method_call(bus, &raw, destination, manager_path, manager_interface, member),
+    check(sd().sd_bus_message_new_method_call(bus, &raw, destination, manager_path, manager_interface, member),
           std::string("cannot build the D-Bus call ") + member);
     return Message(raw);
 }
@@ -106,7 +177,8 @@ Message new_call(sd_bus* bus, const char* member) {
 // The a(sv) of `props`, each value of type "t".
 void append_properties(sd_bus_message* m, const std::vector<Property>& props) {
     for (const Property& p : props)
-        check(sd_bus_message_append(m, "(sv)", p.name.c_str(), "t", p.value), "cannot build the property " + p.name);
+        check(sd().sd_bus_message_append(m, "(sv)", p.name.c_str(), "t", p.value),
+              "cannot build the property " + p.name);
 }
 
 std::uint64_t now_usec() {
@@ -125,7 +197,7 @@ int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
     const char* job = nullptr;
     const char* unit = nullptr;
     const char* result = nullptr;
-    if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0) return 0;  // not systemd's signature
+    if (sd().sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0) return 0;  // not systemd's signature
     auto* seen = static_cast<JobsSeen*>(userdata);
     try {
         seen->removed.emplace_back(job, result);
@@ -142,14 +214,14 @@ std::string wait_for_job(sd_bus* bus, const JobsSeen& seen, const std::string& j
     for (;;) {
         for (const auto& [path, result] : seen.removed)
             if (path == job) return result;
-        const int r = sd_bus_process(bus, nullptr);
+        const int r = sd().sd_bus_process(bus, nullptr);
         check(r, "lost the system bus while waiting for the start of " + scope);
         if (r > 0) continue;
         const std::uint64_t now = now_usec();
         if (now >= deadline)
             throw Error("systemd did not finish starting " + scope + " within " +
                         std::to_string(job_timeout_usec / 1000000U) + " seconds");
-        check(sd_bus_wait(bus, deadline - now), "lost the system bus while waiting for the start of " + scope);
+        check(sd().sd_bus_wait(bus, deadline - now), "lost the system bus while waiting for the start of " + scope);
     }
 }
 
@@ -199,12 +271,12 @@ void place_self(const std::string& slice, const isolation::CgroupLimits& limits,
     // ---- the slice's limits, for all the jail's logins together
     if (const std::vector<Property> props = slice_properties(limits); !props.empty()) {
         Message call = new_call(bus.get(), "SetUnitProperties");
-        check(sd_bus_message_append(call.get(), "sb", slice.c_str(), 1), "cannot build the D-Bus call");
-        check(sd_bus_message_open_container(call.get(), 'a', "(sv)"), "cannot build the D-Bus call");
+        check(sd().sd_bus_message_append(call.get(), "sb", slice.c_str(), 1), "cannot build the D-Bus call");
+        check(sd().sd_bus_message_open_container(call.get(), 'a', "(sv)"), "cannot build the D-Bus call");
         append_properties(call.get(), props);
-        check(sd_bus_message_close_container(call.get()), "cannot build the D-Bus call");
+        check(sd().sd_bus_message_close_container(call.get()), "cannot build the D-Bus call");
         BusError error;
-        if (const int r = sd_bus_call(bus.get(), call.get(), 0, &error.e, nullptr); r < 0)
+        if (const int r = sd().sd_bus_call(bus.get(), call.get(), 0, &error.e, nullptr); r < 0)
             throw Error("systemd refused the limits of " + slice + ": " + error.text(r));
     }
 
@@ -212,26 +284,26 @@ void place_self(const std::string& slice, const isolation::CgroupLimits& limits,
     JobsSeen seen;
     sd_bus_slot* raw_slot = nullptr;
     // Before the call: the job may end before its reply is read.
-    check(sd_bus_match_signal(bus.get(), &raw_slot, destination, manager_path, manager_interface, "JobRemoved",
-                              on_job_removed, &seen),
+    check(sd().sd_bus_match_signal(bus.get(), &raw_slot, destination, manager_path, manager_interface, "JobRemoved",
+                                   on_job_removed, &seen),
           "cannot ask systemd for its JobRemoved signal");
     const Slot slot(raw_slot);
 
     Message call = new_call(bus.get(), "StartTransientUnit");
-    check(sd_bus_message_append(call.get(), "ss", scope.c_str(), "fail"), "cannot build the D-Bus call");
-    check(sd_bus_message_open_container(call.get(), 'a', "(sv)"), "cannot build the D-Bus call");
-    check(sd_bus_message_append(call.get(), "(sv)(sv)(sv)", "Slice", "s", slice.c_str(), "Description", "s",
-                                printable(description).c_str(), "PIDs", "au", 1, static_cast<std::uint32_t>(pid)),
+    check(sd().sd_bus_message_append(call.get(), "ss", scope.c_str(), "fail"), "cannot build the D-Bus call");
+    check(sd().sd_bus_message_open_container(call.get(), 'a', "(sv)"), "cannot build the D-Bus call");
+    check(sd().sd_bus_message_append(call.get(), "(sv)(sv)(sv)", "Slice", "s", slice.c_str(), "Description", "s",
+                                     printable(description).c_str(), "PIDs", "au", 1, static_cast<std::uint32_t>(pid)),
           "cannot build the D-Bus call");
-    check(sd_bus_message_close_container(call.get()), "cannot build the D-Bus call");
-    check(sd_bus_message_append(call.get(), "a(sa(sv))", 0), "cannot build the D-Bus call");
+    check(sd().sd_bus_message_close_container(call.get()), "cannot build the D-Bus call");
+    check(sd().sd_bus_message_append(call.get(), "a(sa(sv))", 0), "cannot build the D-Bus call");
     BusError error;
     sd_bus_message* raw_reply = nullptr;
-    if (const int r = sd_bus_call(bus.get(), call.get(), 0, &error.e, &raw_reply); r < 0)
+    if (const int r = sd().sd_bus_call(bus.get(), call.get(), 0, &error.e, &raw_reply); r < 0)
         throw Error("systemd refused the scope " + scope + " in " + slice + ": " + error.text(r));
     const Message reply(raw_reply);
     const char* job = nullptr;
-    check(sd_bus_message_read(reply.get(), "o", &job), "cannot read systemd's answer to StartTransientUnit");
+    check(sd().sd_bus_message_read(reply.get(), "o", &job), "cannot read systemd's answer to StartTransientUnit");
     const std::string job_path(job);
 
     const std::string result = wait_for_job(bus.get(), seen, job_path, scope);
