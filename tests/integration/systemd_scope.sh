@@ -53,7 +53,7 @@ for _ in $(seq 100); do [[ -S $BUS/socket ]] && break; sleep 0.05; done
 [[ -S $BUS/socket ]] || fatal "the private dbus-daemon did not start: $(cat "$BUS/daemon.log")"
 RECORD=$BUS/calls.jsonl MODE=$BUS/mode
 : >"$RECORD"
-echo done >"$MODE"
+echo "done" >"$MODE"
 "$PY" "$(dirname "$0")/../lib/mock_systemd.py" "unix:path=$BUS/socket" "$RECORD" "$MODE" "$BUS/ready" \
     >"$BUS/mock.log" 2>&1 &
 on_exit kill $!
@@ -127,7 +127,7 @@ assert_contains "no auxiliary units" 'aux=[]' "$got"
 assert_contains "asked as root (the bus's SO_PEERCRED)" 'caller_uid=0' "$got"
 got=$(calls 2 same_pid_ns same_mnt_ns same_net_ns same_uts_ns same_cgroup_ns)
 assert_eq "the scope is asked for before any namespace is made (pid, mount, net, uts, cgroup)" \
-    "same_pid_ns=true same_mnt_ns=true same_net_ns=true same_uts_ns=true same_cgroup_ns=true" "$(echo $got)"
+    "same_pid_ns=true same_mnt_ns=true same_net_ns=true same_uts_ns=true same_cgroup_ns=true" "${got//$'\n'/ }"
 syslog_has "the login's log line names the slice" "jk_chrootsh\[[0-9]+\]: .*slice=${SLICE//\\/\\\\}"
 
 # ---------------------------------------------------------------- jk_exec, limits only
@@ -175,7 +175,7 @@ echo refuse >"$MODE"
 run_cmd "$JK_EXEC" "$J" /bin/sh -c 'echo RAN-INSIDE'
 assert_rc "jk_exec: systemd's refusal refuses the command" 60
 assert_not_contains "... and nothing ran" "RAN-INSIDE" "$R_OUT"
-echo done >"$MODE"
+echo "done" >"$MODE"
 
 # The bus socket must be root's, at the compiled-in path, reached without a symlink.
 umount /run/dbus/system_bus_socket && rm -f /run/dbus/system_bus_socket
