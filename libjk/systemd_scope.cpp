@@ -292,8 +292,12 @@ void place_self(const std::string& slice, const isolation::CgroupLimits& limits,
     Message call = new_call(bus.get(), "StartTransientUnit");
     check(sd().sd_bus_message_append(call.get(), "ss", scope.c_str(), "fail"), "cannot build the D-Bus call");
     check(sd().sd_bus_message_open_container(call.get(), 'a', "(sv)"), "cannot build the D-Bus call");
-    check(sd().sd_bus_message_append(call.get(), "(sv)(sv)(sv)", "Slice", "s", slice.c_str(), "Description", "s",
-                                     printable(description).c_str(), "PIDs", "au", 1, static_cast<std::uint32_t>(pid)),
+    // CollectMode: a scope that ended failed (its process killed by the
+    // OOM killer...) is unloaded too, so a later login that gets the same
+    // pid does not find its name taken (mode "fail" would refuse it).
+    check(sd().sd_bus_message_append(call.get(), "(sv)(sv)(sv)(sv)", "Slice", "s", slice.c_str(), "Description", "s",
+                                     printable(description).c_str(), "PIDs", "au", 1, static_cast<std::uint32_t>(pid),
+                                     "CollectMode", "s", "inactive-or-failed"),
           "cannot build the D-Bus call");
     check(sd().sd_bus_message_close_container(call.get()), "cannot build the D-Bus call");
     check(sd().sd_bus_message_append(call.get(), "a(sa(sv))", 0), "cannot build the D-Bus call");

@@ -120,8 +120,8 @@ assert_contains "then StartTransientUnit" 'call="StartTransientUnit"' "$got"
 assert_contains "of the scope <slice>-<pid>.scope of the calling process" \
     "name=\"${SLICE%.slice}-$pid.scope\"" "${got//\\\\/\\}"
 assert_contains "in mode fail" 'mode="fail"' "$got"
-assert_contains "in the slice, described, holding exactly the caller" \
-    "properties=[[\"Slice\", \"${SLICE//\\/\\\\}\"], [\"Description\", \"jailkit login into $J\"], [\"PIDs\", [$pid]]]" \
+assert_contains "in the slice, described, holding exactly the caller, unloaded even when failed" \
+    "properties=[[\"Slice\", \"${SLICE//\\/\\\\}\"], [\"Description\", \"jailkit login into $J\"], [\"PIDs\", [$pid]], [\"CollectMode\", \"inactive-or-failed\"]]" \
     "$got"
 assert_contains "no auxiliary units" 'aux=[]' "$got"
 assert_contains "asked as root (the bus's SO_PEERCRED)" 'caller_uid=0' "$got"

@@ -70,7 +70,8 @@ std::vector<Property> slice_properties(const isolation::CgroupLimits& limits);
 // The placement, as root, before any namespace: with any limit, the
 // slice's properties set at run time (SetUnitProperties(slice, true,
 // ...)); then the scope scope_name(slice, getpid()) started with Slice,
-// Description and PIDs = [getpid()] in mode "fail", and its job waited for.
+// Description, PIDs = [getpid()] and CollectMode = inactive-or-failed in
+// mode "fail", and its job waited for.
 // `description` is a printable text for the unit ("jailkit login into
 // /srv/web1"). Throws Error, saying which step failed and systemd's
 // message, when any of it fails (MUST 2); UnsafePath when the bus socket
