@@ -13,11 +13,12 @@ dpkg --configure -a --force-confdef --force-confold
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${dpkg_opts[@]}" \
   g++ clang libclang-rt-14-dev meson ninja-build pkg-config \
-  libinih-dev libcap-dev libacl1-dev libseccomp-dev catch2 \
+  libinih-dev libcap-dev libacl1-dev libseccomp-dev libsystemd-dev catch2 \
   python3 perl git openssh-client openssh-server openssh-sftp-server rsync iproute2 procmail \
   acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar man-db mandoc \
   clang-tidy clang-format cppcheck dpkg-dev debhelper fakeroot bash-completion \
-  ansible-core debootstrap
+  ansible-core debootstrap \
+  dbus-daemon python3-dbus python3-gi
 # 32-bit programs in jails (issue 18, tests/integration/i386.sh): the i386
 # loader and libraries, and cc -m32.
 apt-get install -y -q --no-install-recommends "${dpkg_opts[@]}" gcc-multilib libc6-i386

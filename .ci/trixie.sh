@@ -145,10 +145,12 @@ in_root apt-get update -q --error-on=any >"$W/apt-update.log" 2>&1 || { cat "$W/
 # .ci/deps.sh's list, less what only other stages use (clang and the
 # fuzzers, clang-tidy, cppcheck, i386 multilib, man-db), plus what the
 # package step needs (dpkg-dev, debhelper, fakeroot).
-pkgs=(g++ meson ninja-build pkg-config libinih-dev libcap-dev libacl1-dev libseccomp-dev catch2
+pkgs=(g++ meson ninja-build pkg-config libinih-dev libcap-dev libacl1-dev libseccomp-dev libsystemd-dev catch2
       python3 perl git openssh-client openssh-server openssh-sftp-server rsync iproute2 procmail
       acl attr binutils passwd zlib1g file procps util-linux coreutils findutils tar mandoc
       dpkg-dev debhelper fakeroot bash-completion build-essential
+      # the mock systemd of tests/integration/systemd_scope.sh
+      dbus-daemon python3-dbus python3-gi
       # Debian 12 and 13 hosts resolve root and nobody through
       # libnss_systemd too ("passwd: files systemd"); a minbase root has only
       # "files", and programs in jails without those users in their passwd

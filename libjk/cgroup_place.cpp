@@ -165,12 +165,21 @@ void place_self(const std::string& delegate, const std::string& slice, const iso
     place_beneath(fd.get(), delegate, slice, limits, ::getpid());
 }
 
-std::string without_delegate() {
-    struct stat st {};
-    const bool systemd = ::lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
-    std::string why = "the jail's policy asks for cgroup limits or a slice and names no delegated cgroup: ";
-    if (systemd) why += "systemd transient scopes are not supported yet; ";
-    return why + "set delegate = a cgroup v2 subtree delegated to jailkit in its [cgroup] (jk_jail.ini(5))";
+Placer placer_for(const isolation::Policy& p, bool systemd_booted) {
+    using isolation::CgroupManager;
+    if (p.slice.empty()) return Placer::none;
+    if (p.cgroup_manager == CgroupManager::delegate || !p.cgroup_delegate.empty()) return Placer::delegate;
+    if (systemd_booted) return Placer::systemd;
+    if (p.cgroup_manager == CgroupManager::systemd)
+        throw Error(
+            "the jail's policy sets manager = systemd in its [cgroup] and this host was not booted with "
+            "systemd (no /run/systemd/system): set delegate = a cgroup v2 subtree delegated to jailkit "
+            "instead (jk_jail.ini(5))");
+    throw Error(
+        "the jail's policy asks for cgroup limits or a slice and names no delegated cgroup: this "
+        "host was not booted with systemd (no /run/systemd/system), which would place it in a "
+        "transient scope; set delegate = a cgroup v2 subtree delegated to jailkit in its [cgroup] "
+        "(jk_jail.ini(5))");
 }
 
 std::optional<std::string> cannot_place(const std::string& delegate, const isolation::CgroupLimits& limits) {

@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "jk/cgroup_place.hpp"
 #include "jk/elf.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
@@ -30,6 +31,7 @@
 #include "jk/namespaces.hpp"
 #include "jk/resolver.hpp"
 #include "jk/sys.hpp"
+#include "jk/systemd_scope.hpp"
 
 namespace jk::check {
 
@@ -761,6 +763,25 @@ private:
     std::exception_ptr failure_;
 };
 
+// Where an entry puts the jail's logins in the cgroup tree, for the note
+// beside the policy; nullopt when it puts them nowhere or cannot (that is an
+// error host_cannot_apply reports).
+std::optional<std::string> cgroup_placement(const isolation::Policy& p) {
+    try {
+        switch (cgroup::placer_for(p, systemd::booted())) {
+            case cgroup::Placer::none: return std::nullopt;
+            case cgroup::Placer::delegate:
+                return "each login is placed in " + p.cgroup_delegate + "/" + p.slice + "/" +
+                       std::string(cgroup::logins_dir) + " (delegated cgroup)";
+            case cgroup::Placer::systemd:
+                return "each login is placed in a systemd transient scope in " + p.slice +
+                       (p.cgroup.any() ? ", its limits set on the slice" : "") + " (systemd's D-Bus API)";
+        }
+    } catch (const Error&) {
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::size_t check_jail(const std::string& jail_arg, const users::PasswdFile& host_passwd, const Options& options) {
@@ -856,6 +877,7 @@ std::size_t check_jail(const std::string& jail_arg, const users::PasswdFile& hos
     for (const auto& f : thin_findings) emit(f);
     if (policy && !policy->empty()) {
         note("jail " + path + " is isolated: " + isolation::describe(*policy));
+        if (std::optional<std::string> where = cgroup_placement(*policy)) note("jail " + path + ": " + *where);
         for (const auto& why : isolation::host_cannot_apply(*policy))
             emit(make(Severity::error, "policy-host", policy_file,
                       "ERROR: this host cannot isolate " + path + " as its policy asks, every entry fails: " + why));

@@ -14,6 +14,7 @@
 #include "jk/seccomp_filter.hpp"
 #include "jk/supervisor.hpp"
 #include "jk/sys.hpp"
+#include "jk/systemd_scope.hpp"
 
 namespace jk::entry {
 
@@ -73,6 +74,19 @@ void change_to(int home_fd) {
     }
 }
 
+template <class Fn>
+auto isolation_step(Fn&& fn) {
+    try {
+        return fn();
+    } catch (const EntryError&) {
+        throw;
+    } catch (const SysError& e) {
+        throw EntryError(Step::isolation, e.what(), e.err());
+    } catch (const Error& e) {
+        throw EntryError(Step::isolation, e.what(), 0);
+    }
+}
+
 // What the policy asks that this entry cannot honour: refused before
 // anything changes (MUST 5).
 void refuse_what_cannot_apply(const isolation::Policy& p, const Request& r) {
@@ -82,8 +96,29 @@ void refuse_what_cannot_apply(const isolation::Policy& p, const Request& r) {
             "the jail's policy asks for the syscall filter, which needs no_new_privs, and the login "
             "allows setuid programs (allow_setuid), which no_new_privs makes powerless: set one of the two",
             0);
-    if ((p.cgroup.any() || !p.slice.empty()) && p.cgroup_delegate.empty())
-        throw EntryError(Step::policy, cgroup::without_delegate(), 0);
+}
+
+// Who places the login in its slice; a slice nobody can place refuses the
+// entry before anything changes (MUST 5).
+cgroup::Placer placer_of(const isolation::Policy& p) {
+    try {
+        return cgroup::placer_for(p, systemd::booted());
+    } catch (const Error& e) {
+        throw EntryError(Step::policy, e.what(), 0);
+    }
+}
+
+// Into the jail's slice, as root (cgroup_place.hpp MUST 4).
+void place(const isolation::Policy& p, cgroup::Placer placer, const Request& r) {
+    switch (placer) {
+        case cgroup::Placer::none: return;
+        case cgroup::Placer::delegate:
+            isolation_step([&] { cgroup::place_self(p.cgroup_delegate, p.slice, p.cgroup); });
+            return;
+        case cgroup::Placer::systemd:
+            isolation_step([&] { systemd::place_self(p.slice, p.cgroup, "jailkit login into " + r.jail->path()); });
+            return;
+    }
 }
 
 // The home as the user will see it: in a new mount namespace re-opened
@@ -118,26 +153,14 @@ UniqueFd home_in(int jail_fd, const Request& r) {
     exec(r);
 }
 
-template <class Fn>
-auto isolation_step(Fn&& fn) {
-    try {
-        return fn();
-    } catch (const EntryError&) {
-        throw;
-    } catch (const SysError& e) {
-        throw EntryError(Step::isolation, e.what(), e.err());
-    } catch (const Error& e) {
-        throw EntryError(Step::isolation, e.what(), 0);
-    }
-}
-
 [[noreturn]] void enter_isolated(Request& r, const isolation::Policy& p) {
     refuse_what_cannot_apply(p, r);
+    const cgroup::Placer placer = placer_of(p);
     // ---- as root, the host still in view
     isolation_step([&] { isolation::apply_rlimits(p.limits); });
     // Into the jail's slice before any namespace (cgroup_place.hpp MUST 4):
     // the cgroup namespace is rooted here, pid 1 and the program inherit it.
-    if (!p.slice.empty()) isolation_step([&] { cgroup::place_self(p.cgroup_delegate, p.slice, p.cgroup); });
+    place(p, placer, r);
     // Before the namespaces: the jailed processes share this session and its
     // terminal (job control), and the process that waits for the jail's
     // pid 1 is its leader.

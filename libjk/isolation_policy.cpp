@@ -116,8 +116,8 @@ const RlimitName* rlimit_by_key(std::string_view key) {
 // The sections and keys a policy may hold (MUST 3): anything else is an error.
 constexpr std::string_view isolation_keys[] = {"isolate", "namespaces", "hostname",
                                                "network", "seccomp",    "seccomp_allow_ptrace"};
-constexpr std::string_view cgroup_keys[] = {"memory.max", "pids.max", "cpu.max", "cpu.weight",
-                                            "io.weight",  "slice",    "delegate"};
+constexpr std::string_view cgroup_keys[] = {"memory.max", "pids.max", "cpu.max",  "cpu.weight",
+                                            "io.weight",  "slice",    "delegate", "manager"};
 
 template <std::size_t N>
 std::string list_of(const std::string_view (&keys)[N]) {
@@ -425,6 +425,23 @@ void read_cgroup(const config::Section& sec, Policy& p) {
                     "without blanks");
         p.cgroup_delegate = d;
     }
+    if (const config::Entry* e = sec.find("manager")) {
+        const std::string_view allowed = "auto, systemd or delegate";
+        if (iequals(e->value, "auto"))
+            p.cgroup_manager = CgroupManager::automatic;
+        else if (iequals(e->value, "systemd"))
+            p.cgroup_manager = CgroupManager::systemd;
+        else if (iequals(e->value, "delegate"))
+            p.cgroup_manager = CgroupManager::delegate;
+        else
+            invalid(sec, *e, std::string(allowed));
+        // A combination that cannot mean what it says is an error here, not
+        // a surprise at login.
+        if (p.cgroup_manager == CgroupManager::delegate && p.cgroup_delegate.empty())
+            invalid(sec, *e, "systemd or auto when no delegate is named (manager = delegate needs delegate = PATH)");
+        if (p.cgroup_manager == CgroupManager::systemd && !p.cgroup_delegate.empty())
+            invalid(sec, *e, "delegate or auto when a delegate is named (systemd places logins in its own tree)");
+    }
 }
 
 }  // namespace
@@ -616,6 +633,8 @@ std::string describe(const Policy& p) {
     if (p.thin()) words.push_back("thin=" + join(p.ro_binds, ","));
     if (!p.slice.empty()) words.push_back("slice=" + p.slice);
     if (!p.cgroup_delegate.empty()) words.push_back("delegate=" + p.cgroup_delegate);
+    if (p.cgroup_manager == CgroupManager::systemd) words.emplace_back("manager=systemd");
+    if (p.cgroup_manager == CgroupManager::delegate) words.emplace_back("manager=delegate");
     const auto max_or = [](std::uint64_t v, bool size) {
         if (v == cgroup_max) return std::string("max");
         return size ? format_size(v) : std::to_string(v);

@@ -28,6 +28,7 @@
 #include "jk/landlock.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
+#include "jk/systemd_scope.hpp"
 #include "jk/trust.hpp"
 
 namespace jk::isolation {
@@ -451,11 +452,20 @@ std::vector<std::string> host_cannot_apply(const Policy& policy) {
     }
     if (policy.seccomp && ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
         out.emplace_back("this kernel has no seccomp filters");
-    if (!policy.slice.empty()) {
-        if (policy.cgroup_delegate.empty())
-            out.push_back(cgroup::without_delegate());
-        else if (std::optional<std::string> why = cgroup::cannot_place(policy.cgroup_delegate, policy.cgroup))
-            out.push_back("the login cannot be placed in its cgroup: " + *why);
+    try {
+        switch (cgroup::placer_for(policy, systemd::booted())) {
+            case cgroup::Placer::none: break;
+            case cgroup::Placer::delegate:
+                if (std::optional<std::string> why = cgroup::cannot_place(policy.cgroup_delegate, policy.cgroup))
+                    out.push_back("the login cannot be placed in its cgroup: " + *why);
+                break;
+            case cgroup::Placer::systemd:
+                if (std::string why = systemd::cannot_reach(); !why.empty())
+                    out.push_back("the login cannot be placed in a systemd scope: " + why);
+                break;
+        }
+    } catch (const Error& e) {
+        out.emplace_back(e.what());
     }
     return out;
 }

@@ -40,6 +40,7 @@ const Rule daemon_executable{.name = "daemon executable",
                              .refuse_setid = true,
                              .parents = &jail_system_dir};
 const Rule cgroup_delegate{.name = "delegated cgroup", .kind = Kind::directory, .parents = &jail_parent};
+const Rule system_bus_socket{.name = "system bus socket", .kind = Kind::socket, .parents = &jail_parent};
 const Rule pidfile_directory{
     .name = "pidfile directory", .kind = Kind::directory, .root_owner = false, .group_write_if_root_group = true};
 
@@ -58,11 +59,15 @@ std::optional<std::string> problem(const struct stat& st, const Rule& rule) {
             if (!S_ISREG(st.st_mode)) return "is not a regular file";
             if ((st.st_mode & 0111) == 0) return "is not executable";
             break;
+        case Kind::socket:
+            if (!S_ISSOCK(st.st_mode)) return "is not a socket";
+            break;
     }
     if (rule.kind_only) return std::nullopt;
     if (rule.refuse_setid && (st.st_mode & (S_ISUID | S_ISGID))) return "is setuid or setgid";
     if (rule.root_owner && st.st_uid != 0) return "is not owned by root";
     if (rule.root_group && st.st_gid != 0) return "is not owned by group root";
+    if (rule.kind == Kind::socket) return std::nullopt;  // its write bits: who may connect
     if (st.st_mode & S_IWOTH) return "is writable by others";
     if ((st.st_mode & S_IWGRP) && !(rule.group_write_if_root_group && st.st_gid == 0)) return "is writable by group";
     return std::nullopt;

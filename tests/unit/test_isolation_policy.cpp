@@ -609,3 +609,19 @@ TEST_CASE("[thin] refuses what would bind the wrong thing", "[isolation]") {
     // /srv/web10 is not inside /srv/web1.
     CHECK(parse("[thin]\nro_binds = /srv/web10\n").thin());
 }
+
+TEST_CASE("[cgroup] manager: auto, systemd or delegate, and only combinations that mean what they say", "[isolation]") {
+    CHECK(parse("[cgroup]\npids.max = 20\n").cgroup_manager == iso::CgroupManager::automatic);
+    const iso::Policy sd = parse("[cgroup]\npids.max = 20\nmanager = systemd\n");
+    CHECK(sd.cgroup_manager == iso::CgroupManager::systemd);
+    CHECK(iso::describe(sd) == "slice=jk-srv-web1.slice manager=systemd pids.max=20");
+    const iso::Policy dg = parse("[cgroup]\ndelegate = /sys/fs/cgroup/jk\nmanager = Delegate\n");
+    CHECK(dg.cgroup_manager == iso::CgroupManager::delegate);
+    CHECK(parse("[cgroup]\nmanager = auto\n").empty());  // a manager alone places nothing
+
+    CHECK(refusal("[cgroup]\nmanager = cgmanager\n", 2).find("auto, systemd or delegate") != std::string::npos);
+    CHECK(refusal("[cgroup]\npids.max = 20\nmanager = delegate\n", 3).find("needs delegate = PATH") !=
+          std::string::npos);
+    CHECK(refusal("[cgroup]\ndelegate = /sys/fs/cgroup/jk\nmanager = systemd\n", 3).find("its own tree") !=
+          std::string::npos);
+}

@@ -1,7 +1,7 @@
 // A login placed in its jail's cgroup v2 slice, inside a subtree the admin
 // delegated to jailkit ([cgroup] delegate = PATH, jk_jail.ini(5)), with the
-// slice's limits written first. systemd transient scopes (D-Bus) are not
-// used: placement happens only in a delegated subtree.
+// slice's limits written first. Which of this and a systemd transient scope
+// (systemd_scope.hpp) places a login is decided by placer_for.
 //
 // The tree below the delegate:
 //   DELEGATE/                 cgroup.subtree_control: +memory +pids ...
@@ -95,11 +95,20 @@ UniqueFd open_delegate(const std::string& path, bool need_cgroup2 = true);
 // those do; the caller must give up the entry.
 void place_self(const std::string& delegate, const std::string& slice, const isolation::CgroupLimits& limits);
 
-// Why an entry refuses a policy with a slice or cgroup limits and no
-// delegate, and what to do: on a host booted with systemd
-// (/run/systemd/system, as sd_booted(3)) that transient scopes are not
-// supported yet; elsewhere only to set delegate. Throws only std::bad_alloc.
-std::string without_delegate();
+// Who places a login into its slice.
+enum class Placer {
+    none,      // the policy has no slice: the login stays where it is
+    delegate,  // place_self, below [cgroup] delegate
+    systemd,   // systemd::place_self, a transient scope over D-Bus
+};
+
+// The placer for `policy` ([cgroup] manager, jk_jail.ini(5)): none without
+// a slice; with manager = delegate, or auto and a delegate named, delegate;
+// with manager = systemd, or auto, no delegate and `systemd_booted`,
+// systemd. Throws Error saying why and what to set when a slice has no
+// placer (manager = systemd on a host not booted with systemd; auto, no
+// delegate and no systemd): the entry refuses such a policy. Pure.
+Placer placer_for(const isolation::Policy& policy, bool systemd_booted);
 
 // Why place_self would refuse `limits` under `delegate`, without changing
 // anything (the delegate's trust and file system, the controllers it

@@ -105,9 +105,10 @@ std::optional<isolation::Policy> policy_of(const Jail& jail, const char* confdir
 
 // The jail's policy (isolation::load_policy from the host's configuration
 // directory), then, in this order, with a policy: rlimits; with a slice,
-// the process placed in DELEGATE/SLICE/logins (cgroup::place_self; a slice
-// or cgroup limit without [cgroup] delegate is refused); a session of its
-// own; the namespaces; with a pid namespace a fork, the caller waiting as
+// the process placed by cgroup::placer_for's choice, in
+// DELEGATE/SLICE/logins (cgroup::place_self) or in a systemd transient scope
+// in the slice (systemd::place_self), a slice neither can place refused; a
+// session of its own; the namespaces; with a pid namespace a fork, the caller waiting as
 // the login's process (wait_for_init) and the child becoming the jail's
 // pid 1, which mounts the jail's /proc, enters the root, drops and forks the
 // program under it; in the program's process the home, the umask and the

@@ -80,6 +80,13 @@ struct CgroupLimits {
     bool operator==(const CgroupLimits&) const = default;
 };
 
+// Who places a login in its slice ([cgroup] manager, jk_jail.ini(5)).
+enum class CgroupManager {
+    automatic,  // the delegate when one is named, else systemd when the host runs it, else refused
+    systemd,    // a transient scope over systemd's D-Bus API (systemd_scope.hpp)
+    delegate,   // DELEGATE/SLICE/logins, written by the entry (cgroup_place.hpp)
+};
+
 struct Policy {
     Namespaces ns;
     // The name in the new UTS namespace; set exactly when ns.uts is.
@@ -97,9 +104,11 @@ struct Policy {
     std::string slice;
     // [cgroup] delegate: a cgroup v2 directory the admin delegated to
     // jailkit (absolute, canonical, printable, not "/"); the slice is the
-    // directory DELEGATE/SLICE (cgroup_place.hpp). Empty: none, and an
-    // entry with a slice is refused (no systemd scopes yet).
+    // directory DELEGATE/SLICE (cgroup_place.hpp). Empty: none.
     std::string cgroup_delegate;
+    // [cgroup] manager. The parser guarantees: delegate implies a
+    // cgroup_delegate, systemd implies none.
+    CgroupManager cgroup_manager = CgroupManager::automatic;
     // A thin jail ([thin] ro_binds): host paths bound read-only, nosuid and
     // nodev at the same place beneath the jail in its own mount namespace
     // (ns.mount is on whenever this is not empty), parents before their

@@ -26,7 +26,9 @@
 
 namespace jk::trust {
 
-enum class Kind { directory, regular_file, executable };
+// A socket's mode bits say only who may connect: for Kind::socket the
+// owner is judged, the write bits are not.
+enum class Kind { directory, regular_file, executable, socket };
 
 struct Rule {
     const char* name;  // for messages: "jail directory", "setuid configuration directory"
@@ -95,6 +97,10 @@ extern const Rule daemon_executable;
 // may write it could move a jail's processes out of their limits), every
 // directory above it a jail_parent.
 extern const Rule cgroup_delegate;
+// The system bus socket the entry asks systemd through (systemd_scope.hpp):
+// root-owned (only root binds it there), every directory above it a
+// jail_parent, so nobody else can put a bus of their own in its place.
+extern const Rule system_bus_socket;
 // The directory root writes a pidfile into: not writable by others, and by
 // its group only when that is root. (Its owner may be anyone: the name in it
 // is opened with O_NOFOLLOW and checked.)
