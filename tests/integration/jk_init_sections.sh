@@ -124,6 +124,7 @@ check_git() {
     jrun "git hash-object" '^[0-9a-f]{40}$' "$1" /usr/bin/git hash-object /etc/nsswitch.conf
     check_perl "$1"
     check_editors "$1"
+    jrun "git's helpers run through /bin/sh" '^ok$' "$1" /usr/bin/sh -c 'echo ok'
 }
 check_scp() {
     if [[ -e /usr/bin/scp ]]; then
@@ -237,6 +238,16 @@ check_python3() {
     jnames "python3: getpass.getuser-like lookup prints names" "$1" /usr/bin/python3 -c \
         'import pwd, os; print(pwd.getpwuid(os.getuid()).pw_name)'
 }
+check_python3-venv() {
+    check_python3 "$1"
+    jfile "python3-venv: ensurepip's wheels" "$1" /usr/share/python-wheels
+    # A venv needs a writable directory: tests/integration/trace_sections.sh
+    # makes one as a jailed user.
+}
+check_tmux() {
+    jrun "tmux -V (it sets the C.UTF-8 locale itself)" '^tmux [0-9]' "$1" /usr/bin/tmux -V
+}
+check_screen() { jrun "screen -v" 'Screen version' "$1" /usr/bin/screen -v; }
 check_nodejs() {
     jrun "node -e" '^2$' "$1" /usr/bin/node -e 'console.log(1+1)'
     jrun "npm (#!/usr/bin/env node)" '^[0-9]+\.[0-9]+' "$1" /usr/bin/npm --version
