@@ -63,6 +63,18 @@ void Planner::add(const std::string& host_path, bool replace) {
     replace_ = false;
 }
 
+void Planner::add_directory(const std::string& host_path) {
+    if (host_path.empty() || host_path[0] != '/') throw Error("path " + quoted(host_path) + " is not absolute");
+    shallow_ = true;
+    try {
+        add_path(host_path, true, false, 0);
+    } catch (...) {
+        shallow_ = false;
+        throw;
+    }
+    shallow_ = false;
+}
+
 // Walks `path` one component at a time on the host, so that every symlink on
 // the way is planned as a symlink (merged-/usr: /bin -> usr/bin) and every
 // directory as a directory with the host's mode; then plans the entry itself.
@@ -132,6 +144,7 @@ void Planner::add_path(const std::string& path, bool explicit_arg, bool is_libra
     if (resolved.empty()) return;
     const struct stat& st = dir_cache_.at(resolved);
     push(Step{Kind::directory, resolved, st, {}, false, explicit_arg});
+    if (shallow_) return;
     if (trees_.insert(resolved).second) add_tree(resolved, depth);
 }
 

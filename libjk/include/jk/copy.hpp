@@ -92,6 +92,10 @@ public:
     // jail has at its path, as Options::force would (jk_update's outdated
     // files).
     void add(const std::string& host_path, bool replace = false);
+    // Adds a host directory (and the symlinks and directories leading to
+    // it) without what it holds: jk_trace creates the directory a program
+    // looked for and lets the next round say what inside is wanted.
+    void add_directory(const std::string& host_path);
     // The finished plan (adds the ld.so.conf files when libraries outside
     // the default dirs are in it).
     Plan take();
@@ -110,6 +114,7 @@ private:
     std::unordered_map<std::string, struct stat> dir_cache_;  // host lstat of directory prefixes
     bool needs_ld_conf_ = false;
     bool replace_ = false;  // the current add() call's `replace`
+    bool shallow_ = false;  // the current call is add_directory()
 };
 
 struct Result {
