@@ -219,6 +219,7 @@ check_apache() {
 }
 check_perl() {
     jrun "perl with POSIX and File::Temp" '^2$' "$1" /usr/bin/perl -MPOSIX -MFile::Temp -MData::Dumper -e 'print POSIX::floor(2.5), "\n"'
+    jrun "perl: the C.UTF-8 locale" '^C\.UTF-8$' "$1" /usr/bin/perl -MPOSIX -e 'print setlocale(LC_ALL, "C.UTF-8"), "\n"'
 }
 check_xauth() { jrun "xauth -V" '[0-9]' "$1" /usr/bin/xauth -V; }
 check_xclients() { check_xauth "$1"; jfile "xclients: rgb.txt" "$1" /usr/share/X11/rgb.txt; }
@@ -235,6 +236,8 @@ check_php() { jrun "php -r" '^3$' "$1" /usr/bin/php -r 'echo 1+2, "\n";'; }
 check_python3() {
     jrun "python3 with json, hashlib, ssl" '^\{"a": 1\} [0-9a-f]{8}$' "$1" /usr/bin/python3 -c \
         'import json, hashlib, ssl, socket; print(json.dumps({"a": 1}), hashlib.sha256(b"x").hexdigest()[:8])'
+    jrun "python3: the C.UTF-8 locale" '^UTF-8$' "$1" /usr/bin/python3 -c \
+        'import locale; locale.setlocale(locale.LC_ALL, "C.UTF-8"); print(locale.getlocale()[1])'
     jnames "python3: getpass.getuser-like lookup prints names" "$1" /usr/bin/python3 -c \
         'import pwd, os; print(pwd.getpwuid(os.getuid()).pw_name)'
 }
