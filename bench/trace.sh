@@ -40,7 +40,6 @@ bench_builddir "jk_trace jk_cp jk_init" "$@"
 INI=$BUILDDIR/ini/jk_init.ini
 [[ -f $INI ]] || { echo "no $INI (the configured jk_init.ini of the build)" >&2; exit 2; }
 CASES=${JK_BENCH_CASES:-python perl git vim php composer npm mariadb venv tmux screen lighttpd}
-CHROOT=$(command -v chroot)
 
 bench_root
 mkdir -m 0755 "$BASE/etc" "$BASE/jails" "$BASE/w"
