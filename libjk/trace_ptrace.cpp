@@ -327,7 +327,7 @@ void Tracer::syscall_stop(pid_t pid, Tracee& t) {
         t.nr = info.entry.nr;
         for (int i = 0; i < 6; ++i) t.args[i] = info.entry.args[i];
         t.exec_path.clear();
-        if (t.started) {
+        {
             // An exec's path is gone from memory once it succeeded: read now.
             std::optional<PathArg> pa = path_arg(static_cast<long>(t.nr));
             if (pa && pa->use == PathUse::exec) {
@@ -341,7 +341,11 @@ void Tracer::syscall_stop(pid_t pid, Tracee& t) {
     }
     if (info.op != PTRACE_SYSCALL_INFO_EXIT || !t.in_call) return;
     t.in_call = false;
-    if (!t.started) return;  // MUST 2
+    // MUST 2; the one exception is the exec of the program itself, the last
+    // step of the entry: a script whose #! interpreter is missing fails
+    // there, before anything of it ran.
+    if (!t.started && !(path_arg(static_cast<long>(t.nr)) && path_arg(static_cast<long>(t.nr))->use == PathUse::exec))
+        return;
     const long long rval = info.exit.rval;
     const int err = info.exit.is_error ? static_cast<int>(-rval) : 0;
     const bool wanted_failure = err == ENOENT || err == ENOTDIR;

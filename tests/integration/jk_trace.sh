@@ -19,7 +19,9 @@ capture_syslog
 
 U=$(make_user)
 trace() { run_cmd timeout 120 "$JK_TRACE" -u "$U" "$@"; }
-in_jail() { run_cmd timeout 60 chroot --userspec="$U:$U" "$@"; }
+UID_U=$(id -u "$U") GID_U=$(id -g "$U")
+# Numeric: the jail has no passwd of its own.
+in_jail() { run_cmd timeout 60 chroot --userspec="$UID_U:$GID_U" --groups="$GID_U" "$@"; }
 
 script() {  # JAIL PATH TEXT: a root-owned script inside the jail
     install -d -m 0755 "$1$(dirname "$2")"
@@ -41,7 +43,7 @@ assert_contains "more than one round ran" "round 3:" "$R_ERR"
 in_jail "$J" /opt/jkt/run.sh
 assert_rc "after the trace the script runs in the jail" 0
 assert_eq "... and reads its file" "$(cat /etc/debian_version)" "$R_OUT"
-syslog_has "jk_trace.*traced /opt/jkt/run.sh" && ok "the run is logged" || not_ok "the run is logged"
+syslog_has "the run is logged" "jk_trace.*traced /opt/jkt/run.sh"
 
 # ---------------------------------------------------------------- --dry-run
 J=$(make_jail dry)

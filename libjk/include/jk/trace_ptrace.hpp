@@ -10,7 +10,8 @@
 //     and threads) passes the limit; kill_all() leaves nothing running.
 //  2. Only lookups after a tracee's first exec are reported: what the tools
 //     do as root before the program starts (entering the jail) is not the
-//     program's.
+//     program's. The exception is that exec itself (the program's path, and
+//     why it failed).
 //  3. Syscalls of another ABI than the tracer's own (i386 on x86_64) are
 //     not decoded (their numbers mean other calls); the first is reported
 //     once through on_warning.
