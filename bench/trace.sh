@@ -41,6 +41,10 @@ INI=$BUILDDIR/ini/jk_init.ini
 [[ -f $INI ]] || { echo "no $INI (the configured jk_init.ini of the build)" >&2; exit 2; }
 CASES=${JK_BENCH_CASES:-python perl git vim php composer npm mariadb venv tmux screen lighttpd}
 
+# The programs run as a hosting user's would: a UTF-8 LANG (jk_trace passes
+# LANG and TERM on), whatever the caller's.
+export LANG=C.UTF-8 TERM=xterm-256color
+unset LC_ALL
 bench_root
 mkdir -m 0755 "$BASE/etc" "$BASE/jails" "$BASE/w"
 cp "$INI" "$BASE/etc/jk_init.ini"
