@@ -269,7 +269,12 @@ public:
             }
             if (o_.dry_run) break;
         }
-        result.exit_code = !result.started ? x::never_started : result.converged ? x::converged : x::not_converged;
+        if (o_.dry_run)
+            result.exit_code = !result.added.empty() ? x::not_converged
+                               : result.started      ? x::converged
+                                                     : x::never_started;
+        else
+            result.exit_code = !result.started ? x::never_started : result.converged ? x::converged : x::not_converged;
         return result;
     }
 
@@ -432,7 +437,11 @@ private:
                 if (w.use == PathUse::exec) interpreter_of(in.resolved, p);
                 continue;
             }
-            const std::string& r = in.resolved;
+            std::string r = in.resolved;
+            // A locale and the like come whole (trace_rules.hpp).
+            const std::optional<std::string> whole = whole_directory(r);
+            if (whole) r = *whole;
+            if (!planned_.insert(r).second) continue;
             std::optional<std::string> bad = refused(rules_, p);
             if (!bad) bad = refused(rules_, r);
             char buf[PATH_MAX];
@@ -459,7 +468,9 @@ private:
                 continue;
             }
             try {
-                if (is_dir)
+                if (whole)
+                    planner.add(r);
+                else if (is_dir)
                     planner.add_directory(r);
                 else
                     planner.add(r);
@@ -467,7 +478,7 @@ private:
                 out_("skipped " + p + " (" + w.why + "): " + e.what());
                 continue;
             }
-            now.push_back(Added{r, is_dir, w.why});
+            now.push_back(Added{r, is_dir && !whole, w.why});
         }
         if (!now.empty()) {
             install(planner.take(), now);
@@ -531,6 +542,7 @@ private:
     std::map<std::string, Want> wants_;
     std::vector<std::string> order_;
     std::set<std::string> done_;
+    std::set<std::string> planned_;  // host paths given to the copy engine
     std::vector<std::pair<std::string, std::string>> pending_interp_;
     std::set<std::string> sockets_seen_;
 

@@ -131,6 +131,22 @@ std::optional<std::string> refused(const Rules& rules, std::string_view path) {
     return std::string("is outside the allowed roots");
 }
 
+std::optional<std::string> whole_directory(std::string_view path) {
+    for (std::string_view root : {"/usr/lib/locale/", "/usr/share/locale-langpack/"}) {
+        if (!path.starts_with(root)) continue;
+        std::string_view rest = path.substr(root.size());
+        const std::size_t slash = rest.find('/');
+        if (slash == std::string_view::npos || slash == 0) return std::nullopt;  // the archive, or the root itself
+        return std::string(root) + std::string(rest.substr(0, slash));
+    }
+    const std::string_view gconv = "/gconv/gconv-modules.d";
+    const std::size_t at = path.find(gconv);
+    if (at != std::string_view::npos && path.starts_with("/usr/lib") &&
+        (path.size() == at + gconv.size() || path[at + gconv.size()] == '/'))
+        return std::string(path.substr(0, at + gconv.size()));
+    return std::nullopt;
+}
+
 bool valid_section_name(std::string_view name) {
     if (name.empty() || name.size() > 200) return false;
     return std::all_of(name.begin(), name.end(), [](char c) {

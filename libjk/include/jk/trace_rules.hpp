@@ -80,6 +80,12 @@ std::optional<std::string> refused(const Rules& rules, std::string_view path);
 // a prefix ending in '*' matches any name starting with what precedes it.
 bool under(std::string_view path, std::string_view prefix);
 
+// A directory copied whole when something in it is wanted, because its
+// users stop at the first missing file and would take one round per file:
+// a locale (/usr/lib/locale/C.utf8, glibc reads its LC_* files one by
+// one) and gconv's gconv-modules.d. nullopt for any other path.
+std::optional<std::string> whole_directory(std::string_view path);
+
 // --------------------------------------------------------------- sections
 
 // The jk_init.ini section `[name]` for `paths` and `emptydirs` (each
