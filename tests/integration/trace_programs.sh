@@ -15,12 +15,12 @@
 #   nano     the same with nano's keystrokes;
 #   php      php -r using mbstring and json (Debian's php-cli, php-mbstring);
 #   lighttpd a daemon: traced with --test-outside curl on a port of this
-#            test's own, then started in the jail and serving a page to curl
-#            on 127.0.0.1 from the host.
+#            test's own, then started in the jail with jk_exec -u and
+#            serving a page and a listing to curl on 127.0.0.1 from the host.
 # python and php are traced with --host (their first round on the host):
 # both list a directory and then open only what the listing holds, which no
 # failed lookup inside the jail can reveal. The others are traced in the
-# jail alone. For python, perl, git and php, jk_trace --write-section
+# jail alone. For python, perl, git, php and lighttpd, jk_trace --write-section
 # NAME:FILE is fed to jk_init -c FILE NAME: the second jail works at once.
 #
 #   JK_CP=... JK_INIT=... JK_TRACE=/abs/path/jk_trace bash tests/integration/trace_programs.sh
@@ -31,6 +31,7 @@ skip_unless_root
 need_tool JK_CP
 need_tool JK_INIT
 need_tool JK_TRACE
+need_tool JK_EXEC
 need_cmd chroot setpriv tmux curl git timeout
 for p in /usr/bin/python3 /usr/bin/perl /usr/bin/git /usr/bin/vim /usr/bin/nano /usr/bin/php /usr/sbin/lighttpd; do
     [[ -x $p ]] || fatal "$p is not installed (.ci/deps.sh installs it)"
@@ -347,8 +348,9 @@ httpd_stop() {
 on_exit httpd_stop
 works_lighttpd() {
     local j=$1 i page list
-    env -i PATH=/usr/bin:/bin "$CHROOT" --userspec="$UID_U:$GID_U" "$j" /usr/sbin/lighttpd -D -f /etc/lighttpd/test.conf \
-        >"$T_ROOT/httpd.out" 2>&1 </dev/null &
+    # Started as an admin starts a jailed daemon: jk_exec -u, in the
+    # foreground (-D), stopped with SIGTERM (jk_exec passes it on).
+    "$JK_EXEC" -u "$U" "$j" /usr/sbin/lighttpd -D -f /etc/lighttpd/test.conf >"$T_ROOT/httpd.out" 2>&1 </dev/null &
     HTTPD_PID=$!
     for i in $(seq 50); do
         page=$(curl -s --max-time 2 "http://127.0.0.1:$PORT/") && break
@@ -367,5 +369,6 @@ trace lighttpd "$J" --wait 2 --test-outside "curl -s --max-time 5 http://127.0.0
     --write-section "lighttpd-traced:$T_ROOT/lighttpd.ini" -- /usr/sbin/lighttpd -D -f /etc/lighttpd/test.conf
 expect_work lighttpd "started in the jail after jk_trace, serves a page and a listing to curl on 127.0.0.1" \
     works_lighttpd "$J"
+second_jail lighttpd "$T_ROOT/lighttpd.ini" works_lighttpd httpd_setup
 
 finish
