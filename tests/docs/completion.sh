@@ -33,7 +33,7 @@ trap 'rm -rf "$scratch"' EXIT
 source "$JK_COMPLETION" || { echo "Bail out! cannot source $JK_COMPLETION"; exit 1; }
 expect "the configured directory is JK_SYSCONFDIR" "$JK_SYSCONFDIR" "$_jk_confdir"
 for t in jk_check jk_chrootsh jk_chrootlaunch jk_cp jk_exec jk_init jk_jailuser jk_list jk_lsh jk_procmailwrapper \
-    jk_socketd jk_uchroot jk_update; do
+    jk_socketd jk_trace jk_uchroot jk_update; do
     expect "complete -F registered for $t" "complete -F _jk_complete $t" "$(complete -p "$t" 2>&1)"
 done
 
@@ -79,7 +79,7 @@ expect "jk_init -j /x <TAB> without any jk_init.ini: nothing" "" "$(comp jk_init
 
 # Options: exactly what each tool's --help lists.
 for t in jk_check jk_chrootsh jk_chrootlaunch jk_cp jk_exec jk_init jk_jailuser jk_list jk_lsh jk_procmailwrapper \
-    jk_socketd jk_uchroot jk_update; do
+    jk_socketd jk_trace jk_uchroot jk_update; do
     var=JK_${t#jk_}; var=${var^^}
     exe=${!var:-}
     if [[ ! -x $exe ]]; then not_ok "$t: $var is not an executable"; continue; fi

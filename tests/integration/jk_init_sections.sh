@@ -124,6 +124,7 @@ check_git() {
     jrun "git hash-object" '^[0-9a-f]{40}$' "$1" /usr/bin/git hash-object /etc/nsswitch.conf
     check_perl "$1"
     check_editors "$1"
+    jrun "git's helpers run through /bin/sh" '^ok$' "$1" /usr/bin/sh -c 'echo ok'
 }
 check_scp() {
     if [[ -e /usr/bin/scp ]]; then
@@ -218,6 +219,7 @@ check_apache() {
 }
 check_perl() {
     jrun "perl with POSIX and File::Temp" '^2$' "$1" /usr/bin/perl -MPOSIX -MFile::Temp -MData::Dumper -e 'print POSIX::floor(2.5), "\n"'
+    jrun "perl: the C.UTF-8 locale" '^C\.UTF-8$' "$1" /usr/bin/perl -MPOSIX -e 'print setlocale(LC_ALL, "C.UTF-8"), "\n"'
 }
 check_xauth() { jrun "xauth -V" '[0-9]' "$1" /usr/bin/xauth -V; }
 check_xclients() { check_xauth "$1"; jfile "xclients: rgb.txt" "$1" /usr/share/X11/rgb.txt; }
@@ -234,9 +236,21 @@ check_php() { jrun "php -r" '^3$' "$1" /usr/bin/php -r 'echo 1+2, "\n";'; }
 check_python3() {
     jrun "python3 with json, hashlib, ssl" '^\{"a": 1\} [0-9a-f]{8}$' "$1" /usr/bin/python3 -c \
         'import json, hashlib, ssl, socket; print(json.dumps({"a": 1}), hashlib.sha256(b"x").hexdigest()[:8])'
+    jrun "python3: the C.UTF-8 locale" '^UTF-8$' "$1" /usr/bin/python3 -c \
+        'import locale; locale.setlocale(locale.LC_ALL, "C.UTF-8"); print(locale.getlocale()[1])'
     jnames "python3: getpass.getuser-like lookup prints names" "$1" /usr/bin/python3 -c \
         'import pwd, os; print(pwd.getpwuid(os.getuid()).pw_name)'
 }
+check_python3-venv() {
+    check_python3 "$1"
+    jfile "python3-venv: ensurepip's wheels" "$1" /usr/share/python-wheels
+    # A venv needs a writable directory: tests/integration/trace_sections.sh
+    # makes one as a jailed user.
+}
+check_tmux() {
+    jrun "tmux -V (it sets the C.UTF-8 locale itself)" '^tmux [0-9]' "$1" /usr/bin/tmux -V
+}
+check_screen() { jrun "screen -v" 'Screen version' "$1" /usr/bin/screen -v; }
 check_nodejs() {
     jrun "node -e" '^2$' "$1" /usr/bin/node -e 'console.log(1+1)'
     jrun "npm (#!/usr/bin/env node)" '^[0-9]+\.[0-9]+' "$1" /usr/bin/npm --version

@@ -95,7 +95,9 @@ public:
     // As add(), but a directory that `host_path` names (or its symlinks lead
     // to) is planned as a directory only, without what it holds: for callers
     // that list every entry themselves (jk_init's packages =, from dpkg's
-    // file lists), so a directory never brings in files nobody listed.
+    // file lists), so a directory never brings in files nobody listed; and
+    // jk_trace, which creates the directory a program looked for and lets
+    // the next round say what inside is wanted.
     void add_shallow(const std::string& host_path);
     // The finished plan (adds the ld.so.conf files when libraries outside
     // the default dirs are in it).
