@@ -122,6 +122,22 @@ assert_contains "a fork bomb is stopped at --max-procs" "--max-procs" "$R_ERR"
 for _ in $(seq 50); do run_cmd pgrep -u "$U" -r RSDT; [[ -z "$R_OUT" ]] && break; sleep 0.1; done
 assert_eq "nothing of the user's is left running" "" "$R_OUT"
 
+# ---------------------------------------------------------------- a daemon and its tests
+J=$(make_jail daemon)
+"$JK_CP" -j "$J" /bin/sh /usr/bin/sleep >/dev/null 2>&1 || fatal "jk_cp sh sleep failed"
+script "$J" /opt/jkt/daemon.sh '#!/bin/sh
+while :; do sleep 1; done'
+start=$SECONDS
+trace -j "$J" --wait 1 --rounds 4 --test "/usr/bin/cat /etc/debian_version" --test-outside 'echo "outside as $(id -u)" >&2' \
+    -- /opt/jkt/daemon.sh
+assert_rc "a daemon round ends after its tests and converges" 0
+assert_contains "the test inside the jail was traced: its program was wanted" "added /usr/bin/cat" "$R_ERR"
+assert_contains "... and what it opened" "added /etc/debian_version (openat by /usr/bin/cat)" "$R_ERR"
+assert_contains "the test outside ran on the host as the user" "outside as $UID_U" "$R_ERR"
+(( SECONDS - start < 60 )) && ok "the daemon is stopped at the end of each round" || not_ok "the daemon is stopped at the end of each round"
+for _ in $(seq 50); do run_cmd pgrep -u "$U" -r RSDT; [[ -z "$R_OUT" ]] && break; sleep 0.1; done
+assert_eq "nothing of the daemon is left running" "" "$R_OUT"
+
 # ---------------------------------------------------------------- refusals
 run_cmd "$JK_TRACE" -j "$J" -u root -- /usr/bin/sleep 1
 assert_rc "uid 0 is refused" 6
