@@ -468,9 +468,7 @@ private:
                 continue;
             }
             try {
-                if (whole)
-                    planner.add(r);
-                else if (is_dir)
+                if (is_dir && !whole)
                     planner.add_directory(r);
                 else
                     planner.add(r);
