@@ -22,6 +22,7 @@
 #include "jk/jexec.hpp"
 #include "jk/launch.hpp"
 #include "jk/log.hpp"
+#include "jk/manifest.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
 #include "jk/text.hpp"
@@ -88,6 +89,19 @@ std::optional<std::string> host_problem(const std::string& real, const privilege
         } else {
             return "is not a regular file or a directory on the host";
         }
+    }
+    return std::nullopt;
+}
+
+// The jail `real` lies in, when a directory above it holds a jail
+// manifest (a jail built by these tools: issue 14 denies other jails).
+std::optional<std::string> other_jail(const std::string& real) {
+    std::string cur;
+    const std::vector<std::string> comps = path::components(real);
+    for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
+        cur += "/" + comps[i];
+        struct stat st {};
+        if (::lstat((cur + manifest::path_in_jail).c_str(), &st) == 0) return cur;
     }
     return std::nullopt;
 }
@@ -457,6 +471,10 @@ private:
             if (bad) {
                 // Said always: a denied path is what the admin must know about.
                 out_("refused " + p + " (" + w.why + "): " + (real.empty() || real == p ? p : real) + " " + *bad);
+                continue;
+            }
+            if (std::optional<std::string> jail = other_jail(real)) {
+                out_("refused " + p + " (" + w.why + "): " + real + " is inside the jail " + *jail);
                 continue;
             }
             bool is_dir = false;

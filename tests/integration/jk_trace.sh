@@ -92,12 +92,24 @@ script "$J" /opt/jkt/evil.sh "#!/bin/sh
 cat /etc/shadow /etc/gshadow /root/x /home/$U/link /tmp/x /etc/ssl/private/x /etc/ssh/ssh_host_rsa_key
 ls /root /home/nobody-else
 exit 0"
+# Another jail under an allowed root: its files are its users', never copied.
+# A tmpfs over /opt in this test's private mount namespace: nothing of the
+# host's is written.
+mount -t tmpfs -o mode=0755 jkt-opt /opt || fatal "cannot mount a tmpfs on /opt"
+on_exit umount -l /opt
+OJ=/opt/jkt-other
+install -d -m 0755 "$OJ/etc/jailkit"
+: >"$OJ/etc/jailkit/jk_manifest"
+printf 'secret\n' >"$OJ/etc/secret" && chmod 0644 "$OJ/etc/secret"
+sed -i "\$i cat $OJ/etc/secret" "$J/opt/jkt/evil.sh"
 trace -j "$J" --rounds 8 -- /opt/jkt/evil.sh
 assert_rc "the hostile script is traced to the end" 0
 for p in /etc/shadow /etc/gshadow /root /etc/hostname /etc/ssl/private /etc/ssh /home/nobody-else; do
     assert_missing "$p is not copied" "$J$p"
 done
 assert_contains "/etc/shadow is refused" "refused /etc/shadow" "$R_ERR"
+assert_missing "another jail's file is not copied" "$J$OJ/etc/secret"
+assert_contains "... and says why" "is inside the jail $OJ" "$R_ERR"
 assert_contains "the user's symlink in the home is not followed" "refused /home/$U/link" "$R_ERR"
 assert_contains "the user's symlink in /tmp is not followed" "refused /tmp/x" "$R_ERR"
 
