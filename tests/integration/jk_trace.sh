@@ -82,6 +82,16 @@ trace -j "$J" --write-section jktpy -- /usr/bin/python3 -c 'import json'
 assert_rc "a second trace adds nothing" 0
 assert_contains "without FILE the section goes to stdout" "[jktpy]" "$R_OUT"
 
+# ---------------------------------------------------------------- sockets
+trace -j "$J" --host -- /usr/bin/python3 -c 'import socket
+try:
+    socket.socket(socket.AF_UNIX).connect("/run/jkt-none.sock")
+except OSError:
+    pass'
+assert_rc "a program connecting to a missing unix socket converges" 0
+assert_contains "the socket is reported" "needs socket /run/jkt-none.sock (connect by /usr/bin/python3" "$R_ERR"
+assert_missing "... and never created or copied" "$J/run/jkt-none.sock"
+
 # ---------------------------------------------------------------- hostile
 J=$(make_jail hostile)
 install -d -m 1777 "$J/tmp"
