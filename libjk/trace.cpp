@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -177,6 +178,12 @@ InJail look_up(const Jail& jail, const std::string& inner) {
     r.exists = true;
     r.resolved = cur.empty() ? "/" : cur;
     return r;
+}
+
+std::string seconds_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", s);
+    return buf;
 }
 
 std::string shown(const std::vector<std::string>& words) {
@@ -421,7 +428,7 @@ private:
         if (!ok)
             out_("round stopped: more than " + std::to_string(o_.max_procs) + " processes (--max-procs)");
         else if (!tracer.empty() && Clock::now() >= deadline)
-            out_("round stopped: the program ran longer than " + text::printable(std::to_string(o_.timeout), 20) +
+            out_("round stopped: the program ran longer than " + seconds_text(o_.timeout) +
                  " s (--timeout); what it looked for so far is counted");
         result.started = result.started || tracer.started();
         tracer.kill_all();
