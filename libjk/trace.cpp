@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -22,6 +23,7 @@
 #include "jk/jexec.hpp"
 #include "jk/launch.hpp"
 #include "jk/log.hpp"
+#include "jk/manifest.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
 #include "jk/text.hpp"
@@ -88,6 +90,19 @@ std::optional<std::string> host_problem(const std::string& real, const privilege
         } else {
             return "is not a regular file or a directory on the host";
         }
+    }
+    return std::nullopt;
+}
+
+// The jail `real` lies in, when a directory above it holds a jail
+// manifest (a jail built by these tools: issue 14 denies other jails).
+std::optional<std::string> other_jail(const std::string& real) {
+    std::string cur;
+    const std::vector<std::string> comps = path::components(real);
+    for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
+        cur += "/" + comps[i];
+        struct stat st {};
+        if (::lstat((cur + manifest::path_in_jail).c_str(), &st) == 0) return cur;
     }
     return std::nullopt;
 }
@@ -163,6 +178,12 @@ InJail look_up(const Jail& jail, const std::string& inner) {
     r.exists = true;
     r.resolved = cur.empty() ? "/" : cur;
     return r;
+}
+
+std::string seconds_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", s);
+    return buf;
 }
 
 std::string shown(const std::vector<std::string>& words) {
@@ -407,7 +428,7 @@ private:
         if (!ok)
             out_("round stopped: more than " + std::to_string(o_.max_procs) + " processes (--max-procs)");
         else if (!tracer.empty() && Clock::now() >= deadline)
-            out_("round stopped: the program ran longer than " + text::printable(std::to_string(o_.timeout), 20) +
+            out_("round stopped: the program ran longer than " + seconds_text(o_.timeout) +
                  " s (--timeout); what it looked for so far is counted");
         result.started = result.started || tracer.started();
         tracer.kill_all();
@@ -459,6 +480,10 @@ private:
                 out_("refused " + p + " (" + w.why + "): " + (real.empty() || real == p ? p : real) + " " + *bad);
                 continue;
             }
+            if (std::optional<std::string> jail = other_jail(real)) {
+                out_("refused " + p + " (" + w.why + "): " + real + " is inside the jail " + *jail);
+                continue;
+            }
             bool is_dir = false;
             if (std::optional<std::string> hp = host_problem(real, who_.id, is_dir)) {
                 if (*hp == "does not exist on the host")
@@ -468,9 +493,7 @@ private:
                 continue;
             }
             try {
-                if (whole)
-                    planner.add(r);
-                else if (is_dir)
+                if (is_dir && !whole)
                     planner.add_shallow(r);
                 else
                     planner.add(r);

@@ -48,7 +48,7 @@ bool read_memory(pid_t pid, unsigned long long addr, std::size_t max, bool stop_
         std::size_t want = page - static_cast<std::size_t>(addr % page);
         if (want > max - out.size()) want = max - out.size();
         iovec local{buf, want};
-        iovec remote{reinterpret_cast<void*>(addr), want};
+        iovec remote{reinterpret_cast<void*>(addr), want};  // NOLINT(performance-no-int-to-ptr)
         ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
         if (n <= 0) {
             // Fallback: the tracee's memory file (what strace does too).
@@ -107,8 +107,8 @@ pid_t Tracer::start_traced(const std::function<void()>& child) {
     const pid_t pid = ::fork();
     if (pid < 0) throw SysError("cannot fork", errno);
     if (pid == 0) {
-        ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::sigprocmask(SIG_SETMASK, &old_mask_, nullptr) != 0) ::_exit(125);
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ::_exit(125);
         if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(125);
         ::raise(SIGSTOP);
         child();
@@ -120,7 +120,8 @@ pid_t Tracer::start_traced(const std::function<void()>& child) {
         ::waitpid(pid, &status, __WALL);
         throw Error("the traced child did not stop for the tracer");
     }
-    if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr, reinterpret_cast<void*>(trace_options)) != 0) {
+    void* const options = reinterpret_cast<void*>(trace_options);  // NOLINT(performance-no-int-to-ptr)
+    if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr, options) != 0) {
         const int e = errno;
         ::kill(pid, SIGKILL);
         ::waitpid(pid, &status, __WALL);
@@ -137,8 +138,8 @@ pid_t Tracer::start_untraced(const std::function<void()>& child) {
     const pid_t pid = ::fork();
     if (pid < 0) throw SysError("cannot fork", errno);
     if (pid == 0) {
-        ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::sigprocmask(SIG_SETMASK, &old_mask_, nullptr) != 0) ::_exit(125);
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ::_exit(125);
         // Its own process group, so that kill_all() reaches what it forks.
         ::setpgid(0, 0);
         child();
@@ -283,11 +284,12 @@ void Tracer::handle(pid_t pid, int status) {
     } else {
         inject = sig;  // a real signal: delivered
     }
-    ::ptrace(PTRACE_SYSCALL, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(inject)));
+    ::ptrace(PTRACE_SYSCALL, pid, nullptr,
+             reinterpret_cast<void*>(static_cast<long>(inject)));  // NOLINT(performance-no-int-to-ptr)
 }
 
 std::string Tracer::program_of(pid_t pid) const {
-    const std::string exe = proc_link(pid, "exe");
+    std::string exe = proc_link(pid, "exe");
     if (exe.empty()) return {};
     if (std::optional<std::string> in = inside_jail(root_, exe)) return *in;
     return exe;
@@ -312,7 +314,8 @@ bool Tracer::resolve(pid_t pid, int dirfd_value, bool relative_to_cwd, const std
 
 void Tracer::syscall_stop(pid_t pid, Tracee& t) {
     __ptrace_syscall_info info{};
-    const long n = ::ptrace(PTRACE_GET_SYSCALL_INFO, pid, reinterpret_cast<void*>(sizeof info), &info);
+    void* const size = reinterpret_cast<void*>(sizeof info);  // NOLINT(performance-no-int-to-ptr)
+    const long n = ::ptrace(PTRACE_GET_SYSCALL_INFO, pid, size, &info);
     if (n <= 0) return;
     if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
         if (info.arch != native_arch) {

@@ -82,6 +82,16 @@ trace -j "$J" --write-section jktpy -- /usr/bin/python3 -c 'import json'
 assert_rc "a second trace adds nothing" 0
 assert_contains "without FILE the section goes to stdout" "[jktpy]" "$R_OUT"
 
+# ---------------------------------------------------------------- sockets
+trace -j "$J" --host -- /usr/bin/python3 -c 'import socket
+try:
+    socket.socket(socket.AF_UNIX).connect("/run/jkt-none.sock")
+except OSError:
+    pass'
+assert_rc "a program connecting to a missing unix socket converges" 0
+assert_contains "the socket is reported" "needs socket /run/jkt-none.sock (connect by /usr/bin/python3" "$R_ERR"
+assert_missing "... and never created or copied" "$J/run/jkt-none.sock"
+
 # ---------------------------------------------------------------- hostile
 J=$(make_jail hostile)
 install -d -m 1777 "$J/tmp"
@@ -92,12 +102,24 @@ script "$J" /opt/jkt/evil.sh "#!/bin/sh
 cat /etc/shadow /etc/gshadow /root/x /home/$U/link /tmp/x /etc/ssl/private/x /etc/ssh/ssh_host_rsa_key
 ls /root /home/nobody-else
 exit 0"
+# Another jail under an allowed root: its files are its users', never copied.
+# A tmpfs over /opt in this test's private mount namespace: nothing of the
+# host's is written.
+mount -t tmpfs -o mode=0755 jkt-opt /opt || fatal "cannot mount a tmpfs on /opt"
+on_exit umount -l /opt
+OJ=/opt/jkt-other
+install -d -m 0755 "$OJ/etc/jailkit"
+: >"$OJ/etc/jailkit/jk_manifest"
+printf 'secret\n' >"$OJ/etc/secret" && chmod 0644 "$OJ/etc/secret"
+sed -i "\$i cat $OJ/etc/secret" "$J/opt/jkt/evil.sh"
 trace -j "$J" --rounds 8 -- /opt/jkt/evil.sh
 assert_rc "the hostile script is traced to the end" 0
 for p in /etc/shadow /etc/gshadow /root /etc/hostname /etc/ssl/private /etc/ssh /home/nobody-else; do
     assert_missing "$p is not copied" "$J$p"
 done
 assert_contains "/etc/shadow is refused" "refused /etc/shadow" "$R_ERR"
+assert_missing "another jail's file is not copied" "$J$OJ/etc/secret"
+assert_contains "... and says why" "is inside the jail $OJ" "$R_ERR"
 assert_contains "the user's symlink in the home is not followed" "refused /home/$U/link" "$R_ERR"
 assert_contains "the user's symlink in /tmp is not followed" "refused /tmp/x" "$R_ERR"
 
@@ -121,6 +143,22 @@ assert_contains "a fork bomb is stopped at --max-procs" "--max-procs" "$R_ERR"
 # Killed tracees whose parents died too are reaped by init: zombies go soon.
 for _ in $(seq 50); do run_cmd pgrep -u "$U" -r RSDT; [[ -z "$R_OUT" ]] && break; sleep 0.1; done
 assert_eq "nothing of the user's is left running" "" "$R_OUT"
+
+# ---------------------------------------------------------------- a daemon and its tests
+J=$(make_jail daemon)
+"$JK_CP" -j "$J" /bin/sh /usr/bin/sleep >/dev/null 2>&1 || fatal "jk_cp sh sleep failed"
+script "$J" /opt/jkt/daemon.sh '#!/bin/sh
+while :; do sleep 1; done'
+start=$SECONDS
+trace -j "$J" --wait 1 --rounds 4 --test "/usr/bin/cat /etc/debian_version" --test-outside 'echo "outside as $(id -u)" >&2' \
+    -- /opt/jkt/daemon.sh
+assert_rc "a daemon round ends after its tests and converges" 0
+assert_contains "the test inside the jail was traced: its program was wanted" "added /usr/bin/cat" "$R_ERR"
+assert_contains "... and what it opened" "added /etc/debian_version (openat by /usr/bin/cat)" "$R_ERR"
+assert_contains "the test outside ran on the host as the user" "outside as $UID_U" "$R_ERR"
+(( SECONDS - start < 60 )) && ok "the daemon is stopped at the end of each round" || not_ok "the daemon is stopped at the end of each round"
+for _ in $(seq 50); do run_cmd pgrep -u "$U" -r RSDT; [[ -z "$R_OUT" ]] && break; sleep 0.1; done
+assert_eq "nothing of the daemon is left running" "" "$R_OUT"
 
 # ---------------------------------------------------------------- refusals
 run_cmd "$JK_TRACE" -j "$J" -u root -- /usr/bin/sleep 1

@@ -11,7 +11,8 @@
 //     lookup inside the jail passed only root-owned components not writable
 //     by others (a user's symlink or directory is never followed out); the
 //     path, its place in the jail and its real path on the host pass the
-//     rules (trace_rules.hpp MUST 1, 2); every component of the host file is
+//     rules (trace_rules.hpp MUST 1, 2); it is not inside another jail (a
+//     directory above it holds a jail manifest); every component of the host file is
 //     owned by root and the user could read it on the host. Copies go
 //     through the copy engine (copy.hpp: no setuid bits, renames).
 //  3. A missing directory is created empty, never copied with its tree.

@@ -95,7 +95,7 @@ private:
     void syscall_stop(pid_t pid, Tracee& t);
     void exited(pid_t pid, int status);
     std::string program_of(pid_t pid) const;
-    bool resolve(pid_t pid, int dirfd_arg_value, bool relative_to_cwd, const std::string& raw, std::string& out) const;
+    bool resolve(pid_t pid, int dirfd_value, bool relative_to_cwd, const std::string& raw, std::string& out) const;
 
     std::string root_;
     unsigned max_live_;
