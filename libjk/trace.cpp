@@ -336,7 +336,11 @@ private:
             r.jail = &jail_;
             r.identity = who_.id;
             r.root = entry::RootInJail::refused;
-            r.own_session = false;
+            // A session of its own: the terminal stays its stdin/stdout, but is
+            // no longer its controlling one, so TIOCSTI cannot push input
+            // into root's shell (the kernel allows it on the caller's own
+            // controlling terminal only).
+            r.own_session = true;
             r.program_fd = program_fd;
             r.program = inner;
             r.argv = argv;
@@ -362,6 +366,7 @@ private:
         auto child = [&] {
             try {
                 if (::chdir("/") != 0) ::_exit(126);
+                privilege::ensure_own_session();  // no TIOCSTI into root's terminal, as in the jail
                 privilege::drop_to(who_.id);
                 std::vector<char*> av, ev;
                 for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));

@@ -12,7 +12,7 @@ skip_unless_root
 need_tool JK_TRACE
 need_tool JK_INIT
 need_tool JK_CP
-need_cmd python3 chroot
+need_cmd python3 chroot cc script setpriv
 setup_root
 private_confdir
 capture_syslog
@@ -173,5 +173,27 @@ run_cmd "$JK_TRACE" -j "$J" -u "$U"
 assert_rc "no program is a usage error" 1
 run_cmd setpriv --reuid=65534 --regid=65534 --clear-groups "$JK_TRACE" -j "$J" -- /usr/bin/sleep 1
 assert_rc "not root: refused" 2
+
+# ---------------------------------------------------------------- the terminal
+# A traced program keeps the caller's terminal as its input, never as its
+# controlling one: TIOCSTI (pushing input into root's shell) is refused.
+J=$(make_jail terminal)
+printf '%s\n' '#include <errno.h>' '#include <stdio.h>' '#include <string.h>' '#include <sys/ioctl.h>' \
+    'int main(void) { char c = 0x0a; if (ioctl(0, TIOCSTI, &c) == 0) puts("sti:injected");' \
+    '  else printf("sti:refused %s\\n", strerror(errno)); return 0; }' >"$T_ROOT/host/sti.c"
+cc -o "$T_ROOT/host/sti" "$T_ROOT/host/sti.c" || fatal "cannot compile sti.c"
+install -d -m 0755 "$J/usr/local/bin" && install -m 0755 "$T_ROOT/host/sti" "$J/usr/local/bin/sti"
+"$JK_CP" -j "$J" "$T_ROOT/host/sti" >/dev/null 2>&1 || fatal "jk_cp sti failed"
+SCRIPT=$(command -v script)
+run_cmd timeout 60 "$SCRIPT" -qec "setpriv --reuid=$UID_U --regid=$GID_U --clear-groups $T_ROOT/host/sti" /dev/null
+if [[ $R_OUT == *sti:injected* ]]; then
+    ok "(control) this kernel lets a user push input into its controlling terminal"
+else
+    diag "this kernel refuses TIOCSTI to users anyway (dev.tty.legacy_tiocsti=0): the check below is weaker here"
+fi
+run_cmd timeout 120 "$SCRIPT" -qec "env -u LC_ALL LANG=C.UTF-8 $JK_TRACE -u $U -j $J -- /usr/local/bin/sti" /dev/null
+assert_contains "a traced program cannot push input into the caller's terminal" "sti:refused" "$R_OUT"
+run_cmd timeout 120 "$SCRIPT" -qec "env -u LC_ALL LANG=C.UTF-8 $JK_TRACE --host -u $U -j $J -- $T_ROOT/host/sti" /dev/null
+assert_contains "... nor with --host, on the host" "sti:refused" "$R_OUT"
 
 finish
