@@ -46,7 +46,7 @@ struct Resolver {
     Request req;
     std::unordered_set<std::string> visited;
     std::unordered_set<std::string> seen_paths, seen_owner, seen_setuid, seen_devices, seen_dirs, seen_users,
-        seen_groups, seen_packages, seen_blocks;
+        seen_groups, seen_packages, seen_blocks, seen_do_not_copy;
 
     std::vector<std::string> list(const config::Section& s, std::string_view key) {
         return s.get_list(key, &req.warnings).value_or(std::vector<std::string>{});
@@ -58,7 +58,7 @@ struct Resolver {
         for (auto& w : config::unknown_keys(
                  s, {"comment", "paths", "executables", "regularfiles", "directories", "libraries", "paths_w_owner",
                      "paths_w_setuid", "users", "groups", "devices", "emptydirs", "includesections", "need_logsocket",
-                     "need_proc", "packages", "usedepends", "blockdepends"}))
+                     "need_proc", "packages", "usedepends", "blockdepends", "donotcopy"}))
             req.warnings.push_back(std::move(w));
     }
 
@@ -92,6 +92,7 @@ struct Resolver {
         }
         append_unique(req.packages, seen_packages, pkgs);
         append_unique(req.block_depends, seen_blocks, list(*s, "blockdepends"));
+        append_unique(req.do_not_copy, seen_do_not_copy, list(*s, "donotcopy"));
         if (section_flag(*s, "need_logsocket")) req.need_logsocket = true;
         if (section_flag(*s, "need_proc")) {
             req.need_proc = true;
@@ -112,7 +113,7 @@ bool section_flag(const config::Section& section, std::string_view key) {
 }
 
 Request resolve(const config::IniFile& ini, const std::vector<std::string>& names) {
-    Resolver r{ini, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+    Resolver r{ini, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
     if (const config::Section* d = ini.find("DEFAULT")) r.check_keys(*d);
     for (const auto& n : names) r.section(n);
     // DEFAULT's findings come once per section that inherits them: keep one.

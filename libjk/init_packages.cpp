@@ -1,6 +1,7 @@
 // jk_init's `packages =`: the files dpkg lists for the requested packages
 // (and their Depends closure), each regular file checked against the sum
 // dpkg recorded (see init.hpp and dpkg_db.hpp).
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -21,6 +22,11 @@ bool package_doc_path(std::string_view path) {
     return std::any_of(std::begin(roots), std::end(roots), [&](std::string_view r) {
         return path.starts_with(r) && (path.size() == r.size() || path[r.size()] == '/');
     });
+}
+
+bool not_copied(const std::vector<std::string>& patterns, const std::string& path) {
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](const std::string& p) { return ::fnmatch(p.c_str(), path.c_str(), 0) == 0; });
 }
 
 PackageFiles package_files(const Request& req, const std::string& admindir) {
@@ -57,7 +63,7 @@ PackageFiles package_files(const Request& req, const std::string& admindir) {
         const std::map<std::string, std::string> sums = dpkg::read_md5sums(admindir, *p);
         const std::set<std::string> conffiles(p->conffiles.begin(), p->conffiles.end());
         for (const std::string& path : *list) {
-            if (package_doc_path(path) || taken.count(path)) continue;
+            if (package_doc_path(path) || taken.count(path) || not_copied(req.do_not_copy, path)) continue;
             struct stat st {};
             if (::lstat(path.c_str(), &st) != 0) {
                 if (errno != ENOENT && errno != ENOTDIR) throw SysError("cannot stat", path, errno);

@@ -10,6 +10,7 @@
 #     naming it under --strict, the jail untouched;
 #   - --dry-run --json reports the package files and creates nothing; a
 #     second run changes nothing;
+#   - donotcopy patterns (fnmatch, * across /) keep package files out;
 #   - a scratch dpkg database ($DPKG_ADMINDIR, as dpkg honours it) whose
 #     md5sums disagree with one of its files: that file is refused, named,
 #     the others copied and the program runs; --strict refuses the request;
@@ -67,6 +68,11 @@ UseDepends = yes
 [indirect]
 includesections = magic_deps
 
+[magic_trimmed]
+comment = file(1) and its closure, without magic.mgc nor /etc/magic
+includesections = magic_deps
+donotcopy = */magic.mgc, /etc/magic*
+
 [nopkg]
 packages = jk-no-such-package-$T_TAG
 
@@ -97,6 +103,14 @@ assert_type "usedepends: libmagic-mgc's magic.mgc is copied" "$J$MGC" "regular f
 assert_same_content "magic.mgc is the host's" "$MGC" "$J$MGC"
 assert_exists "libmagic1's /etc/magic (a conffile) is copied" "$J/etc/magic"
 assert_missing "blockdepends = libc6 (DEFAULT): libc6's gconv files stay out" "$J$GCONV"
+
+JT=$(make_jail trimmed)
+run_cmd "$JK_INIT" -c "$CFG" -j "$JT" magic_trimmed
+assert_rc "donotcopy: exit 0" 0
+assert_missing "donotcopy = */magic.mgc: the closure's magic.mgc stays out" "$JT$MGC"
+assert_missing "donotcopy = /etc/magic*: the conffile stays out" "$JT/etc/magic"
+assert_type "... and the rest of the packages is there" "$JT/usr/bin/file" "regular file"
+assert_exists "... libmagic included" "$JT$LIBMAGIC"
 assert_exists "libc itself still comes through the ELF closure" "$J$LIBC"
 assert_missing "no documentation of a dependency either" "$J/usr/share/doc/$MAGICPKG"
 for spec in "" "--userspec=$NOBODY"; do

@@ -271,6 +271,23 @@ TEST_CASE("jk_init.ini: packages, usedepends, blockdepends with DEFAULT and incl
     CHECK_THROWS_AS(jk::init::resolve(ini, {"c"}), jk::ConfigError);
 }
 
+TEST_CASE("donotcopy: every section's patterns, matched with '*' across '/'", "[dpkg][jk_init]") {
+    auto ini = jk::config::IniFile::parse(
+        "[DEFAULT]\ndonotcopy = /usr/share/locale/*\n"
+        "[a]\npackages = tool\nincludesections = b\n"
+        "[b]\nDoNotCopy = *.pyc, /etc/tool?.conf\n",
+        "t.ini");
+    auto r = jk::init::resolve(ini, {"a"});
+    CHECK(r.do_not_copy == Strings{"*.pyc", "/etc/tool?.conf", "/usr/share/locale/*"});
+    CHECK(r.warnings.empty());
+    CHECK(jk::init::not_copied(r.do_not_copy, "/usr/share/locale/de/LC_MESSAGES/tool.mo"));
+    CHECK(jk::init::not_copied(r.do_not_copy, "/usr/lib/python3/x/__pycache__/y.cpython-311.pyc"));
+    CHECK(jk::init::not_copied(r.do_not_copy, "/etc/tool1.conf"));
+    CHECK_FALSE(jk::init::not_copied(r.do_not_copy, "/etc/tool12.conf"));
+    CHECK_FALSE(jk::init::not_copied(r.do_not_copy, "/usr/share/locale"));
+    CHECK_FALSE(jk::init::not_copied({}, "/usr/bin/tool"));
+}
+
 TEST_CASE("package documentation is left out", "[dpkg][jk_init]") {
     CHECK(jk::init::package_doc_path("/usr/share/doc"));
     CHECK(jk::init::package_doc_path("/usr/share/doc/x/copyright"));

@@ -67,6 +67,10 @@ struct Request {
     std::vector<std::string> packages;
     std::vector<std::string> depends_packages;
     std::vector<std::string> block_depends;
+    // donotcopy = (makejail's doNotCopy): fnmatch(3) patterns, '*' matching
+    // '/' too, of host paths the package files leave out; those of every
+    // processed section apply to the whole run.
+    std::vector<std::string> do_not_copy;
     std::vector<std::string> warnings;  // "file:line: ..., ignoring" and the like
 };
 
@@ -113,6 +117,10 @@ std::optional<std::string> add_log_socket(std::string_view socketd_text, const s
 // /usr/share/lintian and what they hold, as Debian's minimal images drop
 // them with dpkg's path-exclude.
 bool package_doc_path(std::string_view path);
+
+// Whether `path` matches one of the donotcopy patterns (fnmatch(3) without
+// flags: '*' matches '/' too, so "/usr/share/locale/*" is the whole tree).
+bool not_copied(const std::vector<std::string>& patterns, const std::string& path);
 
 // ---------------------------------------------------------------- system
 
