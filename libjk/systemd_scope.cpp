@@ -92,20 +92,31 @@ SdBus load_sd_bus() {
     return a;
 }
 
+// The library once loaded; the deleters below use it without loading (an
+// object they free exists only because the load succeeded).
+const SdBus* loaded = nullptr;
+
 const SdBus& sd() {
     // A failed load throws out of the initialiser; the next call tries again.
     static const SdBus api = load_sd_bus();
+    loaded = &api;
     return api;
 }
 
 struct BusUnref {
-    void operator()(sd_bus* b) const noexcept { sd().sd_bus_flush_close_unref(b); }
+    void operator()(sd_bus* b) const noexcept {
+        if (loaded) loaded->sd_bus_flush_close_unref(b);
+    }
 };
 struct MessageUnref {
-    void operator()(sd_bus_message* m) const noexcept { sd().sd_bus_message_unref(m); }
+    void operator()(sd_bus_message* m) const noexcept {
+        if (loaded) loaded->sd_bus_message_unref(m);
+    }
 };
 struct SlotUnref {
-    void operator()(sd_bus_slot* s) const noexcept { sd().sd_bus_slot_unref(s); }
+    void operator()(sd_bus_slot* s) const noexcept {
+        if (loaded) loaded->sd_bus_slot_unref(s);
+    }
 };
 using Bus = std::unique_ptr<sd_bus, BusUnref>;
 using Message = std::unique_ptr<sd_bus_message, MessageUnref>;
@@ -117,7 +128,9 @@ struct BusError {
     BusError() = default;
     BusError(const BusError&) = delete;
     BusError& operator=(const BusError&) = delete;
-    ~BusError() { sd().sd_bus_error_free(&e); }
+    ~BusError() {
+        if (loaded) loaded->sd_bus_error_free(&e);
+    }
     std::string text(int r) const {
         if (sd().sd_bus_error_is_set(&e))
             return std::string(e.message ? e.message : "") + " (" + (e.name ? e.name : "") + ")";

@@ -551,7 +551,7 @@ private:
             const ssize_t n = ::read(fd.get(), buf, sizeof buf);
             if (n < 3 || buf[0] != '#' || buf[1] != '!') return;
             std::string line(buf + 2, static_cast<std::size_t>(n) - 2);
-            line = line.substr(0, line.find('\n'));
+            line.resize(std::min(line.find('\n'), line.size()));
             std::vector<std::string> words = split_words(line);
             if (words.empty() || words.front().front() != '/') return;
             const std::string interp = normalize_absolute(words.front());

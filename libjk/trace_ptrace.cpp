@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -31,8 +32,9 @@ constexpr unsigned native_arch = AUDIT_ARCH_AARCH64;
 #elif defined(__i386__)
 constexpr unsigned native_arch = AUDIT_ARCH_I386;
 #else
-#error "jk_trace: no AUDIT_ARCH for this architecture"
+constexpr unsigned native_arch = 0;
 #endif
+static_assert(native_arch != 0, "jk_trace: no AUDIT_ARCH for this architecture");
 
 constexpr long trace_options = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
                                PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
@@ -369,7 +371,7 @@ void Tracer::syscall_stop(pid_t pid, Tracee& t) {
             if (family != AF_UNIX) return;
             std::string raw = addr.substr(sizeof(sa_family_t));
             if (raw.empty() || raw.front() == '\0') return;  // abstract: no file
-            raw = raw.substr(0, raw.find('\0'));
+            raw.resize(std::min(raw.find('\0'), raw.size()));
             if (!resolve(pid, AT_FDCWD, true, raw, ev.path)) return;
             ev.syscall = sock;
             ev.use = PathUse::socket;
