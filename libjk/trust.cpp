@@ -5,11 +5,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <vector>
 
 #include "jk/error.hpp"
+#include "jk/jail.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
 
@@ -194,6 +196,22 @@ void require_unreplaceable(int fd, const struct stat& st, uid_t uid, const std::
     if (user_may_write(fd)) throw UnsafePath(shown, std::string(kind) + "writable by the user" + then);
 }
 
+// The target of the symlink open (O_PATH|O_NOFOLLOW) at `fd`, whose
+// lstat is `st`; nullopt with errno set when it cannot be read. st_size is
+// only a hint: the link may be longer by the time it is read.
+std::optional<std::string> read_link(int fd, const struct stat& st) {
+    std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+    for (;;) {
+        const ssize_t n = ::readlinkat(fd, "", target.data(), target.size());
+        if (n < 0) return std::nullopt;
+        if (static_cast<std::size_t>(n) < target.size()) {
+            target.resize(static_cast<std::size_t>(n));
+            return target;
+        }
+        target.resize(target.size() * 2);
+    }
+}
+
 UniqueFd open_root() {
     UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw SysError("cannot open", "/", errno);
@@ -236,16 +254,9 @@ UnreplaceableFile open_unreplaceable(const std::string& path, uid_t uid) {
         if (S_ISLNK(st.st_mode)) {
             // The link itself cannot change: the directory holding it passed.
             if (++links > max_symlinks) throw SysError("too many symbolic links in", path, ELOOP);
-            std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
-            for (;;) {
-                const ssize_t n = ::readlinkat(fd.get(), "", target.data(), target.size());
-                if (n < 0) throw SysError("cannot read the symbolic link", shown, errno);
-                if (static_cast<std::size_t>(n) < target.size()) {
-                    target.resize(static_cast<std::size_t>(n));
-                    break;
-                }
-                target.resize(target.size() * 2);
-            }
+            std::optional<std::string> read = read_link(fd.get(), st);
+            if (!read) throw SysError("cannot read the symbolic link", shown, errno);
+            const std::string target = std::move(*read);
             if (target.empty()) throw SysError("empty symbolic link", shown, ENOENT);
             if (target[0] == '/') {
                 cur = open_root();
@@ -266,6 +277,138 @@ UnreplaceableFile open_unreplaceable(const std::string& path, uid_t uid) {
         return UnreplaceableFile{std::move(fd), shown};
     }
     throw UnsafePath(path, "is not a regular file");
+}
+
+// ---------------------------------------------------------------- copied for a user
+
+bool mode_allows(const struct stat& st, const privilege::Identity& who, unsigned bits) {
+    unsigned mode = st.st_mode & 07;
+    if (st.st_uid == who.uid)
+        mode = (st.st_mode >> 6) & 07;
+    else if (st.st_gid == who.gid || std::find(who.groups.begin(), who.groups.end(), st.st_gid) != who.groups.end())
+        mode = (st.st_mode >> 3) & 07;
+    return (mode & bits) == bits;
+}
+
+namespace {
+
+// One step of the walks of MUST 5: `name` beneath `dirfd`, the link itself
+// when it is one; an empty UniqueFd when it cannot be opened or stat'ed.
+UniqueFd open_step(int dirfd, const std::string& name, struct stat& st) {
+    UniqueFd fd(::openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (fd && ::fstat(fd.get(), &st) != 0) fd.reset();
+    return fd;
+}
+
+HostFile host_absent() {
+    return HostFile{HostFile::Verdict::absent, "does not exist on the host", false};
+}
+
+HostFile host_refused(std::string why) {
+    return HostFile{HostFile::Verdict::refused, std::move(why), false};
+}
+
+}  // namespace
+
+HostFile host_file_for_user(std::string_view real, const privilege::Identity& who) {
+    const std::vector<std::string> comps = path::components(real);
+    UniqueFd cur = open_root();
+    std::string walked;
+    HostFile out{HostFile::Verdict::readable, "", false};
+    for (std::size_t i = 0; i < comps.size(); ++i) {
+        walked += "/" + comps[i];
+        struct stat st {};
+        UniqueFd fd = open_step(cur.get(), comps[i], st);
+        if (!fd) return host_absent();
+        if (st.st_uid != 0) return host_refused(walked + " is not owned by root on the host");
+        if (i + 1 < comps.size()) {
+            if (!S_ISDIR(st.st_mode)) return host_absent();
+            if (!mode_allows(st, who, 1)) return host_refused("the user cannot reach it on the host (" + walked + ")");
+            cur = std::move(fd);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (!mode_allows(st, who, 5)) return host_refused("the user cannot read it on the host");
+            out.directory = true;
+        } else if (S_ISREG(st.st_mode)) {
+            if (!mode_allows(st, who, 4)) return host_refused("the user cannot read it on the host");
+        } else {
+            return host_refused("is not a regular file or a directory on the host");
+        }
+    }
+    return out;
+}
+
+JailPath look_up_for_user(int jailfd, std::string_view inner) {
+    JailPath r;
+    auto jail_root = [jailfd] { return sys::open_at(jailfd, ".", O_PATH | O_DIRECTORY, 0, "the jail"); };
+    std::deque<std::string> todo;
+    push_components_front(todo, std::string(inner));
+    UniqueFd cur = jail_root();
+    std::vector<UniqueFd> parents;  // the directories above cur, for ".."
+    std::string cur_path;           // "" is the jail's root
+    int links = 0;
+    while (!todo.empty()) {
+        const std::string name = todo.front();
+        todo.pop_front();
+        if (name == ".") continue;
+        if (name == "..") {
+            if (!parents.empty()) {
+                cur = std::move(parents.back());
+                parents.pop_back();
+                cur_path = path::parent_of(cur_path);
+            }
+            continue;
+        }
+        const std::string cand = cur_path + "/" + name;
+        struct stat st {};
+        UniqueFd fd = open_step(cur.get(), name, st);
+        if (!fd) {
+            std::string rest = cand;
+            for (const auto& t : todo) rest += "/" + t;
+            r.resolved = normalize_absolute(rest);
+            return r;
+        }
+        const bool link = S_ISLNK(st.st_mode);
+        const bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+        const bool others_write = (st.st_mode & 0022) != 0 && !sticky_dir;
+        if (st.st_uid != 0 || (!link && others_write)) {
+            r.refused = cand + " in the jail is controlled by a user";
+            return r;
+        }
+        if (link) {
+            if (++links > max_symlinks) {
+                r.refused = cand + " in the jail loops";
+                return r;
+            }
+            std::optional<std::string> target = read_link(fd.get(), st);
+            if (!target) {
+                r.refused = cand + " in the jail cannot be read";
+                return r;
+            }
+            if (!target->empty() && target->front() == '/') {
+                cur = jail_root();
+                parents.clear();
+                cur_path.clear();
+            }
+            push_components_front(todo, *target);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            if (!todo.empty()) {
+                r.refused = cand + " in the jail is not a directory";
+                return r;
+            }
+            cur_path = cand;
+            break;
+        }
+        parents.push_back(std::move(cur));
+        cur = std::move(fd);
+        cur_path = cand;
+    }
+    r.exists = true;
+    r.resolved = cur_path.empty() ? "/" : cur_path;
+    return r;
 }
 
 }  // namespace jk::trust

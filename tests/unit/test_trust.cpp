@@ -260,3 +260,149 @@ TEST_CASE("open_unreplaceable: nothing on the way to a user's program may be the
         CHECK(unreplaceable_for_user("bin/prog") == "is not an absolute path");
     }
 }
+
+TEST_CASE("mode_allows: the owner's, the group's or the others' bits, by who asks", "[trust]") {
+    jk::privilege::Identity who;
+    who.uid = 1000;
+    who.gid = 100;
+    who.groups = {100, 200};
+    CHECK(trust::mode_allows(entry(S_IFREG | 0400, 1000, 0), who, 4));
+    CHECK_FALSE(trust::mode_allows(entry(S_IFREG | 0044, 1000, 0), who, 4));  // the owner's class only
+    CHECK(trust::mode_allows(entry(S_IFREG | 0040, 0, 100), who, 4));
+    CHECK(trust::mode_allows(entry(S_IFREG | 0040, 0, 200), who, 4));  // a supplementary group
+    CHECK_FALSE(trust::mode_allows(entry(S_IFREG | 0404, 0, 200), who, 4));
+    CHECK(trust::mode_allows(entry(S_IFREG | 0004, 0, 0), who, 4));
+    CHECK(trust::mode_allows(entry(S_IFDIR | 0005, 0, 0), who, 5));
+    CHECK_FALSE(trust::mode_allows(entry(S_IFDIR | 0004, 0, 0), who, 5));  // read without search
+    CHECK_FALSE(trust::mode_allows(entry(S_IFDIR | 0001, 0, 0), who, 4));
+}
+
+namespace {
+
+jk::privilege::Identity test_user() {
+    jk::privilege::Identity who;
+    who.uid = test_uid;
+    who.gid = test_uid;
+    return who;
+}
+
+std::string host_view(const std::string& real) {
+    const trust::HostFile f = trust::host_file_for_user(real, test_user());
+    switch (f.verdict) {
+        case trust::HostFile::Verdict::readable: return f.directory ? "directory" : "file";
+        case trust::HostFile::Verdict::absent: return "absent: " + f.why;
+        case trust::HostFile::Verdict::refused: break;
+    }
+    return "refused: " + f.why;
+}
+
+}  // namespace
+
+TEST_CASE("host_file_for_user: root's all the way down, and readable by the user", "[trust][root]") {
+    jk::test::TempJail t;
+    using jk::test::sh;
+    const std::string uid = std::to_string(test_uid);
+    sh("mkdir -p " + t / "a/b" + " && printf x > " + t / "a/b/f" + " && chmod 0644 " + t / "a/b/f");
+
+    CHECK(host_view(t / "a/b/f") == "file");
+    CHECK(host_view(t / "a/b") == "directory");
+    CHECK(host_view("/") == "file");  // nothing below "/" to judge, as before
+
+    SECTION("a component owned by a user") {
+        sh("chown " + uid + " " + t / "a");
+        CHECK(host_view(t / "a/b/f") == "refused: " + t / "a" + " is not owned by root on the host");
+    }
+    SECTION("the file owned by a user") {
+        sh("chown " + uid + " " + t / "a/b/f");
+        CHECK(host_view(t / "a/b/f") == "refused: " + t / "a/b/f" + " is not owned by root on the host");
+    }
+    SECTION("a file the user cannot read") {
+        sh("chmod 0600 " + t / "a/b/f");
+        CHECK(host_view(t / "a/b/f") == "refused: the user cannot read it on the host");
+        sh("chgrp " + uid + " " + t / "a/b/f" + " && chmod 0640 " + t / "a/b/f");
+        CHECK(host_view(t / "a/b/f") == "file");  // by its group
+    }
+    SECTION("a directory the user cannot list, or cannot pass") {
+        sh("chmod 0711 " + t / "a/b");
+        CHECK(host_view(t / "a/b") == "refused: the user cannot read it on the host");
+        CHECK(host_view(t / "a/b/f") == "file");
+        sh("chmod 0700 " + t / "a");
+        CHECK(host_view(t / "a/b/f") == "refused: the user cannot reach it on the host (" + t / "a" + ")");
+    }
+    SECTION("missing, or a file where a directory should be") {
+        CHECK(host_view(t / "a/nope/f") == "absent: does not exist on the host");
+        CHECK(host_view(t / "a/b/f/g") == "absent: does not exist on the host");
+    }
+    SECTION("a symlink is never followed: absent on the way, refused at the end") {
+        sh("ln -s b " + t / "a/link");
+        CHECK(host_view(t / "a/link/f") == "absent: does not exist on the host");
+        CHECK(host_view(t / "a/link") == "refused: is not a regular file or a directory on the host");
+        sh("chown -h " + uid + " " + t / "a/link");
+        CHECK(host_view(t / "a/link") == "refused: " + t / "a/link" + " is not owned by root on the host");
+    }
+    SECTION("neither a file nor a directory") {
+        sh("mkfifo -m 0644 " + t / "a/b/fifo");
+        CHECK(host_view(t / "a/b/fifo") == "refused: is not a regular file or a directory on the host");
+    }
+}
+
+namespace {
+
+// look_up_for_user beneath the directory `jail`, in one line: "exists R",
+// "missing R" or "refused WHY".
+std::string in_jail(const std::string& jail, const std::string& inner) {
+    jk::UniqueFd fd(::open(jail.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    REQUIRE(fd);
+    const trust::JailPath p = trust::look_up_for_user(fd.get(), inner);
+    if (p.refused) return "refused " + *p.refused;
+    return (p.exists ? "exists " : "missing ") + p.resolved;
+}
+
+}  // namespace
+
+TEST_CASE("look_up_for_user: only root's components, looked up as inside the jail", "[trust][root]") {
+    jk::test::TempJail t;
+    using jk::test::sh;
+    const std::string j = t.path();
+    const std::string uid = std::to_string(test_uid);
+    sh("mkdir -p " + t / "etc" + " " + t / "home/u" + " && install -d -m 1777 " + t / "tmp" + " && printf x > " +
+       t / "etc/f" + " && chown " + uid + " " + t / "home/u");
+
+    CHECK(in_jail(j, "/etc/f") == "exists /etc/f");
+    CHECK(in_jail(j, "/etc") == "exists /etc");
+    CHECK(in_jail(j, "/") == "exists /");
+    CHECK(in_jail(j, "/etc/nope/x") == "missing /etc/nope/x");
+    CHECK(in_jail(j, "/etc/nope/../y") == "missing /etc/y");
+    CHECK(in_jail(j, "/../../etc/./f") == "exists /etc/f");  // ".." stops at the jail's root
+
+    SECTION("a component owned by a user") {
+        CHECK(in_jail(j, "/home/u/x") == "refused /home/u in the jail is controlled by a user");
+        CHECK(in_jail(j, "/home/u") == "refused /home/u in the jail is controlled by a user");
+    }
+    SECTION("a component writable by group or others; a sticky directory is not") {
+        sh("chmod 0775 " + t / "etc");
+        CHECK(in_jail(j, "/etc/f") == "refused /etc in the jail is controlled by a user");
+        sh("chmod 0757 " + t / "etc");
+        CHECK(in_jail(j, "/etc/f") == "refused /etc in the jail is controlled by a user");
+        sh("chmod 0755 " + t / "etc" + " && chmod 0666 " + t / "etc/f");
+        CHECK(in_jail(j, "/etc/f") == "refused /etc/f in the jail is controlled by a user");
+        CHECK(in_jail(j, "/tmp/nothing") == "missing /tmp/nothing");
+    }
+    SECTION("a symlink owned by a user is not followed") {
+        sh("ln -s /etc/f " + t / "tmp/x" + " && chown -h " + uid + " " + t / "tmp/x");
+        CHECK(in_jail(j, "/tmp/x") == "refused /tmp/x in the jail is controlled by a user");
+    }
+    SECTION("root's symlinks are followed inside the jail, absolute ones from its root") {
+        sh("ln -s /etc " + t / "abs" + " && ln -s ../etc/f " + t / "tmp/rel" + " && ln -s ../../../etc/nope " +
+           t / "tmp/up");
+        CHECK(in_jail(j, "/abs/f") == "exists /etc/f");
+        CHECK(in_jail(j, "/tmp/rel") == "exists /etc/f");
+        CHECK(in_jail(j, "/tmp/up") == "missing /etc/nope");
+        CHECK(in_jail(j, "/abs/../tmp") == "exists /tmp");  // ".." of the link's target, not of /abs
+    }
+    SECTION("a loop, and a file where a directory should be") {
+        sh("ln -s loop " + t / "loop");
+        CHECK(in_jail(j, "/loop") == "refused /loop in the jail loops");
+        CHECK(in_jail(j, "/etc/f/x") == "refused /etc/f in the jail is not a directory");
+    }
+}

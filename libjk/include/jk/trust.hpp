@@ -12,6 +12,10 @@
 //     may write a directory on the way may replace what lies beneath it.
 //  4. No other file of libjk checks owner or mode bits to decide trust; it
 //     names one of these rules instead (SECURITY.md, "one owner of trust").
+//  5. A walk that judges a path for a user (host_file_for_user,
+//     look_up_for_user) takes one component at a time with
+//     O_PATH|O_NOFOLLOW beneath the fd of the one before and judges that
+//     fd: no component is looked up by a path string from "/" again.
 #pragma once
 
 #include <fcntl.h>
@@ -23,6 +27,7 @@
 #include <string_view>
 
 #include "jk/fd.hpp"
+#include "jk/privilege.hpp"
 
 namespace jk::trust {
 
@@ -157,5 +162,64 @@ struct UnreplaceableFile {
 // for what the user could replace or a path that does not end at a regular
 // file, SysError when a lookup fails (ENOENT...).
 UnreplaceableFile open_unreplaceable(const std::string& path, uid_t uid);
+
+// ---------------------------------------------------------------- copied for a user
+
+// Whether `who` may do `bits` (4 read, 2 write, 1 search) on a file of `st`
+// by its mode bits alone: the owner's class for the owner, the group's for
+// a member of the file's group, the others' otherwise; uid 0 gets no
+// exception. ACLs are not read: they can only narrow the group class, so
+// this errs on the side of refusing. (faccessat2 cannot serve here: it
+// asks for the caller's ids, and the caller is root judging another user.)
+// Pure: no system calls.
+bool mode_allows(const struct stat& st, const privilege::Identity& who, unsigned bits);
+
+// What host_file_for_user found.
+struct HostFile {
+    enum class Verdict {
+        readable,  // every component root's, reachable and readable by the user
+        absent,    // a component is missing, or not a directory on the way
+        refused,   // the user may not have it
+    };
+    Verdict verdict = Verdict::absent;
+    // For absent and refused, shown after the path: "does not exist on the
+    // host", "/x is not owned by root on the host", "the user cannot read it
+    // on the host"...
+    std::string why;
+    bool directory = false;  // readable: the last component is a directory
+};
+
+// The rule for a host file root copies into a jail for `who` (jk_trace,
+// issue 14, trace.hpp MUST 2): every component of `real` below "/" owned
+// by root, every directory on the way searchable by `who` and the last a
+// regular file `who` may read or a directory `who` may read and search
+// (mode_allows). `real` is absolute and free of symlinks (realpath's); a
+// symlink met on the way (swapped in since) is absent when on the way,
+// refused ("is not a regular file or a directory on the host") when last.
+// Walked by MUST 5 from "/". A component that cannot be opened is absent.
+HostFile host_file_for_user(std::string_view real, const privilege::Identity& who);
+
+// What look_up_for_user found.
+struct JailPath {
+    bool exists = false;
+    // Where the lookup ended inside the jail (symlinks resolved); when it
+    // does not exist, with the part not found appended, lexically cleaned.
+    std::string resolved;
+    // Why it was stopped: "<path> in the jail is controlled by a user",
+    // "... loops", "... cannot be read", "... is not a directory".
+    std::optional<std::string> refused;
+};
+
+// The rule for a path a jail's program asked for, before root acts on it
+// (jk_trace copying what is missing, trace.hpp MUST 2): looked up beneath
+// the jail's directory fd `jailfd` as the jail's programs would look it up
+// (symlinks followed, at most 40; ".." and absolute targets clamped at the
+// jail's root), by MUST 5 from the jail's root. Every component passed,
+// symlinks included, is owned by root, and none but a symlink is writable
+// by group or others unless it is a sticky directory (/tmp): a user's
+// directory or symlink is never followed out. The jail's root itself is
+// not judged (Jail::open did). A component that cannot be opened ends the
+// lookup as not existing.
+JailPath look_up_for_user(int jailfd, std::string_view inner);
 
 }  // namespace jk::trust
