@@ -29,6 +29,7 @@
 #include "jk/text.hpp"
 #include "jk/trace_ptrace.hpp"
 #include "jk/trace_rules.hpp"
+#include "jk/trust.hpp"
 
 namespace jk::trace {
 
@@ -53,47 +54,6 @@ Jail open_jail(const std::string& given) {
     }
 }
 
-// Whether `id` may do `bits` (4 read, 2 write, 1 search) on a file of `st`
-// by its mode bits (ACLs may only narrow the group class: MUST 2 errs on
-// the side of refusing).
-bool may(const struct stat& st, const privilege::Identity& id, unsigned bits) {
-    unsigned mode = st.st_mode & 07;
-    if (st.st_uid == id.uid)
-        mode = (st.st_mode >> 6) & 07;
-    else if (st.st_gid == id.gid || std::find(id.groups.begin(), id.groups.end(), st.st_gid) != id.groups.end())
-        mode = (st.st_mode >> 3) & 07;
-    return (mode & bits) == bits;
-}
-
-// MUST 2, the host side: every component of `real` (a real path) root's,
-// searchable by the user, the file itself readable by them.
-std::optional<std::string> host_problem(const std::string& real, const privilege::Identity& id, bool& is_dir) {
-    const std::vector<std::string> comps = path::components(real);
-    std::string cur;
-    for (std::size_t i = 0; i < comps.size(); ++i) {
-        cur += "/" + comps[i];
-        struct stat st {};
-        if (::lstat(cur.c_str(), &st) != 0) return "does not exist on the host";
-        if (st.st_uid != 0) return cur + " is not owned by root on the host";
-        const bool last = i + 1 == comps.size();
-        if (!last) {
-            if (!S_ISDIR(st.st_mode)) return "does not exist on the host";
-            if (!may(st, id, 1)) return "the user cannot reach it on the host (" + cur + ")";
-            continue;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            is_dir = true;
-            if (!may(st, id, 5)) return "the user cannot read it on the host";
-        } else if (S_ISREG(st.st_mode)) {
-            is_dir = false;
-            if (!may(st, id, 4)) return "the user cannot read it on the host";
-        } else {
-            return "is not a regular file or a directory on the host";
-        }
-    }
-    return std::nullopt;
-}
-
 // The jail `real` lies in, when a directory above it holds a jail
 // manifest (a jail built by these tools: issue 14 denies other jails).
 std::optional<std::string> other_jail(const std::string& real) {
@@ -105,79 +65,6 @@ std::optional<std::string> other_jail(const std::string& real) {
         if (::lstat((cur + manifest::path_in_jail).c_str(), &st) == 0) return cur;
     }
     return std::nullopt;
-}
-
-// A path looked up inside the jail as the jail's programs would, one
-// component at a time, without leaving it (MUST 2).
-struct InJail {
-    bool exists = false;
-    std::string resolved;                // where the lookup ends (its missing part appended)
-    std::optional<std::string> refused;  // a component the user controls
-};
-
-InJail look_up(const Jail& jail, const std::string& inner) {
-    InJail r;
-    std::vector<std::string> todo = path::components(inner);
-    std::reverse(todo.begin(), todo.end());
-    std::string cur;  // "" is the jail's root
-    int links = 0;
-    while (!todo.empty()) {
-        std::string name = todo.back();
-        todo.pop_back();
-        if (name == ".") continue;
-        if (name == "..") {
-            cur = cur.empty() ? cur : path::parent_of(cur);
-            if (cur == "/") cur.clear();
-            continue;
-        }
-        const std::string cand = cur + "/" + name;
-        std::optional<struct stat> st;
-        try {
-            st = jail.lstat(cand);
-        } catch (const Error&) {
-            st.reset();
-        }
-        if (!st) {
-            std::string rest = cand;
-            while (!todo.empty()) {
-                rest += "/" + todo.back();
-                todo.pop_back();
-            }
-            r.resolved = normalize_absolute(rest);
-            return r;
-        }
-        const bool others_write = (st->st_mode & 0022) != 0 && !(S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX));
-        if (st->st_uid != 0 || (!S_ISLNK(st->st_mode) && others_write)) {
-            r.refused = cand + " in the jail is controlled by a user";
-            return r;
-        }
-        if (S_ISLNK(st->st_mode)) {
-            if (++links > 40) {
-                r.refused = cand + " in the jail loops";
-                return r;
-            }
-            std::string target;
-            try {
-                Jail::Parent p = jail.open_parent(cand);
-                target = sys::readlink_at(p.dir.get(), p.leaf);
-            } catch (const Error&) {
-                r.refused = cand + " in the jail cannot be read";
-                return r;
-            }
-            if (!target.empty() && target.front() == '/') cur.clear();
-            std::vector<std::string> t = path::components(target);
-            for (auto it = t.rbegin(); it != t.rend(); ++it) todo.push_back(*it);
-            continue;
-        }
-        if (!S_ISDIR(st->st_mode) && !todo.empty()) {
-            r.refused = cand + " in the jail is not a directory";
-            return r;
-        }
-        cur = cand;
-    }
-    r.exists = true;
-    r.resolved = cur.empty() ? "/" : cur;
-    return r;
 }
 
 std::string seconds_text(double s) {
@@ -453,7 +340,8 @@ private:
             auto skip = [&](const std::string& why) {
                 if (o_.verbose) out_("skipped " + p + " (" + w.why + "): " + why);
             };
-            InJail in = look_up(jail_, p);
+            // MUST 2: the lookup in the jail passes only root's components.
+            const trust::JailPath in = trust::look_up_for_user(jail_.fd(), p);
             if (in.refused) {
                 out_("refused " + p + " (" + w.why + "): " + *in.refused);
                 continue;
@@ -489,14 +377,16 @@ private:
                 out_("refused " + p + " (" + w.why + "): " + real + " is inside the jail " + *jail);
                 continue;
             }
-            bool is_dir = false;
-            if (std::optional<std::string> hp = host_problem(real, who_.id, is_dir)) {
-                if (*hp == "does not exist on the host")
-                    skip(*hp);
-                else
-                    out_("refused " + p + " (" + w.why + "): " + *hp);
+            const trust::HostFile host = trust::host_file_for_user(real, who_.id);
+            if (host.verdict == trust::HostFile::Verdict::absent) {
+                skip(host.why);
                 continue;
             }
+            if (host.verdict == trust::HostFile::Verdict::refused) {
+                out_("refused " + p + " (" + w.why + "): " + host.why);
+                continue;
+            }
+            const bool is_dir = host.directory;
             try {
                 if (is_dir && !whole)
                     planner.add_shallow(r);
