@@ -7,6 +7,7 @@
 #include "catch.hpp"
 #include "jk/error.hpp"
 #include "jk/jail.hpp"
+#include "jk/named_jail.hpp"
 #include "jk/sys.hpp"
 #include "tests/unit/tmpjail.hpp"
 
@@ -179,4 +180,55 @@ TEST_CASE("replace_file replaces a planted symlink instead of writing through it
     CHECK(::access("/marker", F_OK) != 0);
     // No temporary file is left behind.
     CHECK(std::system(("test -z \"$(find " + t / "j" + " -name '.jk-*')\"").c_str()) == 0);
+}
+
+namespace {
+
+// What open_named_jail says of `given`: "jail PATH", "absent", or the
+// problem's number and the message.
+std::string named(const std::string& given, const jk::JailNaming& naming) {
+    try {
+        std::optional<jk::Jail> j = jk::open_named_jail(given, naming);
+        return j ? "jail " + j->path() : "absent";
+    } catch (const jk::JailNameError& e) {
+        return std::to_string(static_cast<int>(e.problem())) + ": " + e.what();
+    }
+}
+
+}  // namespace
+
+TEST_CASE("open_named_jail: canonical names only, then Jail::open", "[jail]") {
+    using P = jk::JailNameError::Problem;
+    const auto problem = [](P p) { return std::to_string(static_cast<int>(p)) + ": "; };
+    const jk::JailNaming strict{};
+    const jk::JailNaming lenient{.trailing = jk::path::TrailingSlash::allowed, .host_root = true};
+    CHECK(named("srv/jail", strict) ==
+          problem(P::not_absolute) +
+              "the jail 'srv/jail' is not an absolute path: give its absolute path without '.', '..' or '//'");
+    CHECK(named("/srv/../jail", lenient).starts_with(problem(P::noncanonical) + "the jail '/srv/../jail' has a '..'"));
+    CHECK(named("/srv//jail", strict).starts_with(problem(P::noncanonical)));
+    CHECK(named("/srv/jail/", strict).starts_with(problem(P::noncanonical) + "the jail '/srv/jail/' ends with '/'"));
+    CHECK(named("/", strict) == problem(P::host_root) + "the jail cannot be the host's root");
+    CHECK(named("/nonexistent-jk-unit/jail", strict) ==
+          problem(P::cannot_open) + "cannot open the jail /nonexistent-jk-unit/jail: No such file or directory");
+    CHECK(named("/nonexistent-jk-unit/jail", {.may_be_absent = true}) == "absent");
+}
+
+TEST_CASE("open_named_jail: the jail, its trailing '/' dropped where allowed, or why it is unsafe", "[jail][root]") {
+    TempJail t;
+    const jk::JailNaming lenient{.trailing = jk::path::TrailingSlash::allowed};
+    CHECK(named(t.path(), {}) == "jail " + t.path());
+    CHECK(named(t.path() + "/", lenient) == "jail " + t.path());
+    CHECK(named(t.path(), {.may_be_absent = true}) == "jail " + t.path());
+    sh("chmod 0775 " + t.path());
+    try {
+        (void)jk::open_named_jail(t.path() + "/", lenient);
+        FAIL("an unsafe jail was opened");
+    } catch (const jk::JailNameError& e) {
+        CHECK(e.problem() == jk::JailNameError::Problem::unsafe);
+        CHECK(e.name() == t.path());
+        CHECK(e.detail() == "'" + t.path() + "' is writable by group");
+        CHECK(std::string(e.what()) == t.path() + " is not a safe jail, check ownership and permissions: '" + t.path() +
+                                           "' is writable by group");
+    }
 }
