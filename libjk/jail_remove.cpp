@@ -17,6 +17,7 @@
 #include "jk/isolation.hpp"
 #include "jk/jail.hpp"
 #include "jk/log.hpp"
+#include "jk/named_jail.hpp"
 #include "jk/path.hpp"
 #include "jk/proclist.hpp"
 #include "jk/sys.hpp"
@@ -135,24 +136,29 @@ void note(const init::Sink& sink, const std::string& path, const std::string& ty
 }  // namespace
 
 void run(const Options& options, const std::string& jail_arg, const init::Sink& sink) {
-    if (jail_arg.empty() || jail_arg.front() != '/')
-        throw Error("ERROR: the jail to remove must be an absolute path: " + quoted(jail_arg), init::bad_option);
-    if (const auto why = path::noncanonical(jail_arg))
-        throw Error("ERROR: the jail to remove must be named canonically: " + quoted(jail_arg) + " " + *why,
+    const std::string& jail_path = jail_arg;  // canonical once open_named_jail passed it
+    std::optional<Jail> jail;
+    try {
+        jail = open_named_jail(jail_arg, {.may_be_absent = true});
+    } catch (const JailNameError& e) {
+        switch (e.problem()) {
+            case JailNameError::Problem::not_absolute:
+                throw Error("ERROR: the jail to remove must be an absolute path: " + quoted(jail_arg),
+                            init::bad_option);
+            case JailNameError::Problem::noncanonical:
+                throw Error(
+                    "ERROR: the jail to remove must be named canonically: " + quoted(jail_arg) + " " + e.detail(),
                     init::bad_option);
-    if (jail_arg == "/") throw Error("ERROR: the jail cannot be '/'", init::unsafe_or_no_config);
-    const std::string& jail_path = jail_arg;
-
-    struct stat jail_st {};
-    const bool present = ::lstat(jail_path.c_str(), &jail_st) == 0;
-    if (!present && errno != ENOENT) throw SysError("cannot stat", jail_path, errno);
-    if (present) {
-        std::optional<Jail> jail;
-        try {
-            jail.emplace(Jail::open(jail_path));
-        } catch (const UnsafePath& e) {
-            throw Error("ERROR: jail " + quoted(jail_path) + " is not safe: " + e.what(), init::unsafe_or_no_config);
+            case JailNameError::Problem::host_root:
+                throw Error("ERROR: the jail cannot be '/'", init::unsafe_or_no_config);
+            case JailNameError::Problem::unsafe:
+                throw Error("ERROR: jail " + quoted(jail_path) + " is not safe: " + e.detail(),
+                            init::unsafe_or_no_config);
+            case JailNameError::Problem::cannot_open: break;
         }
+        throw Error(e.detail());
+    }
+    if (jail) {
         refuse_processes(jail_path);
         refuse_homes(jail_path);
         const struct stat st = sys::fstat_fd(jail->fd(), jail_path);

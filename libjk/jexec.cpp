@@ -13,6 +13,7 @@
 #include "jk/entry.hpp"
 #include "jk/jail.hpp"
 #include "jk/launch.hpp"
+#include "jk/named_jail.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
 #include "jk/text.hpp"
@@ -128,19 +129,13 @@ namespace {
 
 namespace x = exit_code;
 
+// The jail given with -j (named_jail.hpp). jk_exec has always accepted
+// "/" (Jail::open judges it like any jail); the sharing does not change it.
 Jail open_jail(const std::string& given) {
-    if (std::optional<std::string> why = path::noncanonical(given, path::TrailingSlash::allowed))
-        throw Error("the jail " + quoted(text::printable(given, 400)) + " " + *why +
-                        ": give its absolute path without '.', '..' or '//'",
-                    x::bad_jail);
-    std::string canonical = given;
-    if (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();
     try {
-        return Jail::open(canonical);
-    } catch (const UnsafePath& e) {
-        throw Error(canonical + " is not a safe jail, check ownership and permissions: " + e.what(), x::unsafe_jail);
-    } catch (const SysError& e) {
-        throw Error("cannot open the jail " + canonical + ": " + std::strerror(e.err()), x::bad_jail);
+        return std::move(*open_named_jail(given, {.trailing = path::TrailingSlash::allowed, .host_root = true}));
+    } catch (const JailNameError& e) {
+        throw Error(e.what(), e.problem() == JailNameError::Problem::unsafe ? x::unsafe_jail : x::bad_jail);
     }
 }
 

@@ -24,6 +24,7 @@
 #include "jk/launch.hpp"
 #include "jk/log.hpp"
 #include "jk/manifest.hpp"
+#include "jk/named_jail.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
 #include "jk/text.hpp"
@@ -37,20 +38,12 @@ namespace {
 
 namespace x = exit_code;
 
+// The jail given with -j (named_jail.hpp): every refusal exits bad_jail.
 Jail open_jail(const std::string& given) {
-    if (std::optional<std::string> why = path::noncanonical(given, path::TrailingSlash::allowed))
-        throw Error("the jail " + quoted(text::printable(given, 400)) + " " + *why +
-                        ": give its absolute path without '.', '..' or '//'",
-                    x::bad_jail);
-    std::string canonical = given;
-    if (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();
-    if (canonical == "/") throw Error("the jail cannot be the host's root", x::bad_jail);
     try {
-        return Jail::open(canonical);
-    } catch (const UnsafePath& e) {
-        throw Error(canonical + " is not a safe jail, check ownership and permissions: " + e.what(), x::bad_jail);
-    } catch (const SysError& e) {
-        throw Error("cannot open the jail " + canonical + ": " + std::strerror(e.err()), x::bad_jail);
+        return std::move(*open_named_jail(given, {.trailing = path::TrailingSlash::allowed}));
+    } catch (const JailNameError& e) {
+        throw Error(e.what(), x::bad_jail);
     }
 }
 

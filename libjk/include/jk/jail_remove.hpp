@@ -3,9 +3,10 @@
 // path it was handed.
 //
 // MUST:
-//  1. The jail is named canonically and opened with Jail::open: it and every
-//     parent pass the jail rules on the fd then used, so a path through a
-//     symlink or a user-writable directory is refused, never followed.
+//  1. The jail is named canonically and opened with Jail::open, by
+//     open_named_jail as every tool names a jail: it and every parent pass
+//     the jail rules on the fd then used, so a path through a symlink or a
+//     user-writable directory is refused, never followed.
 //  2. Nothing is deleted while a process runs with its root in the jail
 //     (or below it), or while a host user's home lies inside it: the jail is
 //     in use, and deleting it would pull files from under a live login.
