@@ -13,8 +13,9 @@
 //     path, its place in the jail and its real path on the host pass the
 //     rules (trace_rules.hpp MUST 1, 2); it is not inside another jail (a
 //     directory above it holds a jail manifest); every component of the host file is
-//     owned by root and the user could read it on the host. Copies go
-//     through the copy engine (copy.hpp: no setuid bits, renames).
+//     owned by root and the user could read it on the host (both are
+//     trust's rules: trust::look_up_for_user, trust::host_file_for_user).
+//     Copies go through the copy engine (copy.hpp: no setuid bits, renames).
 //  3. A missing directory is created empty, never copied with its tree.
 //  4. Unix sockets are reported, never copied.
 //  5. Every round is bounded in time and in processes (trace_ptrace.hpp MUST 1).
