@@ -13,6 +13,7 @@
 
 #include "jk/error.hpp"
 #include "jk/privilege.hpp"
+#include "jk/sanitizer_stack.hpp"
 
 namespace jk::isolation {
 
@@ -101,11 +102,14 @@ public:
     // A stack grows down on every architecture Linux runs this on but
     // hppa, which Debian does not release.
     void* top() const noexcept { return base_ + size_; }
+    const void* bottom() const noexcept { return base_ + guard(); }
+    std::size_t usable() const noexcept { return size_ - guard(); }
     // Leaves the mapping in place for good: for a stack a process that
     // may still run uses.
     void keep() noexcept { base_ = nullptr; }
 
 private:
+    static std::size_t guard() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
     char* base_ = nullptr;
     std::size_t size_ = 0;
 };
@@ -151,9 +155,11 @@ struct InitStart {
     InitHandoff handoff;
     int write_end = -1;  // the outer process's; pid 1 closes its copy
     Started started;
+    asan::StackBounds outer_stack;
 
     static int main(void* arg) noexcept {
         auto* self = static_cast<InitStart*>(arg);
+        self->outer_stack = asan::arrive();
         // pid 1 takes the handoff: the outer process kept copies of what
         // it needs and reads nothing of it any more (MUST 5).
         InitHandoff mine = std::move(self->handoff);
@@ -207,6 +213,7 @@ void run_init(const std::function<void(InitHandoff&)>& setup) {
     start.handoff.held_ = true;
     const sigset_t mask = start.handoff.mask_;
     const struct sigaction chld = start.handoff.chld_;
+    const asan::StackSwitch sw = asan::leave_for(stack.bottom(), stack.usable());
     const pid_t pid = ::clone(&InitStart::main, stack.top(), CLONE_VM | SIGCHLD, &start);
     if (pid < 0) {
         const int err = errno;
@@ -219,6 +226,7 @@ void run_init(const std::function<void(InitHandoff&)>& setup) {
     (void)write_end.release();
     const int status = supervise(pid, false);
     // pid 1 has ended: its memory is this process's alone again.
+    if (start.outer_stack.bottom != nullptr) asan::come_back(sw, start.outer_stack);
     if (WIFEXITED(status) && start.started.thrown) {
         stack.keep();  // what pid 1 threw may still point into it
         restore_signals(mask, chld);
@@ -245,8 +253,11 @@ void start_program(InitHandoff& handoff, const std::function<void()>& program, P
         sigset_t mask;
         struct sigaction chld;
         Started started;
+        bool shared;
+        asan::StackBounds pid1_stack;
         static int main(void* arg) noexcept {
             auto* self = static_cast<Start*>(arg);
+            if (self->shared) self->pid1_stack = asan::arrive();
             // A handler would run in pid 1's memory before the exec, which
             // resets them all the same; an ignored signal stays ignored
             // across it.
@@ -260,12 +271,14 @@ void start_program(InitHandoff& handoff, const std::function<void()>& program, P
             run_recording(self->started, [&] { (*self->program)(); });
             ::_exit(program_threw);
         }
-    } start{&program, handoff.mask_, handoff.chld_, {}};
+    } start{&program, handoff.mask_, handoff.chld_, {}, how == ProgramStart::executes, {}};
     // CLONE_VFORK: pid 1 goes on once the program has executed or ended.
-    const int flags = how == ProgramStart::executes ? CLONE_VM | CLONE_VFORK | SIGCHLD : SIGCHLD;
-    const pid_t pid = ::clone(&Start::main, stack.top(), flags, &start);
+    const bool shared = start.shared;
+    const asan::StackSwitch sw = shared ? asan::leave_for(stack.bottom(), stack.usable()) : asan::StackSwitch{};
+    const pid_t pid = ::clone(&Start::main, stack.top(), shared ? CLONE_VM | CLONE_VFORK | SIGCHLD : SIGCHLD, &start);
     if (pid < 0) throw SysError("cannot start the jail's program", errno);
-    if (how == ProgramStart::executes && start.started.thrown) {
+    if (shared && start.pid1_stack.bottom != nullptr) asan::come_back(sw, start.pid1_stack);
+    if (shared && start.started.thrown) {
         int status = 0;
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
