@@ -164,15 +164,19 @@ struct InitStart {
         // it needs and reads nothing of it any more (MUST 5).
         InitHandoff mine = std::move(self->handoff);
         ::close(self->write_end);
-        run_recording(self->started, [&] {
-            if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-                throw SysError("cannot tie the jail's pid 1 to the login", errno);
-            // The outer process may have ended before the prctl: then
-            // nobody would send the signal.
-            if (mine.outer_gone()) throw Error("the login ended before the jail's pid 1 started");
-            (*self->setup)(mine);
-        });
+        // run_recording catches whatever begin throws.
+        // cppcheck-suppress throwInNoexceptFunction
+        run_recording(self->started, [&] { self->begin(mine); });
         ::_exit(init_threw);
+    }
+
+    void begin(InitHandoff& mine) const {
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+            throw SysError("cannot tie the jail's pid 1 to the login", errno);
+        // The outer process may have ended before the prctl: then nobody
+        // would send the signal.
+        if (mine.outer_gone()) throw Error("the login ended before the jail's pid 1 started");
+        (*setup)(mine);
     }
 };
 
