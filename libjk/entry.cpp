@@ -153,6 +153,22 @@ UniqueFd home_in(int jail_fd, const Request& r) {
     exec(r);
 }
 
+// From the namespaces on, in the jail's pid 1 when there is one (`init`),
+// else in the caller: the mounts, the home, the root, the identity; then
+// the program, in a process of its own under pid 1.
+[[noreturn]] void finish_entry(Request& r, const isolation::Policy& p, UniqueFd& jail, isolation::InitHandoff* init) {
+    isolation_step([&] { isolation::prepare_mounts(p, jail.get(), r.jail->path(), r.thin_assembled); });
+    UniqueFd home;
+    if (r.home != nullptr) home = p.ns.mount ? home_in(jail.get(), r) : UniqueFd(::dup(r.home->get()));
+    enter_root(jail.get(), r.jail->path());
+    jail.reset();
+    become(r);
+    // ---- as the user from here on (or root in the jail where allowed)
+    const int home_fd = home ? home.get() : -1;
+    if (init != nullptr) isolation_step([&] { isolation::start_program(*init, [&] { run_program(r, p, home_fd); }); });
+    run_program(r, p, home_fd);
+}
+
 [[noreturn]] void enter_isolated(Request& r, const isolation::Policy& p) {
     refuse_what_cannot_apply(p, r);
     const cgroup::Placer placer = placer_of(p);
@@ -167,20 +183,12 @@ UniqueFd home_in(int jail_fd, const Request& r) {
     if (r.own_session) own_session();
     UniqueFd jail = isolation_step(
         [&] { return isolation::unshare_namespaces(p, r.jail->fd(), r.jail->path(), r.thin_assembled); });
-    isolation::InitHandoff outer;
-    // The caller stays behind as the login's process, waiting for pid 1.
-    if (p.ns.pid) outer = isolation_step([&] { return isolation::fork_init(); });
-    // ---- pid 1 of the jail, where it has a pid namespace
-    isolation_step([&] { isolation::prepare_mounts(p, jail.get(), r.jail->path(), r.thin_assembled); });
-    UniqueFd home;
-    if (r.home != nullptr) home = p.ns.mount ? home_in(jail.get(), r) : UniqueFd(::dup(r.home->get()));
-    enter_root(jail.get(), r.jail->path());
-    jail.reset();
-    become(r);
-    // ---- as the user from here on (or root in the jail where allowed)
-    if (p.ns.pid) isolation_step([&] { isolation::fork_under_init(std::move(outer)); });
-    // ---- the program's own process
-    run_program(r, p, home ? home.get() : -1);
+    // The caller stays behind as the login's process, waiting for pid 1;
+    // what pid 1 throws comes back here once it has ended.
+    if (p.ns.pid)
+        isolation_step(
+            [&] { isolation::run_init([&](isolation::InitHandoff& init) { finish_entry(r, p, jail, &init); }); });
+    finish_entry(r, p, jail, nullptr);
 }
 
 }  // namespace

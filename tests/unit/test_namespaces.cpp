@@ -171,7 +171,7 @@ std::string error_in_child(const std::function<void()>& fn) {
 // ---------------------------------------------------------------- the entry path
 
 // The statuses of the harness itself, apart from the program's own.
-constexpr int failed_before_init = 199;  // the outer process, before fork_init
+constexpr int failed_before_init = 199;  // the outer process threw (itself, or again for pid 1)
 constexpr int failed_in_pid1 = 198;      // pid 1, before its program
 constexpr int failed_in_program = 197;   // the program threw
 
@@ -181,13 +181,18 @@ constexpr gid_t nogroup = 65534;
 struct EntryOptions {
     bool drop = true;                    // pid 1 and the program run as nobody
     std::function<void()> before = {};   // first thing in the outer process
-    std::function<void()> in_pid1 = {};  // in pid 1, just before fork_under_init
+    std::function<void()> in_pid1 = {};  // in pid 1, just before start_program
+    // The program's process as the entry starts it, in pid 1's memory
+    // until it executes: `program` must execute, _exit or throw (what it
+    // throws comes back to the outer process). Otherwise it gets a copy of
+    // the memory, and may run as long as it likes.
+    bool program_executes = false;
 };
 
 // The entry path as the jail-entry code runs it, in a child of the test
-// that becomes the outer process: unshare_namespaces, fork_init; in pid 1
+// that becomes the outer process: unshare_namespaces, run_init; in pid 1
 // prepare_mounts, enter_root through the fd unshare_namespaces returned,
-// drop_to nobody, fork_under_init; then `program` (pid 2), whose return
+// drop_to nobody, start_program; then `program` (pid 2), whose return
 // value is its exit status. Killed (and with it the jail) when the test
 // does not wait for it.
 class Entry {
@@ -228,27 +233,39 @@ private:
             if (!host_jail) throw jk::SysError("cannot open", jail_path, errno);
             UniqueFd jail = iso::unshare_namespaces(policy, host_jail.get(), jail_path);
             host_jail.reset();
-            iso::InitHandoff handoff = iso::fork_init();
-            // ---- pid 1
-            try {
-                iso::prepare_mounts(policy, jail.get(), jail_path);
-                jk::privilege::enter_root(jail.get(), jail_path);
-                jail.reset();
-                if (opt.drop) jk::privilege::drop_to({nobody, nogroup, {}});
-                if (opt.in_pid1) opt.in_pid1();
-                iso::fork_under_init(std::move(handoff));
-            } catch (const std::exception& e) {
-                std::fprintf(stderr, "pid 1: %s\n", e.what());
-                ::_exit(failed_in_pid1);
-            }
-            // ---- the program
-            int rc = failed_in_program;
-            try {
-                rc = program();
-            } catch (const std::exception& e) {
-                std::fprintf(stderr, "program: %s\n", e.what());
-            }
-            ::_exit(rc);
+            iso::run_init([&](iso::InitHandoff& init) {
+                // ---- pid 1
+                try {
+                    iso::prepare_mounts(policy, jail.get(), jail_path);
+                    jk::privilege::enter_root(jail.get(), jail_path);
+                    jail.reset();
+                    if (opt.drop) jk::privilege::drop_to({nobody, nogroup, {}});
+                    if (opt.in_pid1) opt.in_pid1();
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "pid 1: %s\n", e.what());
+                    ::_exit(failed_in_pid1);
+                }
+                if (opt.program_executes) {
+                    iso::start_program(init, [&] { (void)program(); });
+                }
+                iso::start_program(
+                    init,
+                    [&] {
+                        // ---- the program
+                        int rc = failed_in_program;
+                        try {
+                            rc = program();
+                        } catch (const std::exception& e) {
+                            std::fprintf(stderr, "program: %s\n", e.what());
+                        }
+                        ::_exit(rc);
+                    },
+                    iso::ProgramStart::copies_memory);
+            });
+        } catch (const jk::Error& e) {
+            std::fprintf(stderr, "outer: %s\n", e.what());
+            // An exit code of its own tells which error came back.
+            ::_exit(e.exit_code() == 1 ? failed_before_init : e.exit_code());
         } catch (const std::exception& e) {
             std::fprintf(stderr, "outer: %s\n", e.what());
             ::_exit(failed_before_init);
@@ -438,8 +455,9 @@ TEST_CASE("a pid namespace without a mount namespace is refused before anything 
     CHECK(c.find("needs a valid host name") != std::string::npos);
 }
 
-TEST_CASE("fork_under_init refuses to run anywhere but in a pid 1", "[namespaces]") {
-    const std::string e = error_in_child([] { iso::fork_under_init(iso::InitHandoff()); });
+TEST_CASE("start_program refuses to run anywhere but in a pid 1", "[namespaces]") {
+    iso::InitHandoff none;
+    const std::string e = error_in_child([&] { iso::start_program(none, [] {}); });
     CHECK(e.find("only the pid 1") != std::string::npos);
 }
 
@@ -584,6 +602,24 @@ TEST_CASE("the program's exit status reaches the outer process", "[namespaces][r
             return 1;
         });
         CHECK(e.wait() == 128 + SIGKILL);
+    }
+}
+
+TEST_CASE("the program's process as the entry starts it: what it throws before its exec reaches the outer process",
+          "[namespaces][root]") {
+    TempJail j;
+    make_proc(j);
+    EntryOptions opt;
+    opt.program_executes = true;
+    SECTION("an error thrown in the program's process is thrown again in pid 1, then in the outer one") {
+        Entry e(
+            full_policy(), j.path(), []() -> int { throw jk::Error("cannot execute the program", 77); }, opt);
+        CHECK(e.wait() == 77);
+    }
+    SECTION("a program's process that ends without executing ends the login with its status") {
+        Entry e(
+            full_policy(), j.path(), []() -> int { ::_exit(9); }, opt);
+        CHECK(e.wait() == 9);
     }
 }
 

@@ -108,10 +108,10 @@ std::optional<isolation::Policy> policy_of(const Jail& jail, const char* confdir
 // the process placed by cgroup::placer_for's choice, in
 // DELEGATE/SLICE/logins (cgroup::place_self) or in a systemd transient scope
 // in the slice (systemd::place_self), a slice neither can place refused; a
-// session of its own; the namespaces; with a pid namespace a fork, the caller waiting as
-// the login's process (wait_for_init) and the child becoming the jail's
-// pid 1, which mounts the jail's /proc, enters the root, drops and forks the
-// program under it; in the program's process the home, the umask and the
+// session of its own; the namespaces; with a pid namespace the jail's pid 1
+// started (isolation::run_init), the caller waiting as the login's process,
+// pid 1 mounting the jail's /proc, entering the root, dropping and
+// starting the program under it; in the program's process the home, the umask and the
 // syscall filter right before the exec. Without a policy:
 // into the jail through its checked fd; the identity change
 // (privilege::drop_to: bounding set emptied, no_new_privs, verified; for uid

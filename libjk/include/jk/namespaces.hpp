@@ -5,9 +5,9 @@
 //
 // The entry path, as root, with a policy that asks for namespaces:
 //   limits -> own session -> jail = unshare_namespaces(policy, jail)
-//   -> fork_init() [supervisor.hpp] -> in pid 1: prepare_mounts(policy,
+//   -> run_init() [supervisor.hpp] -> in pid 1: prepare_mounts(policy,
 //   jail) -> enter the root through `jail` -> drop privileges ->
-//   fork_under_init() -> in the program's process: seccomp, exec.
+//   start_program() -> in the program's process: seccomp, exec.
 //
 // MUST (DESIGN.md: "a policy the host cannot apply makes the login fail"):
 //  1. A namespace, network or host name the policy asks for and the host
@@ -61,7 +61,7 @@ namespace jk::isolation {
 //  - Network::loopback: the new namespace's lo brought up (127.0.0.1 and
 //    ::1 then work; nothing else exists in it).
 // With a pid namespace, the caller's next child is the namespace's pid 1
-// (fork_init); the caller itself stays in the host's pid namespace. The
+// (run_init); the caller itself stays in the host's pid namespace. The
 // cgroup namespace is rooted at the caller's cgroup at this moment: place
 // the process in its cgroup first.
 //
