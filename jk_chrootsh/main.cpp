@@ -4,17 +4,23 @@
 #include "jk/main.hpp"
 
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "jk/handover.hpp"
 #include "jk/log.hpp"
 #include "jk/login.hpp"
 #include "jk/privilege.hpp"
 #include "jk_chrootsh/cli.hpp"
 
 int main(int argc, char** argv) {
+#ifdef JK_DYNAMIC_TWIN
+    // This build is static: logins it cannot serve exactly go to its twin.
+    jk::handover::configure(JK_DYNAMIC_TWIN, argv, environ);
+#endif
     return jk::privilege::setuid_main(
         argc, argv, "jk_chrootsh",
         [](const jk::privilege::Prologue& prologue, const std::vector<std::string>& args) -> int {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "jk/cgroup_place.hpp"
+#include "jk/handover.hpp"
 #include "jk/namespaces.hpp"
 #include "jk/rlimits.hpp"
 #include "jk/seccomp_filter.hpp"
@@ -108,6 +109,16 @@ cgroup::Placer placer_of(const isolation::Policy& p) {
     }
 }
 
+// Whether systemd places the login (a static tool cannot load libsystemd:
+// handover.hpp). A slice nobody can place is placer_of's to refuse.
+bool asks_systemd(const isolation::Policy& p) {
+    try {
+        return cgroup::placer_for(p, systemd::booted()) == cgroup::Placer::systemd;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
 // Into the jail's slice, as root (cgroup_place.hpp MUST 4).
 void place(const isolation::Policy& p, cgroup::Placer placer, const Request& r) {
     switch (placer) {
@@ -203,6 +214,13 @@ std::optional<isolation::Policy> policy_of(const Jail& jail, const char* confdir
         throw EntryError(Step::policy, std::string("refusing the jail's isolation policy: ") + e.what(), 0);
     }
     if (policy && policy->empty()) policy.reset();
+    if (policy && handover::has_twin() && asks_systemd(*policy)) {
+        try {
+            handover::to_twin("the jail's slice is placed by systemd, through libsystemd");
+        } catch (const Error& e) {
+            throw EntryError(Step::policy, e.what(), 0);
+        }
+    }
     return policy;
 }
 

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "jk/handover.hpp"
+#include "jk/host_lookup.hpp"
 #include "jk/jail.hpp"
 #include "jk/path.hpp"
 #include "jk/sys.hpp"
@@ -138,11 +140,14 @@ bool valid_invocation_name(std::string_view argv0) {
     return base == "jk_chrootsh" || base == "-jk_chrootsh" || base == "su" || base == "-su";
 }
 
-Account host_account(const privilege::Caller& caller, const std::optional<std::string>& env_user) {
+namespace {
+
+// The host's answer through NSS, as passwd fields (getpwnam_r/getpwuid_r).
+users::PasswdEntry nss_account(const privilege::Caller& caller, const std::optional<std::string>& env_user) {
     std::vector<char> buf;
     int err = 0;
     std::optional<passwd> pw;
-    if (env_user && !env_user->empty()) {
+    if (env_user) {
         pw = lookup_passwd(
             [&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwnam_r(env_user->c_str(), p, b, n, r); },
             buf, err);
@@ -150,10 +155,6 @@ Account host_account(const privilege::Caller& caller, const std::optional<std::s
             throw Refused(no_user_info, "abort, failed to get user information for user " +
                                             quoted(text::printable(*env_user, 64)) + ": " + why(err) +
                                             ", check /etc/passwd");
-        if (pw->pw_uid != caller.uid)
-            throw Refused(no_user_info, "abort, started by user ID " + std::to_string(caller.uid) + ", got user info " +
-                                            text::printable(pw->pw_name, 64) + " with user ID " +
-                                            std::to_string(pw->pw_uid) + " ($USER names another account)");
     } else {
         pw = lookup_passwd(
             [&](passwd* p, char* b, std::size_t n, passwd** r) { return ::getpwuid_r(caller.uid, p, b, n, r); }, buf,
@@ -162,19 +163,64 @@ Account host_account(const privilege::Caller& caller, const std::optional<std::s
             throw Refused(no_user_info, "abort, failed to get user information for user ID " +
                                             std::to_string(caller.uid) + ": " + why(err) + ", check /etc/passwd");
     }
+    users::PasswdEntry e;
+    e.name = pw->pw_name ? pw->pw_name : "";
+    e.uid = pw->pw_uid;
+    e.gid = pw->pw_gid;
+    e.home = pw->pw_dir ? pw->pw_dir : "";
+    return e;
+}
+
+std::string nss_group_name(gid_t gid) {
+    int err = 0;
+    std::optional<std::string> gname = group_name(gid, err);
+    if (!gname)
+        throw Refused(no_user_info, "abort, failed to get group information for group ID " + std::to_string(gid) +
+                                        ": " + why(err) + ", check /etc/group");
+    return *gname;
+}
+
+// A static tool answers from the files where NSS would answer the same
+// (host_lookup.hpp); anything else is the twin's to ask (handover.hpp).
+host_lookup::HostAccount files_or_twin(const privilege::Caller& caller, const std::optional<std::string>& env_user) {
+    if (std::optional<host_lookup::HostAccount> found = host_lookup::from_host_files(caller.uid, env_user))
+        return std::move(*found);
+    const std::string who =
+        env_user ? "user " + quoted(text::printable(*env_user, 64)) : "user ID " + std::to_string(caller.uid);
+    try {
+        handover::to_twin(who + " is not found in /etc/passwd and /etc/group as NSS would find it");
+    } catch (const Error& e) {
+        throw Refused(no_user_info, "abort, failed to get user information for " + who + ": " + e.what());
+    }
+}
+
+}  // namespace
+
+Account host_account(const privilege::Caller& caller, const std::optional<std::string>& given_user) {
+    const std::optional<std::string> env_user =
+        given_user && !given_user->empty() ? given_user : std::optional<std::string>();
+    users::PasswdEntry pw;
+    std::optional<std::string> gname;
+    if (handover::has_twin()) {
+        host_lookup::HostAccount found = files_or_twin(caller, env_user);
+        pw = std::move(found.user);
+        gname = std::move(found.group_name);
+    } else {
+        pw = nss_account(caller, env_user);
+    }
+    if (env_user && pw.uid != caller.uid)
+        throw Refused(no_user_info, "abort, started by user ID " + std::to_string(caller.uid) + ", got user info " +
+                                        text::printable(pw.name, 64) + " with user ID " + std::to_string(pw.uid) +
+                                        " ($USER names another account)");
     Account a;
-    a.name = pw->pw_name ? pw->pw_name : "";
-    a.uid = pw->pw_uid;
-    a.gid = pw->pw_gid;
-    a.home = pw->pw_dir ? pw->pw_dir : "";
+    a.name = std::move(pw.name);
+    a.uid = pw.uid;
+    a.gid = pw.gid;
+    a.home = std::move(pw.home);
     if (a.name.empty())
         throw Refused(no_user_info,
                       "abort, got an empty username for user ID " + std::to_string(caller.uid) + ", check /etc/passwd");
-    std::optional<std::string> gname = group_name(a.gid, err);
-    if (!gname)
-        throw Refused(no_user_info, "abort, failed to get group information for group ID " + std::to_string(a.gid) +
-                                        ": " + why(err) + ", check /etc/group");
-    a.group_name = *gname;
+    a.group_name = gname ? std::move(*gname) : nss_group_name(a.gid);
     if (a.gid != caller.gid)
         throw Refused(gid_mismatch, "abort, the group ID " + std::to_string(caller.gid) +
                                         " of the caller is not the group ID " + std::to_string(a.gid) + " of user " +
@@ -433,6 +479,28 @@ void enter_and_exec(Entry e, const Account& who) {
 
 namespace {
 
+// Warnings reported exactly once: when asked, or when a refusal unwinds
+// past them. An exec (the login's, or the handover's) runs no destructor.
+class WarningsOnce {
+public:
+    WarningsOnce(std::vector<std::string> warnings, const Reporter& report)
+        : warnings_(std::move(warnings)), report_(report) {}
+    WarningsOnce(const WarningsOnce&) = delete;
+    WarningsOnce& operator=(const WarningsOnce&) = delete;
+    ~WarningsOnce() { report_now(); }
+    void report_now() noexcept {
+        try {
+            for (const std::string& w : warnings_) report_(LOG_WARNING, w);
+        } catch (...) {  // NOLINT(bugprone-empty-catch): a warning lost to ENOMEM is no reason to stop
+        }
+        warnings_.clear();
+    }
+
+private:
+    std::vector<std::string> warnings_;
+    const Reporter& report_;
+};
+
 [[noreturn]] void login(const privilege::Prologue& pro, const std::vector<std::string>& argv, const Reporter& report) {
     const privilege::Caller& caller = pro.caller;
     const std::string argv0 = argv.empty() ? std::string() : argv[0];
@@ -453,7 +521,10 @@ namespace {
     std::optional<config::IniFile> ini = load_config(JK_SYSCONFDIR, "jk_chrootsh.ini");
     Settings s;
     if (ini) s = settings_for(*ini, who, warnings, read_settings);
-    for (const auto& w : warnings) report(LOG_WARNING, w);
+    // Reported once the jail's policy is read, which may hand the login to
+    // the twin (handover.hpp), or on the way out of a refusal before that:
+    // the twin reports them itself.
+    WarningsOnce config_warnings(std::move(warnings), report);
 
     if (who.home.empty()) throw Refused(empty_home, "abort, got an empty home directory for user " + id_of(who));
     // Only one way to write a jail: "/a/./b/./home/c" or "/jail//./home"
@@ -476,6 +547,7 @@ namespace {
     std::optional<Jail> jail(open_jail(split->jail));
     bool thin = false;
     std::optional<isolation::Policy> policy = policy_and_thin_tree(jail, thin);
+    config_warnings.report_now();
     UniqueFd home = open_home(*jail, split->home, who, s);
 
     std::string shell;

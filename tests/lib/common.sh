@@ -482,6 +482,21 @@ PY
     printf '%s\n' "$T_CONF/jails.d/$escaped.ini"
 }
 
+# install_twin BUILT_TOOL DIR : a static tool finds its dynamically linked
+# twin relative to its own executable (jk/handover.hpp): when the build's
+# dynamic-twins file names one for BUILT_TOOL, installs the twin, root:root
+# 0755, where a copy of the tool in DIR looks for it.
+install_twin() {
+    local src=$1 dir=$2 name=${1##*/} line ref
+    [[ -f "${src%/*}/dynamic-twins" ]] || return 0
+    while read -r line; do
+        [[ ${line%% *} == "$name" ]] || continue
+        ref=${line#* }
+        [[ $ref == /* ]] && fatal "the twin of $name is at the absolute $ref: a test cannot install it"
+        install -D -m 0755 -o 0 -g 0 "${src%/*}/$name-dynamic" "$dir/$ref" || fatal "cannot install the twin $dir/$ref"
+    done <"${src%/*}/dynamic-twins"
+}
+
 # install_setuid VAR : copies the built tool named by VAR (e.g. JK_CHROOTSH)
 # to $T_ROOT/bin, root:root 4755 (build trees are not setuid), and points VAR
 # at the copy. Fatal when the copy does not carry the bit (a nosuid mount):
@@ -491,6 +506,7 @@ install_setuid() {
     install -d -m 0755 -o 0 -g 0 "$T_ROOT/bin" || fatal "cannot create $T_ROOT/bin"
     install -m 4755 -o 0 -g 0 "$src" "$T_ROOT/bin/${src##*/}" || fatal "cannot install $src setuid"
     [[ -u "$T_ROOT/bin/${src##*/}" ]] || fatal "the setuid copy $T_ROOT/bin/${src##*/} has no setuid bit (nosuid mount?)"
+    install_twin "$src" "$T_ROOT/bin"
     printf -v "$var" '%s' "$T_ROOT/bin/${src##*/}"
     export "${var?}"
 }
