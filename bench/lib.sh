@@ -32,6 +32,14 @@ bench_root() {
     trap 'exit 130' INT TERM
 }
 
+# bench_install_twin BUILT_TOOL DIR : a static tool's dynamically linked
+# twin (jk/handover.hpp), installed where a copy of the tool in DIR finds it.
+bench_install_twin() {
+    local ref
+    ref=$(awk -v t="${1##*/}" '$1 == t { print $2 }' "${1%/*}/dynamic-twins" 2>/dev/null)
+    [[ -z $ref ]] || install -D -m 0755 -o root -g root "$1-dynamic" "$2/$ref"
+}
+
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

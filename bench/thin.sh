@@ -89,6 +89,7 @@ USER_NAME=${USER_NAME,,}
 USER_NAME=${USER_NAME//[^a-z0-9]/x}
 install -d -m 0755 "$BASE/bin"
 install -m 4755 -o root -g root "$JK_CHROOTSH" "$BASE/bin/jk_chrootsh"
+bench_install_twin "$JK_CHROOTSH" "$BASE/bin"
 groupadd -r "$USER_NAME" || exit 1
 useradd -r -M -N -g "$USER_NAME" -d "$THIN/./home/$USER_NAME" -s "$BASE/bin/jk_chrootsh" "$USER_NAME" || exit 1
 uid=$(id -u "$USER_NAME") gid=$(id -g "$USER_NAME")

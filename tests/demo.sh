@@ -3,8 +3,9 @@
 # with jk_jailuser, and log in as that user through a setuid jk_chrootsh.
 #   usage: sudo bash tests/demo.sh [BUILDDIR]     (as root; BUILDDIR default: build)
 # Re-runs are idempotent: the jail is completed, the user and its home stay.
-# Leaves behind: /srv/jk-demo (the jail), /srv/jk-demo-bin/jk_chrootsh (the
-# setuid copy; build trees are not setuid), the user jkdemo. To remove them:
+# Leaves behind: /srv/jk-demo (the jail), /srv/jk-demo-bin/sbin/jk_chrootsh
+# (the setuid copy; build trees are not setuid) with its twin under
+# /srv/jk-demo-bin/libexec, the user jkdemo. To remove them:
 #   userdel jkdemo; rm -rf /srv/jk-demo /srv/jk-demo-bin
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ for t in jk_init jk_cp jk_jailuser jk_chrootsh; do
 done
 
 jail=/srv/jk-demo
-bindir=/srv/jk-demo-bin
+bindir=/srv/jk-demo-bin/sbin
 copy=$bindir/jk_chrootsh
 user=jkdemo
 ini=$builddir/ini/jk_init.ini   # as configured: names this build's jk_lsh and confdir
@@ -24,8 +25,12 @@ say() { printf '\n=== %s\n' "$*"; }
 
 # Every directory from / to the jail root-owned and not group/other-writable:
 # jk_chrootsh refuses the login otherwise.
-install -d -m 0755 -o root -g root /srv "$jail" "$bindir"
+install -d -m 0755 -o root -g root /srv "$jail" "${bindir%/*}" "$bindir"
 install -m 4755 -o root -g root "$builddir/jk_chrootsh" "$copy"
+# A static jk_chrootsh hands the logins NSS modules or systemd must serve to
+# its dynamically linked twin, found relative to itself (jk/handover.hpp).
+twin=$(awk '$1 == "jk_chrootsh" { print $2 }' "$builddir/dynamic-twins")
+[[ -z $twin ]] || install -D -m 0755 -o root -g root "$builddir/jk_chrootsh-dynamic" "$bindir/$twin"
 
 say "jk_init -j $jail basicshell"
 "$builddir/jk_init" -c "$ini" -j "$jail" basicshell >/dev/null
