@@ -102,8 +102,7 @@ bool parsed_alike(const users::GroupFile& table) {
 }
 
 std::optional<HostAccount> from_texts(std::string_view nsswitch_conf, std::string_view passwd_text,
-                                      std::string_view group_text, uid_t uid,
-                                      const std::optional<std::string>& name) {
+                                      std::string_view group_text, uid_t uid, const std::optional<std::string>& name) {
     if (!files_answer_first(nsswitch_conf, "passwd") || !files_answer_first(nsswitch_conf, "group"))
         return std::nullopt;
     const users::PasswdFile passwd = users::parse_passwd(passwd_text, "/etc/passwd", users::Malformed::skip);

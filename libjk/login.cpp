@@ -196,19 +196,18 @@ host_lookup::HostAccount files_or_twin(const privilege::Caller& caller, const st
 
 }  // namespace
 
-Account host_account(const privilege::Caller& caller, const std::optional<std::string>& given_user) {
-    const std::optional<std::string> env_user =
-        given_user && !given_user->empty() ? given_user : std::optional<std::string>();
+Account host_account(const privilege::Caller& caller, const std::optional<std::string>& env_user) {
+    const std::optional<std::string> name = env_user && !env_user->empty() ? env_user : std::optional<std::string>();
     users::PasswdEntry pw;
     std::optional<std::string> gname;
     if (handover::has_twin()) {
-        host_lookup::HostAccount found = files_or_twin(caller, env_user);
+        host_lookup::HostAccount found = files_or_twin(caller, name);
         pw = std::move(found.user);
         gname = std::move(found.group_name);
     } else {
-        pw = nss_account(caller, env_user);
+        pw = nss_account(caller, name);
     }
-    if (env_user && pw.uid != caller.uid)
+    if (name && pw.uid != caller.uid)
         throw Refused(no_user_info, "abort, started by user ID " + std::to_string(caller.uid) + ", got user info " +
                                         text::printable(pw.name, 64) + " with user ID " + std::to_string(pw.uid) +
                                         " ($USER names another account)");

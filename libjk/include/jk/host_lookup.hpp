@@ -49,8 +49,7 @@ struct HostAccount {
 // tell" (MUST 1-3). An entry found by name whose uid is not `uid` is still
 // an answer (the caller refuses it). Pure.
 std::optional<HostAccount> from_texts(std::string_view nsswitch_conf, std::string_view passwd_text,
-                                      std::string_view group_text, uid_t uid,
-                                      const std::optional<std::string>& name);
+                                      std::string_view group_text, uid_t uid, const std::optional<std::string>& name);
 
 // from_texts over the host's /etc/nsswitch.conf, /etc/passwd and
 // /etc/group. A file that cannot be read is "cannot tell". Throws only

@@ -107,7 +107,9 @@ struct Account {
 // The host account for the caller: the one named by $USER when set (it must
 // have the caller's uid: accounts may share a uid, the name picks among
 // them), else the one for the caller's uid. Its primary gid must be the
-// caller's gid. Throws Refused (13, 15). Uses NSS (the host's).
+// caller's gid. Throws Refused (13, 15). Uses NSS (the host's), or in a
+// static tool the files where they give NSS's answer, else hands the login
+// to the tool's twin (handover.hpp).
 Account host_account(const privilege::Caller& caller, const std::optional<std::string>& env_user);
 
 // The host-side config file <dir>/<name>: the directory and each parent
