@@ -143,14 +143,16 @@ for t in jk_check jk_chrootlaunch jk_chrootsh jk_cp jk_exec jk_init jk_jailuser 
         "jailkit-ng ${MODE[$t]:-755} root:root $t $version" \
         "$(owner_of "$p") $(stat -c '%a %U:%G' "$p" 2>&1) $("$p" --version 2>&1 | head -n1)"
 done
-# jk_chrootsh is static; its twin for NSS modules and libsystemd
-# (jk/handover.hpp) is where /usr/sbin/../libexec/jailkit-ng leads.
-twin=/usr/libexec/jailkit-ng/jk_chrootsh-dynamic
-check_eq "$twin: jailkit-ng's, mode 755 root:root, not setuid" "jailkit-ng 755 root:root" \
-    "$(owner_of "$twin") $(stat -c '%a %U:%G' "$twin" 2>&1)"
-check "/usr/sbin/jk_chrootsh is statically linked (no program interpreter)" \
-    bash -c "! readelf -lW /usr/sbin/jk_chrootsh | grep -q 'program interpreter'"
-check "... and its twin dynamically" bash -c "readelf -lW $twin | grep -q 'program interpreter'"
+# The setuid tools are static; each has a twin for NSS modules and
+# libsystemd (jk/handover.hpp), where .../sbin or .../bin/../libexec leads.
+for t in jk_chrootsh jk_uchroot jk_procmailwrapper; do
+    [[ $t == jk_chrootsh ]] && p=/usr/sbin/$t || p=/usr/bin/$t
+    twin=/usr/libexec/jailkit-ng/$t-dynamic
+    check_eq "$twin: jailkit-ng's, mode 755 root:root, not setuid" "jailkit-ng 755 root:root" \
+        "$(owner_of "$twin") $(stat -c '%a %U:%G' "$twin" 2>&1)"
+    check "$p is statically linked (no program interpreter)" bash -c "! readelf -lW $p | grep -q 'program interpreter'"
+    check "... and its twin dynamically" bash -c "readelf -lW $twin | grep -q 'program interpreter'"
+done
 for t in jk_chrootsh jk_uchroot jk_procmailwrapper; do
     [[ $t == jk_chrootsh ]] && p=/usr/sbin/$t || p=/usr/bin/$t
     check "man page of $t installed" bash -c "dpkg-query -L jailkit-ng | grep -q '/man[18]/$t\.[18]\.gz\$'"

@@ -5,17 +5,23 @@
 #include "jk/main.hpp"
 
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "jk/handover.hpp"
 #include "jk/log.hpp"
 #include "jk/privilege.hpp"
 #include "jk/procmail.hpp"
 #include "jk_procmailwrapper/cli.hpp"
 
 int main(int argc, char** argv) {
+#ifdef JK_DYNAMIC_TWIN
+    // This build is static: runs it cannot serve exactly go to its twin.
+    jk::handover::configure(JK_DYNAMIC_TWIN, argv, environ);
+#endif
     return jk::privilege::setuid_main(
         argc, argv, "jk_procmailwrapper",
         [](const jk::privilege::Prologue& prologue, const std::vector<std::string>& args) -> int {

@@ -5,6 +5,7 @@
 #include "jk/main.hpp"
 
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "jk/error.hpp"
+#include "jk/handover.hpp"
 #include "jk/launch.hpp"
 #include "jk/log.hpp"
 #include "jk/path.hpp"
@@ -19,6 +21,10 @@
 #include "jk_uchroot/cli.hpp"
 
 int main(int argc, char** argv) {
+#ifdef JK_DYNAMIC_TWIN
+    // This build is static: runs it cannot serve exactly go to its twin.
+    jk::handover::configure(JK_DYNAMIC_TWIN, argv, environ);
+#endif
     return jk::privilege::setuid_main(
         argc, argv, "jk_uchroot",
         [](const jk::privilege::Prologue& prologue, const std::vector<std::string>& args) -> int {

@@ -245,7 +245,7 @@ int uchroot_drop_exit(privilege::DropStep step) {
     if (!ini) throw Error("abort, the configuration file " + conf + " does not exist", x::usage);
     std::vector<std::string> warnings;
     const UchrootSettings s = login::settings_for(*ini, who, warnings, read_uchroot_settings);
-    for (const auto& w : warnings) report(LOG_WARNING, w);
+    login::WarningsOnce config_warnings(std::move(warnings), LOG_WARNING, report);
     if (!s.allowed_jails || s.allowed_jails->empty())
         throw Error("abort, no allowed_jails for user " + id + " in " + conf, x::usage);
 
@@ -269,6 +269,7 @@ int uchroot_drop_exit(privilege::DropStep step) {
     }
     bool thin = false;
     std::optional<isolation::Policy> policy = policy_and_thin_tree(jail, thin, x::isolation_failed);
+    config_warnings.report_now();
 
     // EXEC is a path inside the jail; a relative one starts at its root
     // (jailkit concatenated JAIL and EXEC).

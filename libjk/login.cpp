@@ -478,28 +478,6 @@ void enter_and_exec(Entry e, const Account& who) {
 
 namespace {
 
-// Warnings reported exactly once: when asked, or when a refusal unwinds
-// past them. An exec (the login's, or the handover's) runs no destructor.
-class WarningsOnce {
-public:
-    WarningsOnce(std::vector<std::string> warnings, const Reporter& report)
-        : warnings_(std::move(warnings)), report_(report) {}
-    WarningsOnce(const WarningsOnce&) = delete;
-    WarningsOnce& operator=(const WarningsOnce&) = delete;
-    ~WarningsOnce() { report_now(); }
-    void report_now() noexcept {
-        try {
-            for (const std::string& w : warnings_) report_(LOG_WARNING, w);
-        } catch (...) {  // NOLINT(bugprone-empty-catch): a warning lost to ENOMEM is no reason to stop
-        }
-        warnings_.clear();
-    }
-
-private:
-    std::vector<std::string> warnings_;
-    const Reporter& report_;
-};
-
 [[noreturn]] void login(const privilege::Prologue& pro, const std::vector<std::string>& argv, const Reporter& report) {
     const privilege::Caller& caller = pro.caller;
     const std::string argv0 = argv.empty() ? std::string() : argv[0];
@@ -523,7 +501,7 @@ private:
     // Reported once the jail's policy is read, which may hand the login to
     // the twin (handover.hpp), or on the way out of a refusal before that:
     // the twin reports them itself.
-    WarningsOnce config_warnings(std::move(warnings), report);
+    WarningsOnce config_warnings(std::move(warnings), LOG_WARNING, report);
 
     if (who.home.empty()) throw Refused(empty_home, "abort, got an empty home directory for user " + id_of(who));
     // Only one way to write a jail: "/a/./b/./home/c" or "/jail//./home"
@@ -584,6 +562,21 @@ private:
 }
 
 }  // namespace
+
+WarningsOnce::WarningsOnce(std::vector<std::string> warnings, int priority, const Reporter& report)
+    : warnings_(std::move(warnings)), priority_(priority), report_(report) {}
+
+WarningsOnce::~WarningsOnce() {
+    report_now();
+}
+
+void WarningsOnce::report_now() noexcept {
+    try {
+        for (const std::string& w : warnings_) report_(priority_, w);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a warning lost to ENOMEM is no reason to stop
+    }
+    warnings_.clear();
+}
 
 void run(const privilege::Prologue& prologue, const std::vector<std::string>& argv, const Reporter& report) {
     try {

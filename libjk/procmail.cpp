@@ -73,7 +73,7 @@ UniqueFd open_host_procmail(const std::string& path) {
     std::optional<config::IniFile> ini = login::load_config(JK_SYSCONFDIR, config_name);
     Settings s;
     if (ini) s = login::settings_for(*ini, who, warnings, read_settings);
-    for (const auto& w : warnings) report(LOG_MAIL | LOG_WARNING, w);
+    login::WarningsOnce config_warnings(std::move(warnings), LOG_MAIL | LOG_WARNING, report);
 
     const std::optional<users::JailHome> split = jailed_home(who.home);
 
@@ -81,6 +81,7 @@ UniqueFd open_host_procmail(const std::string& path) {
     if (!split) {
         UniqueFd prog = open_host_procmail(s.procmail);
         std::vector<std::string> env = delivery_environment(pro.environment, who.name, who.home);
+        config_warnings.report_now();
         report(LOG_MAIL | LOG_INFO, "delivering mail for user " + id_of(who) + " with the host's procmail " +
                                         s.procmail + " (home " + text::printable(who.home) + " is not in a jail)");
         if (caller.uid != 0) {
@@ -106,6 +107,7 @@ UniqueFd open_host_procmail(const std::string& path) {
     std::optional<Jail> opened(login::open_jail(split->jail));
     bool thin = false;
     std::optional<isolation::Policy> policy = login::policy_and_thin_tree(opened, thin);
+    config_warnings.report_now();
     const Jail& jail = *opened;
     const login::Settings ls = login_settings(s);
     UniqueFd home = login::open_home(jail, split->home, who, ls);

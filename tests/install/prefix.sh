@@ -101,12 +101,15 @@ for t in jk_init jk_jailuser jk_check jk_update jk_lsh jk_chrootsh; do
     [[ -x $SBIN/$t ]] || fatal "$SBIN/$t was not installed"
 done
 assert_mode "$SBIN/jk_chrootsh is setuid root" "$SBIN/jk_chrootsh" 4755
-# A static jk_chrootsh finds its twin relative to itself (jk/handover.hpp).
-twin_ref=$(awk '$1 == "jk_chrootsh" { print $2 }' "$B/dynamic-twins")
-if [[ -n $twin_ref ]]; then
-    assert_mode "its twin $SBIN/$twin_ref is installed, not setuid" "$SBIN/$twin_ref" 755
+# A static setuid tool finds its twin relative to itself (jk/handover.hpp).
+if [[ -s $B/dynamic-twins && -n $(tr -d '[:space:]' <"$B/dynamic-twins") ]]; then
+    for t in jk_chrootsh jk_uchroot jk_procmailwrapper; do
+        [[ $t == jk_chrootsh ]] && dir=$SBIN || dir=$PREFIX/bin
+        twin_ref=$(awk -v t="$t" '$1 == t { print $2 }' "$B/dynamic-twins")
+        assert_mode "the twin of $t, $dir/$twin_ref, is installed, not setuid" "$dir/$twin_ref" 755
+    done
 else
-    echo "# this build has no static jk_chrootsh (sanitized or fuzz build): no twin to install"
+    echo "# this build links the setuid tools dynamically (sanitized or fuzz build): no twins to install"
 fi
 
 # ---------------------------------------------------------------- 1. installed files

@@ -107,6 +107,21 @@ assert_not_contains "BASH_ENV is not passed on" "BASH_ENV" "$env_txt"
 assert_not_contains "the caller's PATH is not passed on" "PATH='/tmp'" "$env_txt"
 syslog_has "the jailed delivery is logged (mail.info)" "^<22>.*jk_procmailwrapper\[[0-9]+\]: delivering mail for user $U \($UID_U\) in jail $J"
 
+# A static wrapper answers from the files only where NSS would; with sss
+# first in nsswitch.conf it hands the delivery to its twin (jk/handover.hpp).
+with_nss_first
+TAG3="twin-$T_TAG-$RANDOM"
+deliver "$U" "$TAG3"
+assert_rc "with sss first in nsswitch.conf a jailed mail is delivered" 0
+assert_contains "... into the mailbox inside the jail" "body $TAG3" "$(cat "$J/home/$U/Mailbox" 2>/dev/null)"
+if [[ -n ${T_TWINS[jk_procmailwrapper]:-} ]]; then
+    syslog_has "... handed to the twin" \
+        "jk_procmailwrapper\[[0-9]+\]: handing the login to ${T_TWINS[jk_procmailwrapper]}: user "
+else
+    echo "# this build's jk_procmailwrapper is dynamic (no twin): it asked NSS itself, no handover exercised"
+fi
+without_nss_first
+
 # Inherited fds: 3 (jailkit left it open) and 9, to a host file.
 FDFILE=$(canary_new fdcanary)
 TAG2="fds-$T_TAG-$RANDOM"

@@ -222,5 +222,23 @@ uc "$U" -j "$J" -x /bin/bash -- -c true; assert_rc "jail group name differs: 37"
 cp "$T_ROOT/group.good" "$J/etc/group"
 uc "$U" -j "$J" -x /bin/bash -- -c 'echo back'; assert_eq "(control) restored jail files work" "0:back" "$R_RC:$R_OUT"
 
+# ---------------------------------------------------------------- static tool and twin
+# A static jk_uchroot answers from the files only where NSS would; with sss
+# first in nsswitch.conf it hands the run to its twin (jk/handover.hpp).
+with_nss_first
+uc "$U" -j "$J" -x /bin/bash -- -c 'echo "twin uid=$(id -u)"; umask'
+assert_eq "with sss first in nsswitch.conf the run still works" "0:twin uid=$UID_U" "$R_RC:${R_OUT%%$'\n'*}"
+if [[ -n ${T_TWINS[jk_uchroot]:-} ]]; then
+    syslog_has "... handed to the twin" "jk_uchroot\[[0-9]+\]: handing the login to ${T_TWINS[jk_uchroot]}: user "
+    chmod 0775 "${T_TWINS[jk_uchroot]}"
+    uc "$U" -j "$J" -x /bin/bash -- -c true
+    assert_rc "a group-writable twin is refused (13)" 13
+    assert_contains "... naming it" "cannot hand the login to ${T_TWINS[jk_uchroot]}" "$R_ERR"
+    chmod 0755 "${T_TWINS[jk_uchroot]}"
+else
+    echo "# this build's jk_uchroot is dynamic (no twin): it asked NSS itself, no handover exercised"
+fi
+without_nss_first
+
 canary_check "nothing outside the jail was changed"
 finish

@@ -485,7 +485,9 @@ PY
 # install_twin BUILT_TOOL DIR : a static tool finds its dynamically linked
 # twin relative to its own executable (jk/handover.hpp): when the build's
 # dynamic-twins file names one for BUILT_TOOL, installs the twin, root:root
-# 0755, where a copy of the tool in DIR looks for it.
+# 0755, where a copy of the tool in DIR looks for it, and records it in
+# T_TWINS.
+declare -A T_TWINS=()  # tool name -> its installed twin (install_twin)
 install_twin() {
     local src=$1 dir=$2 name=${1##*/} line ref
     [[ -f "${src%/*}/dynamic-twins" ]] || return 0
@@ -494,8 +496,20 @@ install_twin() {
         ref=${line#* }
         [[ $ref == /* ]] && fatal "the twin of $name is at the absolute $ref: a test cannot install it"
         install -D -m 0755 -o 0 -g 0 "${src%/*}/$name-dynamic" "$dir/$ref" || fatal "cannot install the twin $dir/$ref"
+        T_TWINS[$name]=$(realpath -m "$dir/$ref")
     done <"${src%/*}/dynamic-twins"
 }
+
+# with_nss_first FILE : in the private mount namespace, an nsswitch.conf
+# that has NSS ask sss before files (no sss module is installed: glibc
+# skips it, so accounts still come from the files, yet a static tool cannot
+# tell and must hand the run to its twin). Undone by without_nss_first.
+with_nss_first() {
+    [[ -n ${JK_TEST_PRIVATE_NS:-} ]] || fatal "with_nss_first needs enter_private_mounts first"
+    printf 'passwd: sss files\ngroup: sss files\nshadow: files\n' >"$T_ROOT/nsswitch.sss"
+    mount --bind "$T_ROOT/nsswitch.sss" /etc/nsswitch.conf || fatal "cannot bind an nsswitch.conf"
+}
+without_nss_first() { umount /etc/nsswitch.conf || fatal "cannot unbind the test's nsswitch.conf"; }
 
 # install_setuid VAR : copies the built tool named by VAR (e.g. JK_CHROOTSH)
 # to $T_ROOT/bin, root:root 4755 (build trees are not setuid), and points VAR

@@ -206,6 +206,24 @@ struct Entry {
 // Receives every decision for syslog (priority, message).
 using Reporter = std::function<void(int priority, const std::string& message)>;
 
+// Configuration warnings reported exactly once: when asked (once the jail's
+// policy is read, which may hand the login to the tool's twin:
+// handover.hpp), or when a refusal unwinds past them. An exec, the login's
+// or the handover's, runs no destructor: the twin reports them itself.
+class WarningsOnce {
+public:
+    WarningsOnce(std::vector<std::string> warnings, int priority, const Reporter& report);
+    WarningsOnce(const WarningsOnce&) = delete;
+    WarningsOnce& operator=(const WarningsOnce&) = delete;
+    ~WarningsOnce();
+    void report_now() noexcept;
+
+private:
+    std::vector<std::string> warnings_;
+    int priority_;
+    const Reporter& report_;
+};
+
 // The whole login: checks, chroot, drop, exec. Returns only by throwing
 // (Refused with the exit code, after reporting it).
 [[noreturn]] void run(const privilege::Prologue& prologue, const std::vector<std::string>& argv,
