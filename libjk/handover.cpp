@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "jk/elf.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
 #include "jk/log.hpp"
@@ -86,7 +87,10 @@ void to_twin(const std::string& why) {
     const std::string twin = twin_path();
     UniqueFd fd;
     try {
-        fd = trust::open_checked(twin, trust::trusted_executable, O_PATH);
+        fd = trust::open_checked(twin, trust::trusted_executable, O_RDONLY);
+        // A static program in the twin's place would hand over to itself
+        // for ever.
+        if (!elf::read_elf(fd.get(), twin).has_interp) throw Error("it is not dynamically linked");
     } catch (const Error& e) {
         throw Error("cannot hand the login to " + twin + " (" + why + "): " + e.what());
     }

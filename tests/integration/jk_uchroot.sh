@@ -235,6 +235,14 @@ if [[ -n ${T_TWINS[jk_uchroot]:-} ]]; then
     assert_rc "a group-writable twin is refused (13)" 13
     assert_contains "... naming it" "cannot hand the login to ${T_TWINS[jk_uchroot]}" "$R_ERR"
     chmod 0755 "${T_TWINS[jk_uchroot]}"
+    # A static program in the twin's place would hand over to itself for ever.
+    cp "${T_TWINS[jk_uchroot]}" "$T_ROOT/twin.saved"
+    install -m 0755 "$JK_UCHROOT" "${T_TWINS[jk_uchroot]}"
+    uc "$U" -j "$J" -x /bin/bash -- -c true
+    assert_eq "a static program as the twin is refused (13), not run" \
+        "13:cannot hand the login to ${T_TWINS[jk_uchroot]}: it is not dynamically linked" \
+        "$R_RC:$(grep -o "cannot hand the login to [^ ]* (user [^)]*): .*" <<<"$R_ERR" | sed 's/ (user [^)]*)//')"
+    install -m 0755 "$T_ROOT/twin.saved" "${T_TWINS[jk_uchroot]}"
 else
     echo "# this build's jk_uchroot is dynamic (no twin): it asked NSS itself, no handover exercised"
 fi

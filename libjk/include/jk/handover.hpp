@@ -17,7 +17,9 @@
 //     tool's own executable (/proc/self/exe) unless absolute, and executed
 //     through the fd that passed trust::trusted_executable: root-owned,
 //     writable by nobody else, every directory above it a config_directory.
-//     So no user can put a program of their own where root will run it.
+//     So no user can put a program of their own where root will run it. It
+//     must be dynamically linked (a PT_INTERP): a static tool in its place
+//     would hand over to itself for ever.
 //  3. The twin is not setuid: it runs with the credentials the tool started
 //     with (real uid the caller's, effective uid root), and the kernel marks
 //     that exec secure (AT_SECURE), so its loader ignores LD_PRELOAD and the
