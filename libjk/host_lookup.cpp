@@ -34,25 +34,29 @@ std::vector<std::string_view> words(std::string_view s) {
     return out;
 }
 
-// The services after "database:" on each line naming `database`, comments
-// cut as glibc cuts them (from '#' to the end of the line). A line naming
-// the database in a form we do not read exactly ("passwd :") is returned
-// with no services, which no caller takes as an answer.
+// The services after "database:" on each line naming `database`; a line
+// whose first non-blank character is '#' is a comment. glibc up to 2.32 cut
+// a comment anywhere in a line, 2.33 and later read "files#x" as a service
+// of that name: a line naming the database with a '#' after its name, or
+// in a form we do not read exactly ("passwd :"), is returned with no
+// services, which no caller takes as an answer.
 std::vector<std::vector<std::string_view>> lines_for(std::string_view text, std::string_view database) {
     std::vector<std::vector<std::string_view>> found;
     std::size_t pos = 0;
     while (pos < text.size()) {
         const std::size_t nl = text.find('\n', pos);
-        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        const std::string_view line =
+            text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
         pos = nl == std::string_view::npos ? text.size() : nl + 1;
-        if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
         std::size_t i = 0;
         while (i < line.size() && is_blank(line[i])) ++i;
+        if (i < line.size() && line[i] == '#') continue;
         std::size_t end = i;
         while (end < line.size() && !is_blank(line[end]) && line[end] != ':') ++end;
         if (!same_ignoring_case(line.substr(i, end - i), database)) continue;
-        if (end < line.size() && line[end] == ':')
-            found.push_back(words(line.substr(end + 1)));
+        const std::string_view rest = line.substr(end);
+        if (rest.starts_with(':') && rest.find('#') == std::string_view::npos)
+            found.push_back(words(rest.substr(1)));
         else
             found.emplace_back();
     }

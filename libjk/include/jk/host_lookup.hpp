@@ -9,8 +9,9 @@
 //     after it, for the database asked (passwd, then group): NSS then stops
 //     at the first entry files return. A missing or unreadable
 //     nsswitch.conf, a database named twice, another first service (sss,
-//     ldap, compat...) or an action ("files [SUCCESS=continue] ...") is
-//     "cannot tell".
+//     ldap, compat...), an action ("files [SUCCESS=continue] ...") or a '#'
+//     in the database's line (glibc 2.33 and later read "files#x" as one
+//     service's name) is "cannot tell".
 //  2. An answer only when the whole file is read alike by both parsers: a
 //     line libjk's parser skips as malformed, a NIS line ('+'/'-', which
 //     glibc's files service reads as an entry) or a line starting with
