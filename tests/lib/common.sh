@@ -497,6 +497,22 @@ install_twin() {
     done <"${src%/*}/dynamic-twins"
 }
 
+# twin_ref BUILT_TOOL : sets T_TWIN_REF to where the build's dynamic-twins
+# file says the twin of BUILT_TOOL is, relative to the tool's directory
+# (e.g. ../libexec/jailkit-ng/jk_chrootsh-dynamic), or to "" when the build
+# has no twin for it (a sanitized or fuzz build, whose tool is dynamic
+# itself). Call it with the build's own path, before install_setuid.
+T_TWIN_REF=""
+twin_ref() {
+    local src=$1 name=${1##*/} line
+    T_TWIN_REF=""
+    [[ -f "${src%/*}/dynamic-twins" ]] || fatal "no dynamic-twins file beside $src (every build writes one)"
+    while IFS= read -r line; do
+        [[ -n $line && ${line%% *} == "$name" ]] && { T_TWIN_REF=${line#* }; return 0; }
+    done <"${src%/*}/dynamic-twins"
+    return 0
+}
+
 # install_setuid VAR : copies the built tool named by VAR (e.g. JK_CHROOTSH)
 # to $T_ROOT/bin, root:root 4755 (build trees are not setuid), and points VAR
 # at the copy. Fatal when the copy does not carry the bit (a nosuid mount):
