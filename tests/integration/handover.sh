@@ -302,6 +302,28 @@ for setup in FILES SSS; do
     unset -n lines
 done
 
+# ---------------------------------------------------------------- i. argv and environment carried whole
+printf '%s\n' "[DEFAULT]" "env = TERM" >"$T_CONF/jk_chrootsh.ini"
+chmod 0644 "$T_CONF/jk_chrootsh.ini"
+for setup in FILES SSS; do
+    declare -n lines=$setup
+    nss "${lines[@]}"
+    mark_log
+    run_cmd as_user "$U" env -i USER="$U" bash -c "exec -a -jk_chrootsh '$JK_CHROOTSH' -c 'echo in'"
+    assert_eq "i. ($setup) argv[0] '-jk_chrootsh' (sshd's login shell form) is accepted" "0:in" "$R_RC:$R_OUT"
+    if [[ $setup == SSS ]]; then handed "i. ($setup) ... by the twin"; else not_handed "i. ($setup) ... static"; fi
+    run_cmd as_user "$U" env -i USER="$U" bash -c "exec -a bash '$JK_CHROOTSH' -c 'echo in'"
+    assert_eq "i. ($setup) argv[0] 'bash' is refused with 1" "1:" "$R_RC:$R_OUT"
+    mark_log
+    # shellcheck disable=SC2016 # expanded by the jailed shell
+    run_cmd as_user "$U" env -i USER="$U" TERM=jk-test-term "$JK_CHROOTSH" -c 'echo "$TERM" "$#" "$1"' x 'a b'
+    assert_eq "i. ($setup) the caller's TERM (env = TERM) and the arguments reach the shell" \
+        "0:jk-test-term 1 a b" "$R_RC:$R_OUT"
+    if [[ $setup == SSS ]]; then handed "i. ($setup) ... through the twin"; else not_handed "i. ($setup) ... static"; fi
+    unset -n lines
+done
+rm -f "$T_CONF/jk_chrootsh.ini"
+
 if [[ $HAVE_TWIN == 0 ]]; then
     diag "NOTE: this build has no dynamically linked twin (dynamic-twins names none for jk_chrootsh):"
     diag "NOTE: jk_chrootsh asked NSS itself; the handover to a twin was NOT exercised in this build."
