@@ -99,21 +99,25 @@ ere() { sed 's/[][\.*^$+?(){}|/]/\\&/g' <<<"$1"; }
 login() { local u=$1; shift; mark_log; run_cmd as_user "$u" env -i "USER=$u" "$JK_CHROOTSH" "$@"; }
 # The line jk_chrootsh logs when a login is handed to the twin (LOG_DEBUG).
 HANDED="^<87>.*jk_chrootsh\[[0-9]+\]: handing the login to "
-# handed DESC [WHY-ERE] : the last login (ended by ENDED) was handed to the twin.
+# handed DESC [WHY-ERE] : the last login was handed to the twin, for WHY; in a
+# build without a twin, that it was not handed over.
 handed() {
     wait_log "now entering jail|abort" || true
     if [[ $HAVE_TWIN == 1 ]]; then
         if since_mark | grep -Eq -- "$HANDED$(ere "$TWIN"): ${2:-}"; then ok "$1"
         else not_ok "$1"; diag "no line since the login matches: $HANDED$TWIN: ${2:-}"; diag "$(since_mark)"; fi
     else
-        not_handed "$1 (no twin in this build: NSS asked directly)"
+        not_handed "${1%% ...*} ... not handed over"
     fi
 }
+# not_handed DESC : the last login was not handed to the twin.
 not_handed() {
+    local desc=$1
+    [[ $HAVE_TWIN == 1 ]] || desc+=" (this build has no twin: jk_chrootsh asked NSS itself)"
     wait_log "now entering jail|abort" || true
     if since_mark | grep -Eq -- "handing the login"; then
-        not_ok "$1"; diag "$(since_mark | grep -E -- "handing the login")"
-    else ok "$1"; fi
+        not_ok "$desc"; diag "$(since_mark | grep -E -- "handing the login")"
+    else ok "$desc"; fi
 }
 entered() {
     if wait_log "^<86>.*jk_chrootsh\[[0-9]+\]: now entering jail $(ere "$J") for user $(ere "$2") "; then ok "$1"
