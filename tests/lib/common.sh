@@ -497,6 +497,20 @@ install_twin() {
     done <"${src%/*}/dynamic-twins"
 }
 
+# install_setuid VAR : copies the built tool named by VAR (e.g. JK_CHROOTSH)
+# to $T_ROOT/bin, root:root 4755 (build trees are not setuid), and points VAR
+# at the copy. Fatal when the copy does not carry the bit (a nosuid mount):
+# every check after would test an ordinary program.
+install_setuid() {
+    local var=$1 src=${!1}
+    install -d -m 0755 -o 0 -g 0 "$T_ROOT/bin" || fatal "cannot create $T_ROOT/bin"
+    install -m 4755 -o 0 -g 0 "$src" "$T_ROOT/bin/${src##*/}" || fatal "cannot install $src setuid"
+    [[ -u "$T_ROOT/bin/${src##*/}" ]] || fatal "the setuid copy $T_ROOT/bin/${src##*/} has no setuid bit (nosuid mount?)"
+    install_twin "$src" "$T_ROOT/bin"
+    printf -v "$var" '%s' "$T_ROOT/bin/${src##*/}"
+    export "${var?}"
+}
+
 # twin_ref BUILT_TOOL : sets T_TWIN_REF to where the build's dynamic-twins
 # file says the twin of BUILT_TOOL is, relative to the tool's directory
 # (e.g. ../libexec/jailkit-ng/jk_chrootsh-dynamic), or to "" when the build
@@ -511,20 +525,6 @@ twin_ref() {
         [[ -n $line && ${line%% *} == "$name" ]] && { T_TWIN_REF=${line#* }; return 0; }
     done <"${src%/*}/dynamic-twins"
     return 0
-}
-
-# install_setuid VAR : copies the built tool named by VAR (e.g. JK_CHROOTSH)
-# to $T_ROOT/bin, root:root 4755 (build trees are not setuid), and points VAR
-# at the copy. Fatal when the copy does not carry the bit (a nosuid mount):
-# every check after would test an ordinary program.
-install_setuid() {
-    local var=$1 src=${!1}
-    install -d -m 0755 -o 0 -g 0 "$T_ROOT/bin" || fatal "cannot create $T_ROOT/bin"
-    install -m 4755 -o 0 -g 0 "$src" "$T_ROOT/bin/${src##*/}" || fatal "cannot install $src setuid"
-    [[ -u "$T_ROOT/bin/${src##*/}" ]] || fatal "the setuid copy $T_ROOT/bin/${src##*/} has no setuid bit (nosuid mount?)"
-    install_twin "$src" "$T_ROOT/bin"
-    printf -v "$var" '%s' "$T_ROOT/bin/${src##*/}"
-    export "${var?}"
 }
 
 # on_exit CMD... : run CMD (e.g. stop a daemon) when the test exits, before
