@@ -28,6 +28,7 @@ PY=/usr/bin/python3
 setup_root
 private_confdir
 capture_syslog
+twin_ref "$JK_CHROOTSH"
 install_setuid JK_CHROOTSH
 
 # ---------------------------------------------------------------- the systemd host
@@ -129,6 +130,16 @@ got=$(calls 2 same_pid_ns same_mnt_ns same_net_ns same_uts_ns same_cgroup_ns)
 assert_eq "the scope is asked for before any namespace is made (pid, mount, net, uts, cgroup)" \
     "same_pid_ns=true same_mnt_ns=true same_net_ns=true same_uts_ns=true same_cgroup_ns=true" "${got//$'\n'/ }"
 syslog_has "the login's log line names the slice" "jk_chrootsh\[[0-9]+\]: .*slice=${SLICE//\\/\\\\}"
+# A static jk_chrootsh cannot load libsystemd: it hands such a login to its
+# dynamically linked twin (jk/handover.hpp), which makes the calls above.
+if [[ -n $T_TWIN_REF ]]; then
+    syslog_has "the login was handed to the dynamic twin (the scope needs libsystemd)" \
+        "^<87>.*jk_chrootsh\[[0-9]+\]: handing the login to /.*/jk_chrootsh-dynamic: the jail's slice is placed by systemd"
+else
+    assert_eq "no twin in this build: jk_chrootsh placed the login itself, nothing handed over" "" \
+        "$(grep -E "handing the login" "$T_SYSLOG")"
+    diag "NOTE: this build has no dynamically linked twin: the handover for a systemd scope was not exercised."
+fi
 
 # ---------------------------------------------------------------- jk_exec, limits only
 policy "${LIMITS[@]}"

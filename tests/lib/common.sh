@@ -525,6 +525,22 @@ install_setuid() {
     export "${var?}"
 }
 
+# twin_ref BUILT_TOOL : sets T_TWIN_REF to where the build's dynamic-twins
+# file says the twin of BUILT_TOOL is, relative to the tool's directory
+# (e.g. ../libexec/jailkit-ng/jk_chrootsh-dynamic), or to "" when the build
+# has no twin for it (a sanitized or fuzz build, whose tool is dynamic
+# itself). Call it with the build's own path, before install_setuid.
+T_TWIN_REF=""
+twin_ref() {
+    local src=$1 name=${1##*/} line
+    T_TWIN_REF=""
+    [[ -f "${src%/*}/dynamic-twins" ]] || fatal "no dynamic-twins file beside $src (every build writes one)"
+    while IFS= read -r line; do
+        [[ -n $line && ${line%% *} == "$name" ]] && { T_TWIN_REF=${line#* }; return 0; }
+    done <"${src%/*}/dynamic-twins"
+    return 0
+}
+
 # on_exit CMD... : run CMD (e.g. stop a daemon) when the test exits, before
 # the test root is removed.
 T_ON_EXIT=()
