@@ -4,7 +4,9 @@
 #include <exception>
 #include <vector>
 
+#include "jk/error.hpp"
 #include "jk/sys.hpp"
+#include "jk/text.hpp"
 
 namespace jk::host_lookup {
 
@@ -34,12 +36,12 @@ std::vector<std::string_view> words(std::string_view s) {
     return out;
 }
 
-// The services after "database:" on each line naming `database`; a line
-// whose first non-blank character is '#' is a comment. glibc up to 2.32 cut
-// a comment anywhere in a line, 2.33 and later read "files#x" as a service
-// of that name: a line naming the database with a '#' after its name, or
-// in a form we do not read exactly ("passwd :"), is returned with no
-// services, which no caller takes as an answer.
+// The services after "database:" on each line naming `database` (glibc
+// 2.33 and later: a line whose first non-blank character is '#' is a
+// comment; a '#' anywhere else is part of a service's name, so "files#x" is
+// not files). A line naming the database in a form we do not read exactly
+// ("passwd :", "PASSWD:", which glibc reads otherwise or ignores) is
+// returned with no services, which no caller takes as an answer.
 std::vector<std::vector<std::string_view>> lines_for(std::string_view text, std::string_view database) {
     std::vector<std::vector<std::string_view>> found;
     std::size_t pos = 0;
@@ -55,7 +57,7 @@ std::vector<std::vector<std::string_view>> lines_for(std::string_view text, std:
         while (end < line.size() && !is_blank(line[end]) && line[end] != ':') ++end;
         if (!same_ignoring_case(line.substr(i, end - i), database)) continue;
         const std::string_view rest = line.substr(end);
-        if (rest.starts_with(':') && rest.find('#') == std::string_view::npos)
+        if (line.substr(i, end - i) == database && rest.starts_with(':'))
             found.push_back(words(rest.substr(1)));
         else
             found.emplace_back();
@@ -106,28 +108,40 @@ bool parsed_alike(const users::GroupFile& table) {
 }
 
 std::optional<HostAccount> from_texts(std::string_view nsswitch_conf, std::string_view passwd_text,
-                                      std::string_view group_text, uid_t uid, const std::optional<std::string>& name) {
-    if (!files_answer_first(nsswitch_conf, "passwd") || !files_answer_first(nsswitch_conf, "group"))
+                                      std::string_view group_text, uid_t uid, const std::optional<std::string>& name,
+                                      std::string* why_not) {
+    auto cannot_tell = [&](std::string why) -> std::optional<HostAccount> {
+        if (why_not != nullptr) *why_not = std::move(why);
         return std::nullopt;
+    };
+    for (const std::string_view database : {"passwd", "group"})
+        if (!files_answer_first(nsswitch_conf, database))
+            return cannot_tell("nsswitch.conf does not have NSS ask files first, and only files, for " +
+                               std::string(database));
     const users::PasswdFile passwd = users::parse_passwd(passwd_text, "/etc/passwd", users::Malformed::skip);
-    if (!parsed_alike(passwd)) return std::nullopt;
+    if (!parsed_alike(passwd)) return cannot_tell("/etc/passwd holds a line glibc may read otherwise");
     const users::PasswdEntry* user = name ? passwd.find(*name) : users::find_uid(passwd, uid);
-    if (user == nullptr) return std::nullopt;
+    if (user == nullptr)
+        return cannot_tell(name ? "no user " + quoted(text::printable(*name, 64)) + " in /etc/passwd"
+                                : "no user ID " + std::to_string(uid) + " in /etc/passwd");
     const users::GroupFile group = users::parse_group(group_text, "/etc/group", users::Malformed::skip);
-    if (!parsed_alike(group)) return std::nullopt;
+    if (!parsed_alike(group)) return cannot_tell("/etc/group holds a line glibc may read otherwise");
     const users::GroupEntry* primary = users::find_gid(group, user->gid);
-    if (primary == nullptr) return std::nullopt;
+    if (primary == nullptr) return cannot_tell("no group ID " + std::to_string(user->gid) + " in /etc/group");
     return HostAccount{*user, primary->name};
 }
 
-std::optional<HostAccount> from_host_files(uid_t uid, const std::optional<std::string>& name) {
-    const std::optional<std::string> nsswitch = read_if_possible("/etc/nsswitch.conf");
-    if (!nsswitch) return std::nullopt;
-    const std::optional<std::string> passwd = read_if_possible("/etc/passwd");
-    if (!passwd) return std::nullopt;
-    const std::optional<std::string> group = read_if_possible("/etc/group");
-    if (!group) return std::nullopt;
-    return from_texts(*nsswitch, *passwd, *group, uid, name);
+std::optional<HostAccount> from_host_files(uid_t uid, const std::optional<std::string>& name, std::string* why_not) {
+    std::optional<std::string> texts[3];
+    const char* const files[3] = {"/etc/nsswitch.conf", "/etc/passwd", "/etc/group"};
+    for (int i = 0; i < 3; ++i) {
+        texts[i] = read_if_possible(files[i]);
+        if (!texts[i]) {
+            if (why_not != nullptr) *why_not = std::string("cannot read ") + files[i];
+            return std::nullopt;
+        }
+    }
+    return from_texts(*texts[0], *texts[1], *texts[2], uid, name, why_not);
 }
 
 }  // namespace jk::host_lookup

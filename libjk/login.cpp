@@ -183,12 +183,13 @@ std::string nss_group_name(gid_t gid) {
 // A static tool answers from the files where NSS would answer the same
 // (host_lookup.hpp); anything else is the twin's to ask (handover.hpp).
 host_lookup::HostAccount files_or_twin(const privilege::Caller& caller, const std::optional<std::string>& env_user) {
-    if (std::optional<host_lookup::HostAccount> found = host_lookup::from_host_files(caller.uid, env_user))
+    std::string why_not;
+    if (std::optional<host_lookup::HostAccount> found = host_lookup::from_host_files(caller.uid, env_user, &why_not))
         return std::move(*found);
     const std::string who =
         env_user ? "user " + quoted(text::printable(*env_user, 64)) : "user ID " + std::to_string(caller.uid);
     try {
-        handover::to_twin(who + " is not found in /etc/passwd and /etc/group as NSS would find it");
+        handover::to_twin("NSS must find " + who + ": " + why_not);
     } catch (const Error& e) {
         throw Refused(no_user_info, "abort, failed to get user information for " + who + ": " + e.what());
     }

@@ -153,7 +153,8 @@ assert_match "b. (control) glibc's NSS finds the user through 'sss files' (no ss
 login "$U" -c 'echo RAN'
 assert_eq "b. 'passwd: sss files': the login works" "0:RAN" "$R_RC:$R_OUT"
 entered "b. ... and is logged" "$U"
-handed "b. ... handed to the twin, saying why" "user '$U' is not found in /etc/passwd and /etc/group as NSS would find it"
+handed "b. ... handed to the twin, saying why" \
+    "NSS must find user '$U': nsswitch.conf does not have NSS ask files first, and only files, for passwd"
 nss "passwd: files [SUCCESS=continue] sss" "group: files"
 login "$U" -c 'echo RAN'
 assert_eq "b. an action after files: the login works" "0:RAN" "$R_RC:$R_OUT"
@@ -247,7 +248,7 @@ for setup in FILES SSS; do
     # The twin's own refusal, from getpwuid_r, not the static tool's.
     assert_contains "e. ($setup) ... as NSS refuses it (check /etc/passwd)" ", check /etc/passwd" "$R_ERR"
     assert_not_contains "e. ($setup) ... not a failed handover" "cannot hand the login" "$R_ERR"
-    handed "e. ($setup) ... after the handover" "user ID $NOBODY_UID is not found"
+    handed "e. ($setup) ... after the handover" "NSS must find user ID $NOBODY_UID: "
     unset -n lines
 done
 

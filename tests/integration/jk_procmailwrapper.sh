@@ -116,7 +116,7 @@ assert_rc "with sss first in nsswitch.conf a jailed mail is delivered" 0
 assert_contains "... into the mailbox inside the jail" "body $TAG3" "$(cat "$J/home/$U/Mailbox" 2>/dev/null)"
 if [[ -n ${T_TWINS[jk_procmailwrapper]:-} ]]; then
     syslog_has "... handed to the twin" \
-        "jk_procmailwrapper\[[0-9]+\]: handing the login to ${T_TWINS[jk_procmailwrapper]}: user "
+        "jk_procmailwrapper\[[0-9]+\]: handing the login to ${T_TWINS[jk_procmailwrapper]}: NSS must find user "
 else
     echo "# this build's jk_procmailwrapper is dynamic (no twin): it asked NSS itself, no handover exercised"
 fi

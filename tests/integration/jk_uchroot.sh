@@ -229,7 +229,7 @@ with_nss_first
 uc "$U" -j "$J" -x /bin/bash -- -c 'echo "twin uid=$(id -u)"; umask'
 assert_eq "with sss first in nsswitch.conf the run still works" "0:twin uid=$UID_U" "$R_RC:${R_OUT%%$'\n'*}"
 if [[ -n ${T_TWINS[jk_uchroot]:-} ]]; then
-    syslog_has "... handed to the twin" "jk_uchroot\[[0-9]+\]: handing the login to ${T_TWINS[jk_uchroot]}: user "
+    syslog_has "... handed to the twin" "jk_uchroot\[[0-9]+\]: handing the login to ${T_TWINS[jk_uchroot]}: NSS must find user "
     chmod 0775 "${T_TWINS[jk_uchroot]}"
     uc "$U" -j "$J" -x /bin/bash -- -c true
     assert_rc "a group-writable twin is refused (13)" 13
@@ -241,7 +241,7 @@ if [[ -n ${T_TWINS[jk_uchroot]:-} ]]; then
     uc "$U" -j "$J" -x /bin/bash -- -c true
     assert_eq "a static program as the twin is refused (13), not run" \
         "13:cannot hand the login to ${T_TWINS[jk_uchroot]}: it is not dynamically linked" \
-        "$R_RC:$(grep -o "cannot hand the login to [^ ]* (user [^)]*): .*" <<<"$R_ERR" | sed 's/ (user [^)]*)//')"
+        "$R_RC:$(grep -o "cannot hand the login to [^ ]* (NSS must find [^)]*): .*" <<<"$R_ERR" | sed 's/ (NSS must find [^)]*)//')"
     install -m 0755 "$T_ROOT/twin.saved" "${T_TWINS[jk_uchroot]}"
 else
     echo "# this build's jk_uchroot is dynamic (no twin): it asked NSS itself, no handover exercised"

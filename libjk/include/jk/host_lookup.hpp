@@ -9,9 +9,9 @@
 //     after it, for the database asked (passwd, then group): NSS then stops
 //     at the first entry files return. A missing or unreadable
 //     nsswitch.conf, a database named twice, another first service (sss,
-//     ldap, compat...), an action ("files [SUCCESS=continue] ...") or a '#'
-//     in the database's line (glibc 2.33 and later read "files#x" as one
-//     service's name) is "cannot tell".
+//     ldap, compat...), an action ("files [SUCCESS=continue] ...") or a
+//     first service glued to more ("files#x", "files[...]": glibc 2.33 and
+//     later cut no comment inside a line) is "cannot tell".
 //  2. An answer only when the whole file is read alike by both parsers: a
 //     line libjk's parser skips as malformed, a NIS line ('+'/'-', which
 //     glibc's files service reads as an entry) or a line starting with
@@ -47,14 +47,17 @@ struct HostAccount {
 };
 
 // From the texts of nsswitch.conf, passwd and group: nullopt for "cannot
-// tell" (MUST 1-3). An entry found by name whose uid is not `uid` is still
-// an answer (the caller refuses it). Pure.
+// tell" (MUST 1-3), with the reason in *why_not when given. An entry found
+// by name whose uid is not `uid` is still an answer (the caller refuses
+// it). Pure.
 std::optional<HostAccount> from_texts(std::string_view nsswitch_conf, std::string_view passwd_text,
-                                      std::string_view group_text, uid_t uid, const std::optional<std::string>& name);
+                                      std::string_view group_text, uid_t uid, const std::optional<std::string>& name,
+                                      std::string* why_not = nullptr);
 
 // from_texts over the host's /etc/nsswitch.conf, /etc/passwd and
 // /etc/group. A file that cannot be read is "cannot tell". Throws only
 // std::bad_alloc.
-std::optional<HostAccount> from_host_files(uid_t uid, const std::optional<std::string>& name);
+std::optional<HostAccount> from_host_files(uid_t uid, const std::optional<std::string>& name,
+                                           std::string* why_not = nullptr);
 
 }  // namespace jk::host_lookup
