@@ -12,6 +12,7 @@
 #include "jk/elf.hpp"
 #include "jk/error.hpp"
 #include "jk/fd.hpp"
+#include "jk/jail.hpp"
 #include "jk/log.hpp"
 #include "jk/lsh_config.hpp"
 #include "jk/path.hpp"
@@ -30,24 +31,6 @@ struct Start {
     mode_t umask = 022;
 };
 Start g_start;
-
-// "/usr/sbin" + "../libexec/x" -> "/usr/libexec/x": the directory of a
-// running executable is canonical (the kernel's own path), so ".." can be
-// taken lexically.
-std::string joined_clean(const std::string& dir, std::string_view relative) {
-    std::vector<std::string> parts;
-    for (std::string& c : path::components(dir + "/" + std::string(relative))) {
-        if (c == ".") continue;
-        if (c == "..") {
-            if (!parts.empty()) parts.pop_back();
-            continue;
-        }
-        parts.push_back(std::move(c));
-    }
-    std::string out;
-    for (const std::string& p : parts) out += "/" + p;
-    return out.empty() ? "/" : out;
-}
 
 // The caller's environment without what steers a loader: the twin's exec
 // is secure (MUST 3), this is one guard more.
@@ -78,8 +61,10 @@ bool has_twin() {
 
 std::string twin_path() {
     const std::string_view twin = g_start.twin != nullptr ? g_start.twin : "";
-    if (twin.starts_with('/')) return joined_clean("/", twin);
-    return joined_clean(path::dirname(sys::readlink_at(AT_FDCWD, "/proc/self/exe")), twin);
+    if (twin.starts_with('/')) return normalize_absolute(twin);
+    // The directory of a running executable is canonical (the kernel's own
+    // path), so "../libexec" can be taken lexically.
+    return normalize_absolute(path::dirname(sys::readlink_at(AT_FDCWD, "/proc/self/exe")) + "/" + std::string(twin));
 }
 
 void to_twin(const std::string& why) {

@@ -54,9 +54,7 @@ J=$(make_jail handover)
 jail_user() {
     local u=$1
     usermod -d "$J/./home/$u" -s "$JK_CHROOTSH" "$u" || fatal "usermod $u"
-    install -d -m 0750 -o "$u" -g "$u" "$J/home/$u"
-    printf '%s:x:%s:%s::/home/%s:/bin/bash\n' "$u" "$(id -u "$u")" "$(id -g "$u")" "$u" >>"$J/etc/passwd"
-    printf '%s:x:%s:\n' "$u" "$(id -g "$u")" >>"$J/etc/group"
+    jail_account "$J" "$u"
 }
 # Every user exists before any bind mount over /etc/passwd: useradd renames
 # a new file over it, which would detach the mount.

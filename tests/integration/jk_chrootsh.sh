@@ -26,9 +26,7 @@ mount -t proc proc "$J/proc" || fatal "cannot mount /proc in the jail"
 jail_user() {
     local u=$1
     usermod -d "$J/./home/$u" -s "$JK_CHROOTSH" "$u" || fatal "usermod $u"
-    install -d -m 0750 -o "$u" -g "$u" "$J/home/$u"
-    printf '%s:x:%s:%s::/home/%s:/bin/bash\n' "$u" "$(id -u "$u")" "$(id -g "$u")" "$u" >>"$J/etc/passwd"
-    printf '%s:x:%s:\n' "$u" "$(id -g "$u")" >>"$J/etc/group"
+    jail_account "$J" "$u"
 }
 
 CANARY=$(canary_new secret)

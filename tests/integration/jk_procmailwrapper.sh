@@ -41,9 +41,7 @@ RC
 jail_user() {
     local u=$1
     usermod -d "$J/./home/$u" "$u" || fatal "usermod $u"
-    install -d -m 0750 -o "$u" -g "$u" "$J/home/$u"
-    printf '%s:x:%s:%s::/home/%s:/bin/sh\n' "$u" "$(id -u "$u")" "$(id -g "$u")" "$u" >>"$J/etc/passwd"
-    printf '%s:x:%s:\n' "$u" "$(id -g "$u")" >>"$J/etc/group"
+    jail_account "$J" "$u" /bin/sh
     procmailrc | install -m 0644 -o "$u" -g "$u" /dev/stdin "$J/home/$u/.procmailrc"
 }
 # host_user NAME HOME : a host home (no /./) with the same .procmailrc.

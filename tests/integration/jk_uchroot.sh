@@ -26,9 +26,7 @@ J2=$(make_jail other)
 # jail_user NAME : a jail passwd/group entry and a home in the jail.
 jail_user() {
     local u=$1
-    install -d -m 0750 -o "$u" -g "$u" "$J/home/$u"
-    printf '%s:x:%s:%s::/home/%s:/bin/bash\n' "$u" "$(id -u "$u")" "$(id -g "$u")" "$u" >>"$J/etc/passwd"
-    printf '%s:x:%s:\n' "$u" "$(id -g "$u")" >>"$J/etc/group"
+    jail_account "$J" "$u"
 }
 U=$(make_user); jail_user "$U"
 V=$(make_user); jail_user "$V"

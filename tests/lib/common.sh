@@ -482,6 +482,16 @@ PY
     printf '%s\n' "$T_CONF/jails.d/$escaped.ini"
 }
 
+# jail_account JAIL USER [SHELL] : the host user USER as the jail knows it:
+# a home JAIL/home/USER (0750, the user's), an entry in the jail's passwd
+# with SHELL (default /bin/bash) and one for its primary group.
+jail_account() {
+    local j=$1 u=$2 shell=${3:-/bin/bash}
+    install -d -m 0750 -o "$u" -g "$u" "$j/home/$u" || fatal "cannot create $j/home/$u"
+    printf '%s:x:%s:%s::/home/%s:%s\n' "$u" "$(id -u "$u")" "$(id -g "$u")" "$u" "$shell" >>"$j/etc/passwd"
+    printf '%s:x:%s:\n' "$u" "$(id -g "$u")" >>"$j/etc/group"
+}
+
 # install_twin BUILT_TOOL DIR : a static tool finds its dynamically linked
 # twin relative to its own executable (jk/handover.hpp): when the build's
 # dynamic-twins file names one for BUILT_TOOL, installs the twin, root:root
